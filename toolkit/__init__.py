@@ -1,0 +1,54 @@
+"""toolkit: batch MapReduce and windowed stream processing on one Dask cluster.
+
+>>> import toolkit
+>>> toolkit.count_words("To be, or not to be")["be"]
+2
+"""
+
+from toolkit.batch import (
+    InputStats,
+    WordCounts,
+    load_function,
+    map_reduce,
+    resolve_inputs,
+    word_count,
+    write_series,
+)
+from toolkit.cluster import Connection, connect
+from toolkit.errors import (
+    ClusterError,
+    ConfigError,
+    DecodeError,
+    InputError,
+    JobError,
+    OutputError,
+    SourceError,
+    ToolkitError,
+)
+from toolkit.text import TOKENIZERS, count_words, top_k
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TOKENIZERS",
+    "ClusterError",
+    "ConfigError",
+    "Connection",
+    "DecodeError",
+    "InputError",
+    "InputStats",
+    "JobError",
+    "OutputError",
+    "SourceError",
+    "ToolkitError",
+    "WordCounts",
+    "__version__",
+    "connect",
+    "count_words",
+    "load_function",
+    "map_reduce",
+    "resolve_inputs",
+    "top_k",
+    "word_count",
+    "write_series",
+]

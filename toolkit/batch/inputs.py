@@ -1,0 +1,421 @@
+"""Inputs of batch jobs: resolving paths, globs, directories and URLs into blocks of lines.
+
+A :class:`Block` is a small picklable description (file, byte range, compression)
+that a worker turns into text with :func:`read_text_chunks`.  Uncompressed
+files are split into blocks at line boundaries; a compressed file is one block,
+decompressed as a stream.  Chunks handed to the caller always hold whole lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob as globlib
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import fsspec
+from fsspec.core import url_to_fs
+
+from toolkit.errors import ConfigError, DecodeError, InputError
+
+__all__ = [
+    "Block",
+    "InputFile",
+    "InputStats",
+    "plan_blocks",
+    "read_text_chunks",
+    "resolve_inputs",
+]
+
+DEFAULT_BLOCKSIZE = 32 * 2**20
+CHUNK_SIZE = 4 * 2**20  # text handed to a tokenizer at a time: bounds per-task memory
+
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "lzma", ".zst": "zstd"}
+ERRORS_POLICIES = ("strict", "replace", "ignore")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One resolved input file."""
+
+    path: str  # as fsspec understands it: a local absolute path, or a URL
+    size: int
+    compression: str | None
+    storage_options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Block:
+    """A byte range of one file, cut at line boundaries when read.
+
+    ``length`` of ``None`` means the whole file (compressed files, and encodings
+    whose newline is not the byte ``\\n``).
+    """
+
+    file: InputFile
+    offset: int
+    length: int | None
+
+
+@dataclass
+class InputStats:
+    """What a job read: every figure adds up across blocks."""
+
+    files: int = 0
+    bytes: int = 0
+    lines: int = 0
+    bad_sequences: int = 0  # undecodable byte sequences replaced or ignored
+    bad_lines: int = 0  # lines that held at least one of them
+
+    def __add__(self, other: InputStats) -> InputStats:
+        return InputStats(
+            self.files + other.files,
+            self.bytes + other.bytes,
+            self.lines + other.lines,
+            self.bad_sequences + other.bad_sequences,
+            self.bad_lines + other.bad_lines,
+        )
+
+
+def _has_magic(path: str) -> bool:
+    return any(c in path for c in "*?[")
+
+
+def _compression_of(path: str) -> str | None:
+    for ext, name in COMPRESSIONS.items():
+        if path.endswith(ext):
+            return name
+    return None
+
+
+def resolve_inputs(
+    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    storage_options: dict[str, Any] | None = None,
+) -> list[InputFile]:
+    """Expand files, directories (recursively), globs and fsspec URLs into input files.
+
+    Parameters
+    ----------
+    inputs
+        One path or URL, or a list of them.  A directory stands for every file
+        below it; a glob (``*``, ``?``, ``[``, and ``**``) for every file it
+        matches.  Compression is taken from the extension (``.gz``, ``.bz2``,
+        ``.xz``, ``.zst``).
+    storage_options
+        Passed to fsspec for URLs (credentials, endpoints).
+
+    Returns
+    -------
+    list of InputFile
+        In the order given, each directory and glob sorted by path.
+
+    Raises
+    ------
+    InputError
+        For a missing path, an empty directory, a glob that matches nothing, a
+        URL whose filesystem is not installed, or when nothing at all is given.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    items = [os.fspath(i) for i in inputs]
+    if not items:
+        raise InputError("no input given: name at least one file, directory, glob or URL")
+    options = tuple(sorted((storage_options or {}).items()))
+    files: list[InputFile] = []
+    for item in items:
+        files.extend(_resolve_one(item, options))
+    return files
+
+
+def _resolve_one(item: str, options: tuple[tuple[str, Any], ...]) -> list[InputFile]:
+    is_url = "://" in item
+    try:
+        fs, path = url_to_fs(item, **dict(options))
+    except (ImportError, ValueError) as exc:
+        raise InputError(f"cannot open {item!r}: {exc}") from exc
+    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+
+    def make(p: str, size: int | None) -> InputFile:
+        full = p if not is_url else fs.unstrip_protocol(p)
+        return InputFile(full, int(size or 0), _compression_of(p), options)
+
+    try:
+        if _has_magic(item) and not (not is_url and os.path.exists(item)):
+            if is_url:
+                found = fs.glob(path, detail=True)
+            else:
+                matches = globlib.glob(os.path.expanduser(item), recursive=True)
+                found = {os.path.abspath(m): fs.info(os.path.abspath(m)) for m in matches}
+            entries = sorted(
+                (p, info) for p, info in found.items() if info.get("type") == "file"
+            )
+            if not entries:
+                raise InputError(f"no files match {item!r}")
+            return [make(p, info.get("size")) for p, info in entries]
+        if not is_url:
+            path = os.path.abspath(os.path.expanduser(item))
+        if not fs.exists(path):
+            raise InputError(f"no such file or directory: {item!r}")
+        info = fs.info(path)
+        if info.get("type") == "directory":
+            found = fs.find(path, detail=True)
+            entries = sorted(found.items())
+            if not entries:
+                raise InputError(f"directory {item!r} contains no files")
+            return [make(p, i.get("size")) for p, i in entries]
+        if protocol in ("file", "local") and not os.access(path, os.R_OK):
+            raise InputError(f"permission denied: cannot read {item!r}")
+        return [make(path, info.get("size"))]
+    except InputError:
+        raise
+    except PermissionError as exc:
+        raise InputError(f"permission denied: cannot read {item!r}") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {item!r}: {exc.strerror or exc}") from exc
+
+
+def _newline_is_byte(encoding: str) -> bool:
+    try:
+        return "\n".encode(encoding) == b"\n" and codecs.lookup(encoding).name != "utf-7"
+    except LookupError:
+        raise ConfigError(f"unknown text encoding {encoding!r}") from None
+
+
+def plan_blocks(
+    files: list[InputFile], *, blocksize: int = DEFAULT_BLOCKSIZE, encoding: str = "utf-8"
+) -> list[Block]:
+    """Cut files into blocks of about ``blocksize`` bytes (compressed files stay whole).
+
+    An empty file still gets one (empty) block so that it is accounted for.
+
+    Examples
+    --------
+    >>> f = InputFile("/data/a.txt", 250, None)
+    >>> [(b.offset, b.length) for b in plan_blocks([f], blocksize=100)]
+    [(0, 100), (100, 100), (200, 50)]
+    """
+    if blocksize <= 0:
+        raise ConfigError(f"blocksize must be a positive number of bytes; got {blocksize!r}")
+    splittable = _newline_is_byte(encoding)
+    blocks: list[Block] = []
+    for f in files:
+        if f.compression or not splittable or f.size <= blocksize:
+            blocks.append(Block(f, 0, None))
+        else:
+            blocks.extend(
+                Block(f, off, min(blocksize, f.size - off)) for off in range(0, f.size, blocksize)
+            )
+    return blocks
+
+
+# -- decoding, with bad sequences counted --------------------------------------------------
+
+_local = threading.local()
+
+
+def _counting_handler(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    _local.bad = getattr(_local, "bad", 0) + 1
+    return ("\ufffd" if _local.replace else "", exc.end)
+
+
+codecs.register_error("toolkit.count", _counting_handler)
+
+
+def decode(data: bytes, *, encoding: str, errors: str, where: str, offset: int) -> tuple[str, int]:
+    """Decode ``data``; return the text and how many bad sequences were replaced or ignored.
+
+    ``errors="strict"`` raises :class:`DecodeError` naming ``where`` and the
+    absolute byte ``offset`` of the first bad byte.
+
+    Examples
+    --------
+    >>> decode(b"ok\\xff!", encoding="utf-8", errors="replace", where="x", offset=0)
+    ('ok\\ufffd!', 1)
+    """
+    try:
+        return data.decode(encoding), 0
+    except UnicodeDecodeError as exc:
+        if errors == "strict":
+            raise DecodeError(
+                f"{where}: invalid {encoding} at byte offset {offset + exc.start} "
+                f"({exc.reason}); use --errors replace or ignore to count and go on"
+            ) from None
+    _local.bad = 0
+    _local.replace = errors == "replace"
+    text = data.decode(encoding, "toolkit.count")
+    return text, _local.bad
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
+def _split_at_newlines(data: bytes, size: int) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(offset, piece)`` with pieces of about ``size`` bytes cut after a newline."""
+    pos = 0
+    n = len(data)
+    while pos < n:
+        end = data.find(b"\n", pos + size) if pos + size < n else -1
+        end = n if end < 0 else end + 1
+        yield pos, data[pos:end]
+        pos = end
+
+
+def _describe(block: Block) -> str:
+    return block.file.path
+
+
+def read_text_chunks(
+    block: Block,
+    *,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    stats: InputStats,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[str]:
+    """Yield the text of ``block`` in chunks of whole lines, adding to ``stats`` as it goes.
+
+    Runs on a worker.  Each chunk ends with a newline, except the last chunk
+    of a file that has no trailing newline.
+    """
+    where = _describe(block)
+    opts = dict(block.file.storage_options)
+    try:
+        if block.length is None and block.file.compression is None and _newline_is_byte(encoding):
+            with fsspec.open(block.file.path, "rb", **opts) as f:
+                data = f.read()
+            yield from _decode_pieces(data, 0, encoding, errors, where, stats, chunk_size)
+        elif block.length is not None:
+            with fsspec.open(block.file.path, "rb", **opts) as f:
+                start = _after_newline(f, block.offset) if block.offset else 0
+                end = _after_newline(f, block.offset + block.length)
+                f.seek(start)
+                data = f.read(max(0, end - start))
+            yield from _decode_pieces(data, start, encoding, errors, where, stats, chunk_size)
+        else:
+            yield from _read_stream(block, encoding, errors, where, stats, chunk_size, opts)
+    except (DecodeError, InputError):
+        raise
+    except FileNotFoundError as exc:
+        raise InputError(f"{where}: file disappeared before it was read") from exc
+    except PermissionError as exc:
+        raise InputError(f"permission denied: cannot read {where!r}") from exc
+    except (OSError, EOFError) as exc:
+        # truncated or corrupt compressed data surfaces as OSError/EOFError from the codec
+        raise InputError(f"{where}: cannot read: {exc}") from exc
+
+
+def _after_newline(f: Any, pos: int) -> int:
+    """The position just after the first newline at or after ``pos`` (or the end of file).
+
+    Block ``[a, b)`` of a file covers the lines starting in ``(a, b]``; so every
+    line belongs to exactly one block, however long it is.
+    """
+    f.seek(pos)
+    while True:
+        piece = f.read(2**16)
+        if not piece:
+            return int(f.tell())
+        i = piece.find(b"\n")
+        if i >= 0:
+            return pos + i + 1
+        pos += len(piece)
+
+
+def _decode_pieces(
+    data: bytes,
+    start: int,
+    encoding: str,
+    errors: str,
+    where: str,
+    stats: InputStats,
+    chunk_size: int,
+) -> Iterator[str]:
+    stats.bytes += len(data)
+    for off, piece in _split_at_newlines(data, chunk_size):
+        text, bad = decode(piece, encoding=encoding, errors=errors, where=where, offset=start + off)
+        stats.lines += _line_count(text)
+        if bad:
+            stats.bad_sequences += bad
+            stats.bad_lines += _bad_line_count(piece, encoding)
+        yield text
+
+
+def _bad_line_count(piece: bytes, encoding: str) -> int:
+    bad = 0
+    for line in piece.split(b"\n"):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            bad += 1
+    return bad
+
+
+def _read_stream(
+    block: Block,
+    encoding: str,
+    errors: str,
+    where: str,
+    stats: InputStats,
+    chunk_size: int,
+    opts: dict[str, Any],
+) -> Iterator[str]:
+    """A compressed file (or a non-ASCII-compatible encoding), read as a stream of whole lines."""
+    byte_newline = _newline_is_byte(encoding)
+    decoder = None
+    if not byte_newline:
+        decoder = codecs.getincrementaldecoder(encoding)(
+            "strict" if errors == "strict" else "toolkit.count"
+        )
+        _local.replace = errors == "replace"
+    offset = 0
+    carry = b""
+    last_text = ""
+    with fsspec.open(
+        block.file.path, "rb", compression=block.file.compression, **opts
+    ) as f:
+        while True:
+            raw = f.read(chunk_size)
+            if decoder is not None:
+                if not raw:
+                    tail = decoder.decode(b"", final=True)
+                    if tail:
+                        stats.lines += _line_count(tail)
+                        yield tail
+                    elif last_text and not last_text.endswith("\n"):
+                        stats.lines += 1
+                    return
+                stats.bytes += len(raw)
+                _local.bad = 0
+                try:
+                    text = decoder.decode(raw)
+                except UnicodeDecodeError as exc:
+                    raise DecodeError(
+                        f"{where}: invalid {encoding} near byte offset {offset + exc.start} "
+                        f"({exc.reason})"
+                    ) from None
+                offset += len(raw)
+                stats.bad_sequences += _local.bad
+                stats.lines += text.count("\n")
+                last_text = text or last_text
+                yield text
+                continue
+            if not raw:
+                if carry:
+                    yield from _decode_pieces(
+                        carry, offset, encoding, errors, where, stats, chunk_size
+                    )
+                return
+            data = carry + raw
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                yield from _decode_pieces(
+                    data[:cut], offset, encoding, errors, where, stats, chunk_size
+                )
+                offset += cut

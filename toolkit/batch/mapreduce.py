@@ -1,0 +1,191 @@
+"""User MapReduce jobs: any ``mapper(record) -> (key, value) pairs`` and ``reducer(a, b)``."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from toolkit.batch.engine import ReadOptions, check_callable, run_job
+from toolkit.batch.inputs import DEFAULT_BLOCKSIZE, ERRORS_POLICIES, plan_blocks, resolve_inputs
+from toolkit.cluster import Scheduler
+from toolkit.errors import ConfigError, JobError
+from toolkit.units import parse_size
+
+__all__ = ["RECORD_FORMATS", "map_reduce"]
+
+RECORD_FORMATS = ("lines", "jsonl")
+
+
+def _lines(text: str) -> Iterator[str]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        yield line[:-1] if line.endswith("\r") else line
+
+
+def _json_records(text: str) -> Iterator[Any]:
+    for line in _lines(text):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except ValueError as exc:
+                raise JobError(f"invalid JSON record {line[:80]!r}: {exc}") from None
+
+
+def _name(func: Callable[..., Any]) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+
+
+@dataclass(frozen=True)
+class UserJob:
+    """A user's mapper and reducer as an engine job (see :class:`toolkit.batch.engine.Job`)."""
+
+    mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]]
+    reducer: Callable[[Any, Any], Any]
+    records: str = "lines"
+    name: str = "mapreduce"
+
+    def empty(self) -> dict[Hashable, Any]:
+        return {}
+
+    def consume(self, acc: dict[Hashable, Any], text: str) -> None:
+        mapper, reducer = self.mapper, self.reducer
+        records = _json_records(text) if self.records == "jsonl" else _lines(text)
+        for record in records:
+            try:
+                pairs = mapper(record)
+                for key, value in pairs:
+                    acc[key] = reducer(acc[key], value) if key in acc else value
+            except (TypeError, ValueError) as exc:
+                if isinstance(exc, JobError):
+                    raise
+                raise JobError(
+                    f"mapper {_name(mapper)} or reducer {_name(reducer)} failed on record "
+                    f"{str(record)[:80]!r}: {type(exc).__name__}: {exc} (a mapper must return "
+                    "an iterable of (key, value) pairs, with hashable keys)"
+                ) from None
+            except Exception as exc:
+                raise JobError(
+                    f"mapper {_name(mapper)} or reducer {_name(reducer)} failed on record "
+                    f"{str(record)[:80]!r}: {type(exc).__name__}: {exc}"
+                ) from None
+
+    def merge(self, acc: dict[Hashable, Any], other: dict[Hashable, Any]) -> dict[Hashable, Any]:
+        reducer = self.reducer
+        try:
+            for key, value in other.items():
+                acc[key] = reducer(acc[key], value) if key in acc else value
+        except Exception as exc:
+            raise JobError(
+                f"reducer {_name(reducer)} failed while merging key {key!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        return acc
+
+    def finish(self, acc: dict[Hashable, Any]) -> dict[Hashable, Any]:
+        return acc
+
+
+def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
+    keys = list(items)
+    try:
+        keys.sort()
+    except TypeError:  # keys of mixed types: a stable order all the same
+        keys.sort(key=lambda k: (type(k).__name__, repr(k)))
+    index = pd.Index(keys, tupleize_cols=False, name="key")
+    return pd.Series([items[k] for k in keys], index=index, name="value")
+
+
+def map_reduce(
+    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]],
+    reducer: Callable[[Any, Any], Any],
+    *,
+    records: str = "lines",
+    blocksize: int | str = DEFAULT_BLOCKSIZE,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    scheduler: Scheduler = None,
+    split_out: int = 1,
+    split_every: int = 8,
+    progress: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> pd.Series:
+    """Run a MapReduce job: map every record to (key, value) pairs, fold each key's values.
+
+    The contract, as in Hadoop and ``dask.bag.Bag.foldby``:
+
+    - ``mapper(record)`` returns an iterable of ``(key, value)`` pairs (it may be
+      a generator); keys are hashable; records are lines (without the newline)
+      or, with ``records="jsonl"``, parsed JSON values.
+    - ``reducer(a, b)`` returns a value of the same kind; it must be associative
+      and commutative, because values fold per block first, then across blocks
+      in an order that depends on the cluster.  A key's value is its single
+      value when it occurs once (the reducer is never called with an initial value).
+    - Both are pickled (with cloudpickle) to the workers: module-level functions,
+      lambdas and closures over picklable values all work; a function defined in
+      a ``.py`` file must be importable on the workers or loaded with
+      :func:`toolkit.load_function`, which ships it by value.
+
+    Parameters
+    ----------
+    inputs, blocksize, encoding, errors, scheduler, split_every, progress, storage_options
+        As for :func:`toolkit.word_count`.
+    mapper, reducer
+        The user's functions.
+    records
+        ``"lines"`` (default) or ``"jsonl"``.
+    split_out
+        Merge the final result in this many hash buckets (for millions of keys).
+
+    Returns
+    -------
+    pandas.Series
+        Value per key (index ``key``), sorted by key (by type and repr when keys
+        of different types do not compare).
+
+    Raises
+    ------
+    ConfigError
+        Arguments that cannot work, found before any task runs.
+    JobError
+        The mapper or reducer raised; the message names the file and record.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "log.txt"
+    >>> _ = path.write_text("GET /a\\nPOST /b\\nGET /c\\n")
+    >>> def method(line):
+    ...     yield line.split()[0], 1
+    >>> map_reduce(path, method, lambda a, b: a + b, scheduler="sync").to_dict()
+    {'GET': 2, 'POST': 1}
+    """
+    check_callable(mapper, "mapper")
+    check_callable(reducer, "reducer")
+    if records not in RECORD_FORMATS:
+        raise ConfigError(f"records must be one of {', '.join(RECORD_FORMATS)}; got {records!r}")
+    if errors not in ERRORS_POLICIES:
+        raise ConfigError(f"errors must be one of {', '.join(ERRORS_POLICIES)}; got {errors!r}")
+    size = parse_size(blocksize)
+    files = resolve_inputs(inputs, storage_options=storage_options)
+    blocks = plan_blocks(files, blocksize=size, encoding=encoding)
+    buckets, _ = run_job(
+        UserJob(mapper, reducer, records),
+        blocks,
+        read=ReadOptions(encoding, errors),
+        scheduler=scheduler,
+        split_out=split_out,
+        split_every=split_every,
+        progress=progress,
+    )
+    merged: dict[Hashable, Any] = {}
+    for bucket in buckets:  # buckets hold disjoint keys
+        merged.update(bucket)
+    return _sorted_series(merged)

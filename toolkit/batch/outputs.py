@@ -1,0 +1,127 @@
+"""Writing results to files, atomically: a temporary name in the same directory, then a rename.
+
+The format follows the extension: ``.csv``, ``.tsv``, ``.json``, ``.jsonl``, ``.parquet``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+import pandas as pd
+
+from toolkit.errors import ConfigError, OutputError
+
+__all__ = ["OUTPUT_FORMATS", "atomic_output", "output_format", "write_series"]
+
+OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
+
+
+def output_format(path: str | os.PathLike[str]) -> str:
+    """The format of an output path, from its extension.
+
+    Examples
+    --------
+    >>> output_format("counts.tsv")
+    'tsv'
+    """
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    try:
+        return OUTPUT_FORMATS[ext]
+    except KeyError:
+        known = ", ".join(OUTPUT_FORMATS)
+        raise ConfigError(f"output file must end in one of {known}; got {os.fspath(path)!r}") from None
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success rename it to ``path``.
+
+    On any error, or Ctrl-C, the temporary file is removed and ``path`` is left
+    as it was.  A path that exists and is not a regular file (a device, a pipe)
+    is written in place, since it cannot be replaced.
+    """
+    target = os.fspath(path)
+    kind = "binary" if "b" in mode else "text"
+    try:
+        special = os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode)
+        if special:
+            with open(target, mode) as f:
+                yield f
+            return
+        directory = os.path.dirname(os.path.abspath(target))
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target!r}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, mode, **({} if kind == "binary" else {"encoding": "utf-8", "newline": ""})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"cannot write {target!r}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _json_key(key: Any) -> str:
+    return key if isinstance(key, str) else json.dumps(key, default=str)
+
+
+def write_series(
+    series: pd.Series, path: str | os.PathLike[str], *, key: str = "word", value: str = "count"
+) -> None:
+    """Write a key -> value Series to ``path``, in the order given, atomically.
+
+    ``.csv``/``.tsv`` have a header ``key,value``; ``.json`` is one object
+    ``{key: value, ...}``; ``.jsonl`` one ``{"key": ..., "value": ...}`` per line;
+    ``.parquet`` two columns.
+    """
+    fmt = output_format(path)
+    frame = pd.DataFrame({key: series.index.to_list(), value: series.to_list()})
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise OutputError(f"cannot write {os.fspath(path)!r} as Parquet: {exc}") from None
+        with atomic_output(path, "wb") as f:
+            pq.write_table(table, f)
+        return
+    with atomic_output(path) as f:
+        if fmt in ("csv", "tsv"):
+            frame.to_csv(f, sep="," if fmt == "csv" else "\t", index=False, lineterminator="\n")
+        elif fmt == "json":
+            obj = {_json_key(k): v for k, v in zip(frame[key], frame[value], strict=True)}
+            json.dump(obj, f, ensure_ascii=False, default=_plain)
+            f.write("\n")
+        else:
+            for k, v in zip(frame[key], frame[value], strict=True):
+                f.write(json.dumps({key: k, value: v}, ensure_ascii=False, default=_plain) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value, key=repr) if isinstance(value, set | frozenset) else list(value)
+    return str(value)

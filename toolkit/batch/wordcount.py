@@ -1,0 +1,241 @@
+"""Word count: the canonical MapReduce job, with counts per block and merges of Counters."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from toolkit.batch.engine import ReadOptions, run_job
+from toolkit.batch.inputs import DEFAULT_BLOCKSIZE, ERRORS_POLICIES, InputStats, plan_blocks
+from toolkit.batch.inputs import resolve_inputs as resolve
+from toolkit.cluster import Scheduler
+from toolkit.errors import ConfigError
+from toolkit.stopwords import load_stopwords
+from toolkit.text import count_words, filter_counts, get_tokenizer, merge_counts, top_k
+from toolkit.units import parse_size
+
+__all__ = ["WordCountJob", "WordCounts", "counts_frame", "word_count"]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One output bucket of a word count: its (top) counts and its totals."""
+
+    counts: list[tuple[str, int]]
+    total: int
+    distinct: int
+
+
+@dataclass(frozen=True)
+class WordCountJob:
+    """The word-count job for the engine (see :class:`toolkit.batch.engine.Job`)."""
+
+    tokenizer: str = "words"
+    lowercase: bool = True
+    min_length: int = 1
+    stopwords: frozenset[str] | None = None
+    keep: int | None = None  # words a bucket sends back: None for all
+    name: str = "wordcount"
+
+    def empty(self) -> Counter[str]:
+        return Counter()
+
+    def consume(self, acc: Counter[str], text: str) -> None:
+        count_words(text, self.tokenizer, lowercase=self.lowercase, counts=acc)
+
+    def merge(self, acc: Counter[str], other: Counter[str]) -> Counter[str]:
+        return merge_counts(acc, other)
+
+    def finish(self, acc: Counter[str]) -> Bucket:
+        filter_counts(acc, min_length=self.min_length, stopwords=self.stopwords)
+        items = top_k(acc, self.keep) if self.keep else list(acc.items())
+        return Bucket(items, total=sum(acc.values()), distinct=len(acc))
+
+
+def counts_frame(items: Iterable[tuple[str, int]]) -> pd.Series:
+    """Counts as a Series (index ``word``, name ``count``), by count descending then word.
+
+    Examples
+    --------
+    >>> counts_frame([("b", 2), ("c", 5), ("a", 2)]).to_dict()
+    {'c': 5, 'a': 2, 'b': 2}
+    """
+    pairs = list(items)
+    frame = pd.DataFrame(
+        {
+            "word": pd.array([w for w, _ in pairs], dtype="str"),
+            "count": pd.array([c for _, c in pairs], dtype="int64"),
+        }
+    )
+    frame = frame.sort_values(["count", "word"], ascending=[False, True], kind="stable")
+    return frame.set_index("word")["count"]
+
+
+@dataclass
+class WordCounts:
+    """The result of :func:`word_count`.
+
+    Attributes
+    ----------
+    counts : pandas.Series
+        Count per word (index ``word``), by count descending then word
+        ascending; only the top ones when ``top`` was given.
+    total_words : int
+        Words counted (after ``min_length`` and stopwords), in all the input.
+    distinct_words : int
+        Distinct words, in all the input.
+    stats : InputStats
+        Files, bytes and lines read; undecodable sequences replaced or ignored.
+    """
+
+    counts: pd.Series
+    total_words: int
+    distinct_words: int
+    stats: InputStats
+
+    def top(self, n: int = 20) -> pd.DataFrame:
+        """The ``n`` most frequent words as a DataFrame with columns ``word`` and ``count``."""
+        return self.counts.head(n).reset_index()
+
+    def to_frame(self) -> pd.DataFrame:
+        """All counts as a DataFrame with columns ``word`` and ``count``."""
+        return self.counts.reset_index()
+
+    def __getitem__(self, word: str) -> int:
+        return int(self.counts.get(word, 0))
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __repr__(self) -> str:
+        head = ", ".join(f"{w!r}: {c}" for w, c in self.counts.head(5).items())
+        return (
+            f"WordCounts(total_words={self.total_words}, distinct_words={self.distinct_words}, "
+            f"top={{{head}{', ...' if len(self.counts) > 5 else ''}}})"
+        )
+
+    def _repr_html_(self) -> str:
+        table = self.top(20).to_html(index=False)
+        return (
+            f"<p><b>{self.total_words:,}</b> words, <b>{self.distinct_words:,}</b> distinct, "
+            f"from {self.stats.files:,} files ({self.stats.bytes:,} bytes, "
+            f"{self.stats.lines:,} lines)</p>{table}"
+            + ("" if len(self.counts) <= 20 else f"<p>{html.escape('…')} top 20 shown</p>")
+        )
+
+
+def word_count(
+    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    tokenizer: str = "words",
+    lowercase: bool | None = None,
+    min_length: int = 1,
+    stopwords: str | os.PathLike[str] | Iterable[str] | None = None,
+    top: int | None = None,
+    blocksize: int | str = DEFAULT_BLOCKSIZE,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+    scheduler: Scheduler = None,
+    split_out: int = 1,
+    split_every: int = 8,
+    progress: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> WordCounts:
+    """Count words in text files as a MapReduce job on Dask.
+
+    Each block of input is tokenized and counted on a worker into one Counter;
+    the Counters merge in a tree.  The result is exact whatever the cluster.
+
+    Parameters
+    ----------
+    inputs
+        Files, directories, globs or fsspec URLs (``.gz``, ``.bz2``, ``.xz``,
+        ``.zst`` are decompressed).
+    tokenizer
+        ``"words"`` (Unicode words; default) or ``"whitespace"`` (``str.split()``).
+    lowercase
+        Lowercase before splitting; default: the tokenizer's own (``words`` yes,
+        ``whitespace`` no).
+    min_length
+        Drop words shorter than this many characters.
+    stopwords
+        ``"english"``, a file of words, or an iterable of words to drop.
+    top
+        Keep only the ``top`` most frequent words in ``counts`` (totals still
+        cover all words); ``None`` or 0 keeps all.
+    blocksize
+        Bytes per map task for uncompressed files (e.g. ``"64MiB"``).
+    encoding, errors
+        How bytes become text; ``errors`` is ``strict`` (a decode error names
+        the file and byte offset), ``replace`` or ``ignore`` (both counted in
+        ``stats``).
+    scheduler
+        A :class:`~toolkit.Connection`, a ``distributed.Client``, an address,
+        ``"sync"`` or ``"threads"``; None uses the default client, dask's
+        configured scheduler, or an embedded cluster started for this call.
+    split_out
+        Output buckets: with many millions of distinct words, split the final
+        merge over this many tasks (each bucket holds the words whose stable
+        hash falls in it) instead of merging everything in one task.
+    split_every
+        Fan-in of the merge tree.
+    progress
+        Show a progress bar on stderr.
+    storage_options
+        fsspec options for URLs.
+
+    Returns
+    -------
+    WordCounts
+
+    Raises
+    ------
+    ConfigError, InputError, DecodeError, ClusterError
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = path.write_text("The cat and the hat.\\nThe end\\n")
+    >>> result = word_count(path, scheduler="sync")
+    >>> result.counts.head(2).to_dict(), result.total_words
+    ({'the': 3, 'and': 1}, 7)
+    """
+    tok = get_tokenizer(tokenizer)
+    lower = tok.lowercase if lowercase is None else bool(lowercase)
+    if isinstance(min_length, bool) or not isinstance(min_length, int) or min_length < 1:
+        raise ConfigError(f"min_length must be a positive int; got {min_length!r}")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
+        raise ConfigError(f"top must be a non-negative int (0 for all); got {top!r}")
+    if errors not in ERRORS_POLICIES:
+        raise ConfigError(f"errors must be one of {', '.join(ERRORS_POLICIES)}; got {errors!r}")
+    size = parse_size(blocksize)
+    stops = load_stopwords(stopwords, lowercase=lower)
+    files = resolve(inputs, storage_options=storage_options)
+    blocks = plan_blocks(files, blocksize=size, encoding=encoding)
+    job = WordCountJob(tok.name, lower, min_length, stops, keep=top or None)
+    buckets, stats = run_job(
+        job,
+        blocks,
+        read=ReadOptions(encoding, errors),
+        scheduler=scheduler,
+        split_out=split_out,
+        split_every=split_every,
+        progress=progress,
+    )
+    stats.files = len(files)
+    items = [item for b in buckets for item in b.counts]
+    if top:
+        items = top_k(dict(items), top)
+    return WordCounts(
+        counts=counts_frame(items),
+        total_words=sum(b.total for b in buckets),
+        distinct_words=sum(b.distinct for b in buckets),
+        stats=stats,
+    )

@@ -1,0 +1,71 @@
+"""The error hierarchy of ``toolkit``.
+
+Every error the toolkit raises on purpose is a :class:`ToolkitError`; each
+subclass also inherits the builtin a caller would naturally catch::
+
+    ToolkitError (Exception)
+    ├── ConfigError (ValueError)        a bad option or argument, found before any work starts
+    ├── InputError (OSError)            a path that is missing, unreadable or matches nothing
+    │   └── DecodeError (UnicodeError)  bytes that are not valid text in the chosen encoding
+    ├── ClusterError (ConnectionError)  a scheduler that cannot be reached or was lost
+    ├── JobError (RuntimeError)         user code failed inside a map or reduce task
+    ├── OutputError (OSError)           a result that cannot be written
+    └── SourceError (RuntimeError)      a stream source that cannot start or read
+
+The CLI prints ``str(error)`` as one line and exits non-zero; a traceback
+means a bug in the toolkit.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClusterError",
+    "ConfigError",
+    "DecodeError",
+    "InputError",
+    "JobError",
+    "OutputError",
+    "SourceError",
+    "ToolkitError",
+]
+
+
+class ToolkitError(Exception):
+    """Root of every error the toolkit raises on purpose."""
+
+
+class ConfigError(ToolkitError, ValueError):
+    """An option or argument has a value the toolkit cannot use."""
+
+
+class InputError(ToolkitError, OSError):
+    """An input path is missing, unreadable, or a pattern matches nothing."""
+
+    def __str__(self) -> str:  # OSError's str() would prefix an errno
+        return str(self.args[0]) if self.args else ""
+
+
+class DecodeError(InputError, UnicodeError):
+    """Input bytes are not valid text in the chosen encoding (``errors="strict"``)."""
+
+
+class ClusterError(ToolkitError, ConnectionError):
+    """The Dask scheduler cannot be reached, or the connection to it was lost."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class JobError(ToolkitError, RuntimeError):
+    """User code (a mapper or reducer) raised inside a task."""
+
+
+class OutputError(ToolkitError, OSError):
+    """A result cannot be written to its destination."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class SourceError(ToolkitError, RuntimeError):
+    """A stream source cannot start, or failed while reading."""

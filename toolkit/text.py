@@ -1,0 +1,338 @@
+"""What a word is, and how word counts merge: pure functions shared by batch and stream.
+
+Nothing here knows about dask or streamz.  Each tokenizer has a fast
+implementation and a plain, obviously-correct reference implementation that
+the tests hold it to.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import re
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from toolkit.errors import ConfigError
+
+__all__ = [
+    "TOKENIZERS",
+    "Tokenizer",
+    "count_words",
+    "filter_counts",
+    "get_tokenizer",
+    "merge_counts",
+    "top_k",
+    "words",
+    "words_reference",
+    "whitespace",
+    "whitespace_reference",
+]
+
+APOSTROPHES = "'\u2019"
+
+# Scripts with no spaces between words: each character is a word of its own.
+# Han (with its extensions and compatibility blocks), Hiragana and Katakana.
+_IDEOGRAPHIC_RANGES: tuple[tuple[int, int], ...] = (
+    (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
+    (0x3005, 0x3007),  # 々 〆 〇
+    (0x3021, 0x3029),  # Hangzhou numerals
+    (0x3038, 0x303B),
+    (0x3040, 0x309F),  # Hiragana
+    (0x30A0, 0x30FF),  # Katakana
+    (0x31F0, 0x31FF),  # Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # halfwidth Katakana
+    (0x1AFF0, 0x1B16F),  # Kana extensions and supplements
+    (0x20000, 0x323AF),  # CJK extensions B to H, compatibility supplement
+)
+
+
+def is_word_char(ch: str) -> bool:
+    """Whether ``ch`` is a letter, a combining mark or a decimal digit.
+
+    Examples
+    --------
+    >>> is_word_char("é"), is_word_char("\\u0301"), is_word_char("7"), is_word_char("_")
+    (True, True, True, False)
+    >>> is_word_char("²")  # a superscript is a digit but not a decimal digit
+    False
+    """
+    category = unicodedata.category(ch)
+    return category[0] in "LM" or category == "Nd"
+
+
+def is_ideograph(ch: str) -> bool:
+    """Whether ``ch`` is a word character of Han, Hiragana or Katakana (a word of its own).
+
+    Examples
+    --------
+    >>> is_ideograph("大"), is_ideograph("デ"), is_ideograph("a"), is_ideograph("・")
+    (True, True, False, False)
+    """
+    return is_word_char(ch) and _in_ideographic_block(ord(ch))
+
+
+def words_reference(text: str) -> list[str]:
+    """The ``words`` tokenizer, written as a plain loop: the definition the fast one must meet.
+
+    A word is a maximal run of letters, combining marks and decimal digits; an
+    apostrophe (``'`` or ``’``) between two such characters stays inside the word.
+    Every Han, Hiragana and Katakana character is a word of its own.  All other
+    characters (underscore, hyphen, punctuation, symbols, spaces) separate words.
+    No case folding happens here.
+
+    Examples
+    --------
+    >>> words_reference("Don't stop-believing!")
+    ["Don't", 'stop', 'believing']
+    """
+    out: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            out.append("".join(current))
+            current.clear()
+
+    for i, ch in enumerate(text):
+        if is_ideograph(ch):
+            flush()
+            out.append(ch)
+        elif is_word_char(ch):
+            current.append(ch)
+        elif (
+            ch in APOSTROPHES
+            and current
+            and i + 1 < len(text)
+            and is_word_char(text[i + 1])
+            and not is_ideograph(text[i + 1])
+        ):
+            current.append(ch)
+        else:
+            flush()
+    flush()
+    return out
+
+
+def _in_ideographic_block(cp: int) -> bool:
+    return any(lo <= cp <= hi for lo, hi in _IDEOGRAPHIC_RANGES)
+
+
+def _char_class(codes: bytes, code: int) -> str:
+    """A regex character class of every code point ``cp`` with ``codes[cp] == code``."""
+    parts = []
+    for run in re.finditer(re.escape(bytes([code])) + b"+", codes):
+        lo, hi = run.start(), run.end() - 1
+        parts.append(f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}")
+    return "[" + "".join(parts) + "]"
+
+
+@functools.cache
+def _words_pattern() -> re.Pattern[str]:
+    # Built from the same definitions as the reference, from this Python's Unicode tables:
+    # one byte a code point, 1 for a word character, 2 for an ideograph, 0 for a separator.
+    word_categories = {c for c in _ALL_CATEGORIES if c[0] in "LM" or c == "Nd"}
+    codes = bytearray(
+        1 if cat in word_categories else 0
+        for cat in map(unicodedata.category, map(chr, range(sys.maxunicode + 1)))
+    )
+    for lo, hi in _IDEOGRAPHIC_RANGES:
+        codes[lo : hi + 1] = bytes(2 if c else 0 for c in codes[lo : hi + 1])
+    word = _char_class(bytes(codes), 1)
+    ideograph = _char_class(bytes(codes), 2)
+    return re.compile(f"{word}+(?:[{APOSTROPHES}]{word}+)*|{ideograph}")
+
+
+_ALL_CATEGORIES = (
+    "Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Zs Zl Zp Cc Cf Cs Co Cn"
+).split()
+
+
+def words(text: str) -> list[str]:
+    """Split ``text`` into words (the default tokenizer); see :func:`words_reference`.
+
+    Examples
+    --------
+    >>> words("Don't stop-believing!")
+    ["Don't", 'stop', 'believing']
+    >>> words("Straße café 2024")
+    ['Straße', 'café', '2024']
+    >>> words("大规模数据")
+    ['大', '规', '模', '数', '据']
+    """
+    return _words_pattern().findall(text)
+
+
+def whitespace(text: str) -> list[str]:
+    """Split ``text`` on runs of whitespace, exactly as ``str.split()``.
+
+    Examples
+    --------
+    >>> whitespace("  the quick\\tbrown  fox ")
+    ['the', 'quick', 'brown', 'fox']
+    """
+    return text.split()
+
+
+def whitespace_reference(text: str) -> list[str]:
+    """The ``whitespace`` tokenizer as a plain loop over ``str.isspace``.
+
+    Examples
+    --------
+    >>> whitespace_reference("a  b\\n")
+    ['a', 'b']
+    """
+    out: list[str] = []
+    current: list[str] = []
+    for ch in text:
+        if ch.isspace():
+            if current:
+                out.append("".join(current))
+                current.clear()
+        else:
+            current.append(ch)
+    if current:
+        out.append("".join(current))
+    return out
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """A named tokenizer: a fast function, its reference, and whether it lowercases by default."""
+
+    name: str
+    tokenize: Callable[[str], list[str]]
+    reference: Callable[[str], list[str]]
+    lowercase: bool
+
+
+TOKENIZERS: dict[str, Tokenizer] = {
+    "words": Tokenizer("words", words, words_reference, lowercase=True),
+    "whitespace": Tokenizer("whitespace", whitespace, whitespace_reference, lowercase=False),
+}
+
+
+def get_tokenizer(name: str | Tokenizer) -> Tokenizer:
+    """Look up a tokenizer by name (``words`` or ``whitespace``).
+
+    Raises
+    ------
+    ConfigError
+        If no tokenizer has that name.
+
+    Examples
+    --------
+    >>> get_tokenizer("whitespace").name
+    'whitespace'
+    """
+    if isinstance(name, Tokenizer):
+        return name
+    try:
+        return TOKENIZERS[name]
+    except (KeyError, TypeError):
+        choices = ", ".join(sorted(TOKENIZERS))
+        raise ConfigError(f"tokenizer must be one of {choices}; got {name!r}") from None
+
+
+def count_words(
+    text: str,
+    tokenizer: str | Tokenizer = "words",
+    *,
+    lowercase: bool | None = None,
+    counts: Counter[str] | None = None,
+) -> Counter[str]:
+    """Count the words of ``text``, adding to ``counts`` if given.
+
+    Parameters
+    ----------
+    text
+        Any text; lines are not treated specially.
+    tokenizer
+        ``"words"`` (default) or ``"whitespace"``, or a :class:`Tokenizer`.
+    lowercase
+        Lowercase with ``str.lower`` before splitting; ``None`` means the
+        tokenizer's default (``words``: yes, ``whitespace``: no).
+    counts
+        A Counter to add to (it is updated in place and returned).
+
+    Examples
+    --------
+    >>> count_words("The cat and the hat.")
+    Counter({'the': 2, 'cat': 1, 'and': 1, 'hat': 1})
+    """
+    tok = get_tokenizer(tokenizer)
+    if lowercase is None:
+        lowercase = tok.lowercase
+    if counts is None:
+        counts = Counter()
+    counts.update(tok.tokenize(text.lower() if lowercase else text))
+    return counts
+
+
+def filter_counts(
+    counts: Counter[str], *, min_length: int = 1, stopwords: frozenset[str] | None = None
+) -> Counter[str]:
+    """Drop words shorter than ``min_length`` code points, and stopwords, in place.
+
+    Examples
+    --------
+    >>> filter_counts(Counter({"a": 3, "cat": 1, "the": 2}), min_length=2, stopwords={"the"})
+    Counter({'cat': 1})
+    """
+    if min_length > 1 or stopwords:
+        for word in [w for w in counts if len(w) < min_length or (stopwords and w in stopwords)]:
+            del counts[word]
+    return counts
+
+
+def merge_counts(total: Counter[str], other: Mapping[str, int]) -> Counter[str]:
+    """Add ``other``'s counts into ``total`` (in place) and return ``total``.
+
+    Examples
+    --------
+    >>> merge_counts(Counter(a=1, b=2), Counter(b=1, c=5))
+    Counter({'c': 5, 'b': 3, 'a': 1})
+    """
+    if not total and type(other) is Counter:
+        dict.update(total, other)  # fast path: plain copy into an empty total
+    else:
+        total.update(other)
+    return total
+
+
+def top_k(counts: Mapping[str, int], k: int | None) -> list[tuple[str, int]]:
+    """The ``k`` most frequent words, by count descending then word ascending.
+
+    ``k`` of ``None`` or ``0`` means all words.
+
+    Examples
+    --------
+    >>> top_k({"b": 2, "a": 2, "c": 5, "d": 1}, 3)
+    [('c', 5), ('a', 2), ('b', 2)]
+    """
+
+    def order(item: tuple[str, int]) -> tuple[int, str]:
+        return (-item[1], item[0])
+
+    if not k or k >= len(counts):
+        return sorted(counts.items(), key=order)
+    return heapq.nsmallest(k, counts.items(), key=order)
+
+
+def iter_words(lines: Iterable[str], tokenizer: str | Tokenizer = "words") -> Iterable[str]:
+    """Yield the words of each line in turn, with no case folding (a streaming helper).
+
+    Examples
+    --------
+    >>> list(iter_words(["a b", "c"], "whitespace"))
+    ['a', 'b', 'c']
+    """
+    tok = get_tokenizer(tokenizer)
+    for line in lines:
+        yield from tok.tokenize(line)
