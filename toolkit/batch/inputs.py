@@ -92,7 +92,7 @@ def _compression_of(path: str) -> str | None:
 
 
 def resolve_inputs(
-    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    inputs: str | os.PathLike[str] | InputFile | Iterable[str | os.PathLike[str] | InputFile],
     *,
     storage_options: dict[str, Any] | None = None,
 ) -> list[InputFile]:
@@ -119,15 +119,18 @@ def resolve_inputs(
         For a missing path, an empty directory, a glob that matches nothing, a
         URL whose filesystem is not installed, or when nothing at all is given.
     """
-    if isinstance(inputs, str | os.PathLike):
+    if isinstance(inputs, str | os.PathLike | InputFile):
         inputs = [inputs]
-    items = [os.fspath(i) for i in inputs]
+    items = list(inputs)
     if not items:
         raise InputError("no input given: name at least one file, directory, glob or URL")
     options = tuple(sorted((storage_options or {}).items()))
     files: list[InputFile] = []
     for item in items:
-        files.extend(_resolve_one(item, options))
+        if isinstance(item, InputFile):  # already resolved
+            files.append(item)
+        else:
+            files.extend(_resolve_one(os.fspath(item), options))
     return files
 
 
