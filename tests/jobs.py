@@ -1,0 +1,48 @@
+"""User jobs for the tests (shipped to subprocess workers by value; see conftest)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+
+def line_length(line: str) -> Iterator[tuple[int, int]]:
+    yield len(line), 1
+
+
+def bigrams(line: str) -> Iterator[tuple[tuple[str, str], int]]:
+    words = line.lower().split()
+    for a, b in zip(words, words[1:], strict=False):
+        yield (a, b), 1
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def user_amounts(record: dict[str, Any]) -> Iterator[tuple[str, float]]:
+    yield record["user"], record["amount"]
+
+
+def first_letters(line: str) -> Iterator[tuple[str, frozenset[str]]]:
+    for word in line.split():
+        yield word[0].lower(), frozenset([word.lower()])
+
+
+def union(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
+    return a | b
+
+
+def fails_on_bad(line: str) -> Iterator[tuple[str, int]]:
+    if "BAD" in line:
+        raise ValueError("cannot handle BAD lines")
+    yield line, 1
+
+
+def not_pairs(line: str) -> int:
+    return 42
+
+
+def distinct_keys(line: str) -> Iterator[tuple[str, int]]:
+    for word in line.split():
+        yield word, 1
