@@ -203,7 +203,7 @@ def inprocess_client() -> Iterator[object]:
     from distributed import Client, LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp://",
         host="127.0.0.1",
     ) as cluster, Client(cluster, set_as_default=False) as client:
         yield client

@@ -46,3 +46,7 @@ def not_pairs(line: str) -> int:
 def distinct_keys(line: str) -> Iterator[tuple[str, int]]:
     for word in line.split():
         yield word, 1
+
+
+def bad_reducer(a: int, b: int) -> int:
+    raise ZeroDivisionError("reducers should not divide by zero")

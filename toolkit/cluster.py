@@ -248,7 +248,7 @@ def _start_local(
             worker_dashboard_address=None,
             silence_logs=logging.ERROR,
             security=security,
-            protocol="tls://" if security is not None else None,
+            protocol="tls://" if security is not None else "tcp://",
         )
     except Exception as exc:
         raise ClusterError(f"cannot start the local Dask cluster: {exc}") from exc

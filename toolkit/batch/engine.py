@@ -27,7 +27,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 from toolkit.batch.inputs import Block, InputStats, read_text_chunks
 from toolkit.cluster import Scheduler, using_scheduler
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, JobError
 
 __all__ = ["Job", "Partial", "run_job", "stable_hash"]
 
@@ -120,8 +120,11 @@ def stable_hash(key: object) -> int:
 def map_block(job: Job[A, Any], block: Block, read: ReadOptions) -> Partial[A]:
     stats = InputStats(files=1 if block.offset == 0 else 0)
     acc = job.empty()
-    for text in read_text_chunks(block, encoding=read.encoding, errors=read.errors, stats=stats):
-        job.consume(acc, text)
+    try:
+        for text in read_text_chunks(block, encoding=read.encoding, errors=read.errors, stats=stats):
+            job.consume(acc, text)
+    except JobError as exc:
+        raise JobError(f"{block.file.path} (block at byte {block.offset}): {exc}") from None
     return Partial(acc, stats)
 
 

@@ -57,24 +57,35 @@ class UserJob:
     def consume(self, acc: dict[Hashable, Any], text: str) -> None:
         mapper, reducer = self.mapper, self.reducer
         records = _json_records(text) if self.records == "jsonl" else _lines(text)
-        for record in records:
-            try:
-                pairs = mapper(record)
-                for key, value in pairs:
+        record: Any = None
+        try:
+            for record in records:
+                for key, value in mapper(record):
                     acc[key] = reducer(acc[key], value) if key in acc else value
-            except (TypeError, ValueError) as exc:
-                if isinstance(exc, JobError):
-                    raise
-                raise JobError(
-                    f"mapper {_name(mapper)} or reducer {_name(reducer)} failed on record "
-                    f"{str(record)[:80]!r}: {type(exc).__name__}: {exc} (a mapper must return "
-                    "an iterable of (key, value) pairs, with hashable keys)"
-                ) from None
-            except Exception as exc:
-                raise JobError(
-                    f"mapper {_name(mapper)} or reducer {_name(reducer)} failed on record "
-                    f"{str(record)[:80]!r}: {type(exc).__name__}: {exc}"
-                ) from None
+        except JobError:
+            raise
+        except Exception as exc:
+            raise JobError(self._explain(exc, record)) from None
+
+    def _explain(self, exc: Exception, record: Any) -> str:
+        """Say whose code failed: the mapper, the reducer, or the (key, value) contract."""
+        tb = exc.__traceback__
+        culprit = None
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code is getattr(self.mapper, "__code__", None):
+                culprit = f"mapper {_name(self.mapper)}"
+            elif code is getattr(self.reducer, "__code__", None):
+                culprit = f"reducer {_name(self.reducer)}"
+            tb = tb.tb_next
+        what = f"{type(exc).__name__}: {exc}"
+        shown = repr(record)[:80]
+        if culprit is None:
+            return (
+                f"mapper {_name(self.mapper)} must return an iterable of (key, value) pairs "
+                f"with hashable keys; on record {shown} it gave: {what}"
+            )
+        return f"{culprit} failed on record {shown}: {what}"
 
     def merge(self, acc: dict[Hashable, Any], other: dict[Hashable, Any]) -> dict[Hashable, Any]:
         reducer = self.reducer
@@ -90,6 +101,21 @@ class UserJob:
 
     def finish(self, acc: dict[Hashable, Any]) -> dict[Hashable, Any]:
         return acc
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # dask.distributed pickles a graph with plain pickle, which sends functions by
+        # reference; cloudpickle honours functions registered to travel by value (user
+        # files loaded by load_function), so workers need not have the user's file.
+        import cloudpickle
+
+        return (_restore_job, (cloudpickle.dumps((self.mapper, self.reducer)), self.records, self.name))
+
+
+def _restore_job(functions: bytes, records: str, name: str) -> UserJob:
+    import cloudpickle
+
+    mapper, reducer = cloudpickle.loads(functions)
+    return UserJob(mapper, reducer, records, name)
 
 
 def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
