@@ -121,14 +121,23 @@ def messy_corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 class SubprocessCluster:
     """A real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1."""
 
-    def __init__(self, directory: Path, n_workers: int = 2, extra_worker_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        directory: Path,
+        n_workers: int = 2,
+        *,
+        scheduler_args: tuple[str, ...] = (),
+        worker_args: tuple[str, ...] = (),
+        security: object = None,
+    ):
+        self.security = security
         self.directory = directory
         self.scheduler_file = directory / "scheduler.json"
         self.procs: list[subprocess.Popen[bytes]] = []
         self.log = open(directory / "cluster.log", "wb")  # noqa: SIM115
         self.procs.append(self._spawn(
             "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-            "--scheduler-file", str(self.scheduler_file),
+            "--scheduler-file", str(self.scheduler_file), *scheduler_args,
         ))
         deadline = time.monotonic() + 30
         while not self.scheduler_file.exists() or not self.scheduler_file.read_text().strip():
@@ -139,7 +148,7 @@ class SubprocessCluster:
         time.sleep(0.1)
         self.address = json.loads(self.scheduler_file.read_text())["address"]
         for i in range(n_workers):
-            self.add_worker(f"w{i}", *extra_worker_args)
+            self.add_worker(f"w{i}", *worker_args)
         self.wait_for_workers(n_workers)
 
     def _spawn(self, *args: str) -> subprocess.Popen[bytes]:
@@ -158,7 +167,9 @@ class SubprocessCluster:
     def wait_for_workers(self, n: int, timeout: float = 60) -> None:
         from distributed import Client
 
-        with Client(self.address, timeout=30, set_as_default=False) as client:
+        with Client(
+            self.address, timeout=30, set_as_default=False, security=self.security
+        ) as client:
             client.wait_for_workers(n, timeout=timeout)
 
     def close(self) -> None:
@@ -176,8 +187,10 @@ class SubprocessCluster:
 
 
 @contextlib.contextmanager
-def subprocess_cluster(directory: Path, n_workers: int = 2) -> Iterator[SubprocessCluster]:
-    cluster = SubprocessCluster(directory, n_workers)
+def subprocess_cluster(
+    directory: Path, n_workers: int = 2, **kwargs: object
+) -> Iterator[SubprocessCluster]:
+    cluster = SubprocessCluster(directory, n_workers, **kwargs)  # type: ignore[arg-type]
     try:
         yield cluster
     finally:

@@ -25,6 +25,8 @@ OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "json
 def output_format(path: str | os.PathLike[str]) -> str:
     """The format of an output path, from its extension.
 
+    An existing device or pipe without a known extension (``/dev/stdout``) gets CSV.
+
     Examples
     --------
     >>> output_format("counts.tsv")
@@ -34,6 +36,8 @@ def output_format(path: str | os.PathLike[str]) -> str:
     try:
         return OUTPUT_FORMATS[ext]
     except KeyError:
+        if _is_special(os.fspath(path)):
+            return "csv"
         known = ", ".join(OUTPUT_FORMATS)
         raise ConfigError(f"output file must end in one of {known}; got {os.fspath(path)!r}") from None
 
@@ -49,8 +53,7 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
     target = os.fspath(path)
     kind = "binary" if "b" in mode else "text"
     try:
-        special = os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode)
-        if special:
+        if _is_special(target):
             with open(target, mode) as f:
                 yield f
             return
@@ -73,6 +76,13 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _is_special(path: str) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
+    except OSError:
+        return False
 
 
 def _umask() -> int:

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import dask
+import psutil
+import pytest
+
+from tests.conftest import SubprocessCluster, subprocess_cluster
+from tests.tls import make_tls_files
+from toolkit import connect, word_count
+from toolkit.errors import ClusterError, ConfigError
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def listening_addresses(pid: int) -> set[str]:
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    found = set()
+    for proc in procs:
+        for c in proc.net_connections(kind="inet"):
+            if c.status == psutil.CONN_LISTEN:
+                found.add(c.laddr.ip)
+    return found
+
+
+def test_embedded_cluster_is_all_on_loopback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("a b a\n")
+    with connect(n_workers=2) as conn:
+        assert conn.cluster is not None and conn.n_workers == 2
+        assert conn.address.startswith("tcp://127.0.0.1:")
+        assert conn.dashboard_link is not None
+        assert conn.dashboard_link.startswith("http://127.0.0.1:")
+        assert listening_addresses(psutil.Process().pid) == {"127.0.0.1"}
+        assert word_count(path, scheduler=conn)["a"] == 2
+        assert "dashboard" in conn._repr_html_()
+    err = capsys.readouterr().err
+    assert "started a local Dask cluster at tcp://127.0.0.1:" in err
+    assert "dashboard: http://127.0.0.1:" in err
+
+
+def test_unreachable_scheduler_fails_fast_and_names_the_address() -> None:
+    address = f"tcp://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with pytest.raises(ClusterError, match=f"cannot connect to the Dask scheduler at '{address}' within 2 s"):
+        connect(address, timeout=2)
+    assert time.monotonic() - start < 4
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"address": "tcp://a:1", "scheduler_file": "f"}, ConfigError, "not both"),
+        ({"scheduler_file": "/nonexistent/s.json"}, ClusterError, "scheduler file not found"),
+        ({"address": "tcp://127.0.0.1:1", "timeout": 0}, ConfigError, "connect timeout must be"),
+        ({"n_workers": 0}, ConfigError, "workers must be a positive int; got 0"),
+        ({"tls_ca_file": "ca.pem"}, ConfigError, "TLS needs at least a CA file and a client"),
+        ({"address": "nonsense-protocol://x:1", "timeout": 1}, ClusterError, "cannot connect"),
+    ],
+)
+def test_bad_connection_options(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        connect(**kwargs, quiet=True)  # type: ignore[arg-type]
+
+
+def test_connect_by_address_file_and_dask_config(real_cluster: SubprocessCluster, tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("x y x\n")
+    with connect(real_cluster.address, quiet=True) as conn:
+        assert conn.cluster is None and conn.address == real_cluster.address
+        assert word_count(path, scheduler=conn)["x"] == 2
+    with connect(real_cluster.address.removeprefix("tcp://"), quiet=True) as conn:
+        assert conn.address == real_cluster.address
+    with connect(scheduler_file=str(real_cluster.scheduler_file), quiet=True) as conn:
+        assert conn.n_workers == 2  # closing the connections did not stop the cluster
+    with dask.config.set({"scheduler-address": real_cluster.address}):
+        with connect(quiet=True) as conn:
+            assert conn.cluster is None and conn.address == real_cluster.address
+        # scheduler=None follows dask's config too
+        assert word_count(path)["y"] == 1
+
+
+def test_tls_scheduler(tmp_path: Path) -> None:
+    from distributed import Security
+
+    files = make_tls_files(tmp_path)
+    tls = ("--tls-ca-file", str(files["ca"]), "--tls-cert", str(files["cert"]),
+           "--tls-key", str(files["key"]))
+    security = Security(tls_ca_file=str(files["ca"]), tls_client_cert=str(files["cert"]),
+                        tls_client_key=str(files["key"]), require_encryption=True)
+    path = tmp_path / "t.txt"
+    path.write_text("secure words, secure\n")
+    with subprocess_cluster(
+        tmp_path, n_workers=1, scheduler_args=("--protocol", "tls", *tls),
+        worker_args=tls, security=security,
+    ) as cluster:
+        assert cluster.address.startswith("tls://127.0.0.1:")
+        with connect(cluster.address, tls_ca_file=str(files["ca"]), tls_cert=str(files["cert"]),
+                     tls_key=str(files["key"]), quiet=True) as conn:
+            assert word_count(path, scheduler=conn)["secure"] == 2
+        with connect(cluster.address, security=security, quiet=True) as conn:
+            assert conn.n_workers == 1
+        plain = cluster.address.replace("tls://", "tcp://")
+        with pytest.raises(ClusterError, match="cannot connect"):
+            connect(plain, timeout=3, quiet=True)
