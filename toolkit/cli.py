@@ -165,11 +165,15 @@ def _connect(opts: dict[str, Any]) -> Any:
 def cluster_from(opts: dict[str, Any]) -> Iterator[Any]:
     """Connect (or start the embedded cluster) for one command, and close it after."""
     conn = _connect(opts)
+    if isinstance(conn, str):
+        yield conn
+        return
     try:
         yield conn
-    finally:
-        if not isinstance(conn, str):
-            conn.close()
+    except BaseException:
+        conn.close(abort=True)  # interrupted or failed: do not wait for running tasks
+        raise
+    conn.close()
 
 
 def _progress(flag: bool | None) -> bool:

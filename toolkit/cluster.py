@@ -12,6 +12,7 @@ import contextlib
 import html
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from typing import Any, TypeAlias
@@ -54,8 +55,10 @@ class Connection:
 
     @property
     def dashboard_link(self) -> str | None:
-        """The URL of the Dask dashboard, or None when it is not running."""
+        """The URL of the Dask dashboard, or None when the scheduler runs none."""
         try:
+            if "dashboard" not in self.client.scheduler_info().get("services", {}):
+                return None
             return str(self.client.dashboard_link)
         except Exception:  # no dashboard (bokeh missing, or disabled)
             return None
@@ -67,18 +70,37 @@ class Connection:
 
     def describe(self) -> str:
         """One line for humans: what is connected, and where the dashboard is."""
-        kind = "started a local Dask cluster" if self.cluster is not None else "connected to"
+        kind = "started a local Dask cluster" if self.cluster is not None else "connected to the Dask cluster"
         link = self.dashboard_link
         dashboard = f"; dashboard: {link}" if link else "; no dashboard"
         return f"{kind} at {self.address} with {self.n_workers} workers{dashboard}"
 
-    def close(self) -> None:
-        """Close the client, and the embedded cluster if this connection started it."""
+    def close(self, abort: bool = False) -> None:
+        """Close the client, and the embedded cluster if this connection started it.
+
+        With ``abort`` (after Ctrl-C or a failure) the embedded cluster's worker
+        processes are killed first instead of being allowed to finish their task.
+        """
         with contextlib.suppress(Exception):
-            self.client.close()
-        if self.cluster is not None:
-            with contextlib.suppress(Exception):
-                self.cluster.close()
+            self.client.close(timeout=2 if abort else None)
+        if self.cluster is None:
+            return
+        if abort:
+            for pid in self._worker_pids():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(BaseException):
+            self.cluster.close(timeout=5 if abort else None)
+
+    def _worker_pids(self) -> list[int]:
+        """The process ids of the embedded cluster's worker processes."""
+        pids = []
+        for worker in getattr(self.cluster, "workers", {}).values():
+            process = getattr(getattr(worker, "process", None), "process", None)
+            pid = getattr(process, "pid", None)
+            if pid:
+                pids.append(int(pid))
+        return pids
 
     def __enter__(self) -> Connection:
         return self

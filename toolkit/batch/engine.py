@@ -238,6 +238,7 @@ def run_job(
 
 def _run_distributed(client: Any, outputs: list[Delayed], progress: bool) -> list[Any]:
     from distributed import progress as progress_bar
+    from distributed import wait
 
     futures = client.compute(outputs)
     try:
@@ -245,6 +246,9 @@ def _run_distributed(client: Any, outputs: list[Delayed], progress: bool) -> lis
             with contextlib.redirect_stdout(sys.stderr):
                 progress_bar(futures)
                 print(file=sys.stderr)
+        # wait first: an interrupt during client.gather leaves its inner tasks unretrieved
+        with client.as_current():
+            wait(futures)
         return list(client.gather(futures))
     except BaseException:
         client.cancel(futures, force=True)

@@ -1,0 +1,204 @@
+"""The installed ``toolkit`` command, run as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import BIN, SubprocessCluster, reference_counts
+from toolkit.text import top_k
+
+TOOLKIT = str(BIN / "toolkit")
+
+
+def run(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TOOLKIT, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("toolkit: error:")]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_version_and_module_entry_point() -> None:
+    assert run("--version").stdout.startswith("toolkit, version ")
+    proc = subprocess.run([sys.executable, "-m", "toolkit", "wordcount", "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "--tokenizer [words|whitespace]" in proc.stdout
+
+
+def test_wordcount_on_the_embedded_cluster(messy_corpus: list[Path]) -> None:
+    proc = run("wordcount", *map(str, messy_corpus), "--top", "5", "--blocksize", "4KiB", "--workers", "2")
+    assert proc.returncode == 0, proc.stderr
+    expected = reference_counts(messy_corpus)
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["rank", "word", "count"]
+    assert [line.split()[1:] for line in lines[1:6]] == [[w, f"{c:,}"] for w, c in top_k(expected, 5)]
+    assert lines[6] == (f"total words: {sum(expected.values()):,}   "
+                        f"distinct words: {len(expected):,}")
+    assert "started a local Dask cluster at tcp://127.0.0.1:" in proc.stderr
+    assert "dashboard: http://127.0.0.1:" in proc.stderr
+    assert f"toolkit: read {len(messy_corpus)} files" in proc.stderr
+
+
+def test_wordcount_json_on_a_real_cluster(real_cluster: SubprocessCluster, messy_corpus: list[Path]) -> None:
+    proc = run("wordcount", *map(str, messy_corpus), "--json", "--top", "0",
+               "--tokenizer", "whitespace", "--scheduler", real_cluster.address)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    expected = reference_counts(messy_corpus, "whitespace")
+    assert result["total_words"] == sum(expected.values())
+    assert result["distinct_words"] == len(expected)
+    assert [(r["word"], r["count"]) for r in result["top"]] == top_k(expected, None)
+    assert f"connected to the Dask cluster at {real_cluster.address} with 2 workers" in proc.stderr
+
+
+@pytest.mark.parametrize("ext", ["csv", "tsv", "json", "jsonl", "parquet"])
+def test_wordcount_output_files(real_cluster: SubprocessCluster, messy_corpus: list[Path],
+                                tmp_path: Path, ext: str) -> None:
+    out = tmp_path / f"counts.{ext}"
+    proc = run("wordcount", *map(str, messy_corpus), "--output", str(out), "--min-length", "2",
+               "--stopwords", "english", "--scheduler", real_cluster.address)
+    assert proc.returncode == 0, proc.stderr
+    expected = {w: c for w, c in reference_counts(messy_corpus).items() if len(w) >= 2}
+    from toolkit.stopwords import ENGLISH
+    expected = {w: c for w, c in expected.items() if w not in ENGLISH}
+    if ext in ("csv", "tsv"):
+        frame = pd.read_csv(out, sep="," if ext == "csv" else "\t", keep_default_na=False)
+        got = list(zip(frame["word"], frame["count"], strict=True))
+    elif ext == "json":
+        got = list(json.loads(out.read_text(encoding="utf-8")).items())
+    elif ext == "jsonl":
+        got = [(r["word"], r["count"]) for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())]
+    else:
+        frame = pd.read_parquet(out)
+        got = list(zip(frame["word"], frame["count"], strict=True))
+    assert got == top_k(expected, None)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary left behind
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["wordcount", "/no/such/file.txt"], 1, "no such file or directory: '/no/such/file.txt'"),
+        (["wordcount", "/no/such/*.txt"], 1, "no files match '/no/such/*.txt'"),
+        (["wordcount", "{corpus}", "--stopwords", "/no/stop.txt"], 1, "no such file: '/no/stop.txt'"),
+        (["wordcount", "{corpus}", "--output", "x.xlsx"], 1, "output file must end in one of"),
+        (["wordcount", "{corpus}", "--encoding", "klingon", "--scheduler", "sync"], 1,
+         "unknown text encoding 'klingon'"),
+        (["wordcount", "{bad}", "--scheduler", "sync"], 1, "bad.txt: invalid utf-8 at byte offset 9"),
+        (["wordcount", "{corpus}", "--output", "/dev/full", "--scheduler", "sync"], 1,
+         "cannot write '/dev/full': No space left on device"),
+        (["mapreduce", "{corpus}", "--mapper", "nope", "--reducer", "operator:add"], 1,
+         "function must look like 'module:name'"),
+    ],
+)
+def test_errors_are_one_line_and_nonzero(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("some words\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\nbad \xff\n")
+    argv = [a.format(corpus=corpus, bad=bad) for a in args]
+    proc = run(*argv, cwd=tmp_path)
+    assert proc.returncode == code, proc.stderr
+    assert message in one_error_line(proc)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--blocksize", "huge"], "size must look like"),
+        (["--tokenizer", "chars"], "'chars' is not one of"),
+        (["--top", "-1"], "-1 is not in the range x>=0"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "c.txt").write_text("x\n")
+    proc = run("wordcount", str(tmp_path / "c.txt"), *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unreachable_scheduler_exits_within_the_timeout(tmp_path: Path) -> None:
+    (tmp_path / "c.txt").write_text("x\n")
+    start = time.monotonic()
+    proc = run("wordcount", str(tmp_path / "c.txt"), "--scheduler", "tcp://127.0.0.1:9",
+               "--connect-timeout", "2")
+    assert time.monotonic() - start < 2 + 2 + 3  # timeout + 2 s, plus interpreter start-up
+    assert proc.returncode == 1
+    assert "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in one_error_line(proc)
+
+
+def test_mapreduce_with_functions_from_a_file(real_cluster: SubprocessCluster, tmp_path: Path) -> None:
+    (tmp_path / "job.py").write_text(
+        "import json\n\n"
+        "def mapper(record):\n    yield record['page'], record['ms']\n\n"
+        "def reducer(a, b):\n    return max(a, b)\n"
+    )
+    data = tmp_path / "hits.jsonl"
+    rows = [{"page": f"/p{i % 5}", "ms": (i * 37) % 101} for i in range(500)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "max.csv"
+    proc = run("mapreduce", str(data), "--mapper", "job.py:mapper", "--reducer", "job.py:reducer",
+               "--records", "jsonl", "--json", "--output", str(out), "--scheduler", real_cluster.address,
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    expected: dict[str, int] = {}
+    for r in rows:
+        expected[r["page"]] = max(expected.get(r["page"], 0), r["ms"])
+    result = json.loads(proc.stdout)
+    assert result["keys"] == 5
+    assert {r["key"]: r["value"] for r in result["results"]} == expected
+    assert pd.read_csv(out).set_index("key")["value"].to_dict() == expected
+
+
+def test_sample_corpus_is_deterministic(tmp_path: Path) -> None:
+    assert run("sample", str(tmp_path / "a"), "--size", "50kB", "--files", "2").returncode == 0
+    assert run("sample", str(tmp_path / "b"), "--size", "50kB", "--files", "2").returncode == 0
+    for name in ["part-0000.txt", "part-0001.txt"]:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_cancels_and_leaves_no_output(tmp_path: Path, sig: int, code: int) -> None:
+    (tmp_path / "slow.py").write_text(
+        "import time\n\ndef mapper(line):\n    time.sleep(0.05)\n    yield line, 1\n\n"
+        "def reducer(a, b):\n    return a + b\n"
+    )
+    data = tmp_path / "lines.txt"
+    data.write_text("".join(f"line {i}\n" for i in range(2000)))
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen(
+        [TOOLKIT, "mapreduce", str(data), "--mapper", "slow.py:mapper", "--reducer", "slow.py:reducer",
+         "--blocksize", "1KiB", "--output", str(out), "--workers", "2"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60
+    seen = ""
+    while "dashboard" not in seen and time.monotonic() < deadline:  # wait for the cluster
+        seen += proc.stderr.readline()
+    time.sleep(1.0)
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 5
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt", "slow.py"] + (
+        ["__pycache__"] if (tmp_path / "__pycache__").exists() else []
+    )
