@@ -131,6 +131,7 @@ class SubprocessCluster:
         security: object = None,
     ):
         self.security = security
+        directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.scheduler_file = directory / "scheduler.json"
         self.procs: list[subprocess.Popen[bytes]] = []

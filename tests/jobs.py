@@ -50,3 +50,20 @@ def distinct_keys(line: str) -> Iterator[tuple[str, int]]:
 
 def bad_reducer(a: int, b: int) -> int:
     raise ZeroDivisionError("reducers should not divide by zero")
+
+
+def slow_words(line: str) -> Iterator[tuple[str, int]]:
+    """A word-count mapper slow enough (about 1 ms a line) to be killed in the middle."""
+    import time
+
+    time.sleep(0.001)
+    for word in line.lower().split():
+        yield word, 1
+
+
+def pending_map_tasks(dask_scheduler: Any) -> int:
+    """Run on the scheduler: how many map tasks are still waiting or running."""
+    return sum(
+        "-map-" in str(ts.key) and ts.state in ("waiting", "queued", "processing", "no-worker")
+        for ts in dask_scheduler.tasks.values()
+    )
