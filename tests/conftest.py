@@ -136,10 +136,21 @@ class SubprocessCluster:
         self.scheduler_file = directory / "scheduler.json"
         self.procs: list[subprocess.Popen[bytes]] = []
         self.log = open(directory / "cluster.log", "wb")  # noqa: SIM115
-        self.procs.append(self._spawn(
-            "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-            "--scheduler-file", str(self.scheduler_file), *scheduler_args,
-        ))
+        self.procs.append(
+            self._spawn(
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--dashboard-address",
+                "127.0.0.1:0",
+                "--scheduler-file",
+                str(self.scheduler_file),
+                *scheduler_args,
+            )
+        )
         deadline = time.monotonic() + 30
         while not self.scheduler_file.exists() or not self.scheduler_file.read_text().strip():
             if time.monotonic() > deadline:
@@ -155,15 +166,33 @@ class SubprocessCluster:
     def _spawn(self, *args: str) -> subprocess.Popen[bytes]:
         env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False")
         return subprocess.Popen(
-            [sys.executable, "-m", "dask", *args], stdout=self.log, stderr=self.log,
-            cwd=self.directory, env=env, start_new_session=True,
+            [sys.executable, "-m", "dask", *args],
+            stdout=self.log,
+            stderr=self.log,
+            cwd=self.directory,
+            env=env,
+            start_new_session=True,
         )
 
     def add_worker(self, name: str, *extra: str) -> None:
-        self.procs.append(self._spawn(
-            "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
-            "--no-dashboard", "--memory-limit", "2GiB", "--name", name, *extra,
-        ))
+        self.procs.append(
+            self._spawn(
+                "worker",
+                self.address,
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                "1",
+                "--nworkers",
+                "1",
+                "--no-dashboard",
+                "--memory-limit",
+                "2GiB",
+                "--name",
+                name,
+                *extra,
+            )
+        )
 
     def wait_for_workers(self, n: int, timeout: float = 60) -> None:
         from distributed import Client
@@ -216,10 +245,17 @@ def real_client(real_cluster: SubprocessCluster) -> Iterator[object]:
 def inprocess_client() -> Iterator[object]:
     from distributed import Client, LocalCluster
 
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, protocol="tcp://",
-        host="127.0.0.1",
-    ) as cluster, Client(cluster, set_as_default=False) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=False,
+            dashboard_address=None,
+            protocol="tcp://",
+            host="127.0.0.1",
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
         yield client
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ def line_length(line: str) -> Iterator[tuple[int, int]]:
 
 def bigrams(line: str) -> Iterator[tuple[tuple[str, str], int]]:
     words = line.lower().split()
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         yield (a, b), 1
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,9 +18,15 @@ from toolkit.text import top_k
 TOOLKIT = str(BIN / "toolkit")
 
 
-def run(*args: str, timeout: float = 120, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [TOOLKIT, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd,
+        [TOOLKIT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
     )
 
@@ -35,28 +40,48 @@ def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
 
 def test_version_and_module_entry_point() -> None:
     assert run("--version").stdout.startswith("toolkit, version ")
-    proc = subprocess.run([sys.executable, "-m", "toolkit", "wordcount", "--help"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "toolkit", "wordcount", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "--tokenizer [words|whitespace]" in proc.stdout
 
 
 def test_wordcount_on_the_embedded_cluster(messy_corpus: list[Path]) -> None:
-    proc = run("wordcount", *map(str, messy_corpus), "--top", "5", "--blocksize", "4KiB", "--workers", "2")
+    proc = run(
+        "wordcount", *map(str, messy_corpus), "--top", "5", "--blocksize", "4KiB", "--workers", "2"
+    )
     assert proc.returncode == 0, proc.stderr
     expected = reference_counts(messy_corpus)
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["rank", "word", "count"]
-    assert [line.split()[1:] for line in lines[1:6]] == [[w, f"{c:,}"] for w, c in top_k(expected, 5)]
-    assert lines[6] == (f"total words: {sum(expected.values()):,}   "
-                        f"distinct words: {len(expected):,}")
+    assert [line.split()[1:] for line in lines[1:6]] == [
+        [w, f"{c:,}"] for w, c in top_k(expected, 5)
+    ]
+    assert lines[6] == (
+        f"total words: {sum(expected.values()):,}   distinct words: {len(expected):,}"
+    )
     assert "started a local Dask cluster at tcp://127.0.0.1:" in proc.stderr
     assert "dashboard: http://127.0.0.1:" in proc.stderr
     assert f"toolkit: read {len(messy_corpus)} files" in proc.stderr
 
 
-def test_wordcount_json_on_a_real_cluster(real_cluster: SubprocessCluster, messy_corpus: list[Path]) -> None:
-    proc = run("wordcount", *map(str, messy_corpus), "--json", "--top", "0",
-               "--tokenizer", "whitespace", "--scheduler", real_cluster.address)
+def test_wordcount_json_on_a_real_cluster(
+    real_cluster: SubprocessCluster, messy_corpus: list[Path]
+) -> None:
+    proc = run(
+        "wordcount",
+        *map(str, messy_corpus),
+        "--json",
+        "--top",
+        "0",
+        "--tokenizer",
+        "whitespace",
+        "--scheduler",
+        real_cluster.address,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     expected = reference_counts(messy_corpus, "whitespace")
@@ -67,14 +92,26 @@ def test_wordcount_json_on_a_real_cluster(real_cluster: SubprocessCluster, messy
 
 
 @pytest.mark.parametrize("ext", ["csv", "tsv", "json", "jsonl", "parquet"])
-def test_wordcount_output_files(real_cluster: SubprocessCluster, messy_corpus: list[Path],
-                                tmp_path: Path, ext: str) -> None:
+def test_wordcount_output_files(
+    real_cluster: SubprocessCluster, messy_corpus: list[Path], tmp_path: Path, ext: str
+) -> None:
     out = tmp_path / f"counts.{ext}"
-    proc = run("wordcount", *map(str, messy_corpus), "--output", str(out), "--min-length", "2",
-               "--stopwords", "english", "--scheduler", real_cluster.address)
+    proc = run(
+        "wordcount",
+        *map(str, messy_corpus),
+        "--output",
+        str(out),
+        "--min-length",
+        "2",
+        "--stopwords",
+        "english",
+        "--scheduler",
+        real_cluster.address,
+    )
     assert proc.returncode == 0, proc.stderr
     expected = {w: c for w, c in reference_counts(messy_corpus).items() if len(w) >= 2}
     from toolkit.stopwords import ENGLISH
+
     expected = {w: c for w, c in expected.items() if w not in ENGLISH}
     if ext in ("csv", "tsv"):
         frame = pd.read_csv(out, sep="," if ext == "csv" else "\t", keep_default_na=False)
@@ -82,7 +119,10 @@ def test_wordcount_output_files(real_cluster: SubprocessCluster, messy_corpus: l
     elif ext == "json":
         got = list(json.loads(out.read_text(encoding="utf-8")).items())
     elif ext == "jsonl":
-        got = [(r["word"], r["count"]) for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())]
+        got = [
+            (r["word"], r["count"])
+            for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+        ]
     else:
         frame = pd.read_parquet(out)
         got = list(zip(frame["word"], frame["count"], strict=True))
@@ -95,18 +135,37 @@ def test_wordcount_output_files(real_cluster: SubprocessCluster, messy_corpus: l
     [
         (["wordcount", "/no/such/file.txt"], 1, "no such file or directory: '/no/such/file.txt'"),
         (["wordcount", "/no/such/*.txt"], 1, "no files match '/no/such/*.txt'"),
-        (["wordcount", "{corpus}", "--stopwords", "/no/stop.txt"], 1, "no such file: '/no/stop.txt'"),
+        (
+            ["wordcount", "{corpus}", "--stopwords", "/no/stop.txt"],
+            1,
+            "no such file: '/no/stop.txt'",
+        ),
         (["wordcount", "{corpus}", "--output", "x.xlsx"], 1, "output file must end in one of"),
-        (["wordcount", "{corpus}", "--encoding", "klingon", "--scheduler", "sync"], 1,
-         "unknown text encoding 'klingon'"),
-        (["wordcount", "{bad}", "--scheduler", "sync"], 1, "bad.txt: invalid utf-8 at byte offset 9"),
-        (["wordcount", "{corpus}", "--output", "/dev/full", "--scheduler", "sync"], 1,
-         "cannot write '/dev/full': No space left on device"),
-        (["mapreduce", "{corpus}", "--mapper", "nope", "--reducer", "operator:add"], 1,
-         "function must look like 'module:name'"),
+        (
+            ["wordcount", "{corpus}", "--encoding", "klingon", "--scheduler", "sync"],
+            1,
+            "unknown text encoding 'klingon'",
+        ),
+        (
+            ["wordcount", "{bad}", "--scheduler", "sync"],
+            1,
+            "bad.txt: invalid utf-8 at byte offset 9",
+        ),
+        (
+            ["wordcount", "{corpus}", "--output", "/dev/full", "--scheduler", "sync"],
+            1,
+            "cannot write '/dev/full': No space left on device",
+        ),
+        (
+            ["mapreduce", "{corpus}", "--mapper", "nope", "--reducer", "operator:add"],
+            1,
+            "function must look like 'module:name'",
+        ),
     ],
 )
-def test_errors_are_one_line_and_nonzero(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+def test_errors_are_one_line_and_nonzero(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
     corpus = tmp_path / "c.txt"
     corpus.write_text("some words\n")
     bad = tmp_path / "bad.txt"
@@ -135,14 +194,25 @@ def test_bad_option_values_are_usage_errors(tmp_path: Path, args: list[str], mes
 def test_unreachable_scheduler_exits_within_the_timeout(tmp_path: Path) -> None:
     (tmp_path / "c.txt").write_text("x\n")
     start = time.monotonic()
-    proc = run("wordcount", str(tmp_path / "c.txt"), "--scheduler", "tcp://127.0.0.1:9",
-               "--connect-timeout", "2")
+    proc = run(
+        "wordcount",
+        str(tmp_path / "c.txt"),
+        "--scheduler",
+        "tcp://127.0.0.1:9",
+        "--connect-timeout",
+        "2",
+    )
     assert time.monotonic() - start < 2 + 2 + 3  # timeout + 2 s, plus interpreter start-up
     assert proc.returncode == 1
-    assert "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in one_error_line(proc)
+    assert (
+        "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s"
+        in one_error_line(proc)
+    )
 
 
-def test_mapreduce_with_functions_from_a_file(real_cluster: SubprocessCluster, tmp_path: Path) -> None:
+def test_mapreduce_with_functions_from_a_file(
+    real_cluster: SubprocessCluster, tmp_path: Path
+) -> None:
     (tmp_path / "job.py").write_text(
         "import json\n\n"
         "def mapper(record):\n    yield record['page'], record['ms']\n\n"
@@ -152,9 +222,22 @@ def test_mapreduce_with_functions_from_a_file(real_cluster: SubprocessCluster, t
     rows = [{"page": f"/p{i % 5}", "ms": (i * 37) % 101} for i in range(500)]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "max.csv"
-    proc = run("mapreduce", str(data), "--mapper", "job.py:mapper", "--reducer", "job.py:reducer",
-               "--records", "jsonl", "--json", "--output", str(out), "--scheduler", real_cluster.address,
-               cwd=tmp_path)
+    proc = run(
+        "mapreduce",
+        str(data),
+        "--mapper",
+        "job.py:mapper",
+        "--reducer",
+        "job.py:reducer",
+        "--records",
+        "jsonl",
+        "--json",
+        "--output",
+        str(out),
+        "--scheduler",
+        real_cluster.address,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     expected: dict[str, int] = {}
     for r in rows:
@@ -182,9 +265,25 @@ def test_interrupt_cancels_and_leaves_no_output(tmp_path: Path, sig: int, code: 
     data.write_text("".join(f"line {i}\n" for i in range(2000)))
     out = tmp_path / "out.csv"
     proc = subprocess.Popen(
-        [TOOLKIT, "mapreduce", str(data), "--mapper", "slow.py:mapper", "--reducer", "slow.py:reducer",
-         "--blocksize", "1KiB", "--output", str(out), "--workers", "2"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            TOOLKIT,
+            "mapreduce",
+            str(data),
+            "--mapper",
+            "slow.py:mapper",
+            "--reducer",
+            "slow.py:reducer",
+            "--blocksize",
+            "1KiB",
+            "--output",
+            str(out),
+            "--workers",
+            "2",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert proc.stderr is not None
     deadline = time.monotonic() + 60

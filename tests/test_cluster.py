@@ -20,8 +20,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def listening_addresses(pid: int) -> set[str]:
-    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+def listening_addresses(pids: list[int]) -> set[str]:
+    procs = [psutil.Process(pid) for pid in pids]
     found = set()
     for proc in procs:
         for c in proc.net_connections(kind="inet"):
@@ -30,7 +30,9 @@ def listening_addresses(pid: int) -> set[str]:
     return found
 
 
-def test_embedded_cluster_is_all_on_loopback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_embedded_cluster_is_all_on_loopback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "t.txt"
     path.write_text("a b a\n")
     with connect(n_workers=2) as conn:
@@ -38,7 +40,9 @@ def test_embedded_cluster_is_all_on_loopback(capsys: pytest.CaptureFixture[str],
         assert conn.address.startswith("tcp://127.0.0.1:")
         assert conn.dashboard_link is not None
         assert conn.dashboard_link.startswith("http://127.0.0.1:")
-        assert listening_addresses(psutil.Process().pid) == {"127.0.0.1"}
+        # this process holds the scheduler and dashboard; the workers are child processes
+        assert len(conn._worker_pids()) == 2
+        assert listening_addresses([psutil.Process().pid, *conn._worker_pids()]) == {"127.0.0.1"}
         assert word_count(path, scheduler=conn)["a"] == 2
         assert "dashboard" in conn._repr_html_()
     err = capsys.readouterr().err
@@ -49,7 +53,9 @@ def test_embedded_cluster_is_all_on_loopback(capsys: pytest.CaptureFixture[str],
 def test_unreachable_scheduler_fails_fast_and_names_the_address() -> None:
     address = f"tcp://127.0.0.1:{free_port()}"
     start = time.monotonic()
-    with pytest.raises(ClusterError, match=f"cannot connect to the Dask scheduler at '{address}' within 2 s"):
+    with pytest.raises(
+        ClusterError, match=f"cannot connect to the Dask scheduler at '{address}' within 2 s"
+    ):
         connect(address, timeout=2)
     assert time.monotonic() - start < 4
 
@@ -65,12 +71,16 @@ def test_unreachable_scheduler_fails_fast_and_names_the_address() -> None:
         ({"address": "nonsense-protocol://x:1", "timeout": 1}, ClusterError, "cannot connect"),
     ],
 )
-def test_bad_connection_options(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
+def test_bad_connection_options(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         connect(**kwargs, quiet=True)  # type: ignore[arg-type]
 
 
-def test_connect_by_address_file_and_dask_config(real_cluster: SubprocessCluster, tmp_path: Path) -> None:
+def test_connect_by_address_file_and_dask_config(
+    real_cluster: SubprocessCluster, tmp_path: Path
+) -> None:
     path = tmp_path / "t.txt"
     path.write_text("x y x\n")
     with connect(real_cluster.address, quiet=True) as conn:
@@ -91,19 +101,37 @@ def test_tls_scheduler(tmp_path: Path) -> None:
     from distributed import Security
 
     files = make_tls_files(tmp_path)
-    tls = ("--tls-ca-file", str(files["ca"]), "--tls-cert", str(files["cert"]),
-           "--tls-key", str(files["key"]))
-    security = Security(tls_ca_file=str(files["ca"]), tls_client_cert=str(files["cert"]),
-                        tls_client_key=str(files["key"]), require_encryption=True)
+    tls = (
+        "--tls-ca-file",
+        str(files["ca"]),
+        "--tls-cert",
+        str(files["cert"]),
+        "--tls-key",
+        str(files["key"]),
+    )
+    security = Security(
+        tls_ca_file=str(files["ca"]),
+        tls_client_cert=str(files["cert"]),
+        tls_client_key=str(files["key"]),
+        require_encryption=True,
+    )
     path = tmp_path / "t.txt"
     path.write_text("secure words, secure\n")
     with subprocess_cluster(
-        tmp_path, n_workers=1, scheduler_args=("--protocol", "tls", *tls),
-        worker_args=tls, security=security,
+        tmp_path,
+        n_workers=1,
+        scheduler_args=("--protocol", "tls", *tls),
+        worker_args=tls,
+        security=security,
     ) as cluster:
         assert cluster.address.startswith("tls://127.0.0.1:")
-        with connect(cluster.address, tls_ca_file=str(files["ca"]), tls_cert=str(files["cert"]),
-                     tls_key=str(files["key"]), quiet=True) as conn:
+        with connect(
+            cluster.address,
+            tls_ca_file=str(files["ca"]),
+            tls_cert=str(files["cert"]),
+            tls_key=str(files["key"]),
+            quiet=True,
+        ) as conn:
             assert word_count(path, scheduler=conn)["secure"] == 2
         with connect(cluster.address, security=security, quiet=True) as conn:
             assert conn.n_workers == 1

@@ -59,7 +59,7 @@ def test_fast_tokenizers_equal_reference_on_generated_corpus() -> None:
 
 
 _messy_alphabet = st.sampled_from(
-    list("aZé'’-_ \n\t.,!2٣²") + ["\u0301", "大", "デ", "ー", "・", "Σ", "ß", "İ", "𠀀", "\u200b", "\x85"]
+    [*"aZé'’-_ \n\t.,!2٣²", "\u0301", "大", "デ", "ー", "・", "Σ", "ß", "İ", "𠀀", "\u200b", "\x85"]
 )
 
 

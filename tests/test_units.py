@@ -8,8 +8,15 @@ from toolkit.units import parse_duration, parse_size
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("64MiB", 64 * 2**20), ("512KiB", 512 * 1024), ("1GB", 10**9), ("1048576", 2**20),
-     ("1.5kb", 1500), (" 2 mib ", 2 * 2**20), (7, 7)],
+    [
+        ("64MiB", 64 * 2**20),
+        ("512KiB", 512 * 1024),
+        ("1GB", 10**9),
+        ("1048576", 2**20),
+        ("1.5kb", 1500),
+        (" 2 mib ", 2 * 2**20),
+        (7, 7),
+    ],
 )
 def test_parse_size(text: str | int, expected: int) -> None:
     assert parse_size(text) == expected

@@ -34,7 +34,7 @@ def _on_sigterm(signum: int, frame: Any) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``toolkit`` console script."""
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    _quiet_dask_logs()
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
@@ -63,12 +63,21 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
 
 
+def _quiet_dask_logs() -> None:
+    """Keep distributed's INFO chatter (and its shutdown tracebacks) off the user's stderr."""
+    import distributed  # noqa: F401  (its import configures its loggers; quiet them after)
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
 def _cluster_failure(exc: BaseException) -> str | None:
     """A one-line message for failures that come from the cluster rather than from us."""
     name = type(exc).__name__
     if name == "KilledWorker":
         return f"workers died repeatedly while running a task ({exc}); see the worker logs"
-    if name in ("CancelledError", "FutureCancelledError") or "scheduler-connection-lost" in str(exc):
+    if name in ("CancelledError", "FutureCancelledError") or "scheduler-connection-lost" in str(
+        exc
+    ):
         return "lost the connection to the Dask scheduler; the job did not finish"
     return None
 
@@ -97,22 +106,49 @@ def _size(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--scheduler", metavar="ADDRESS",
-                     help="Dask scheduler to use (tcp://host:8786, tls://...); "
-                          "'sync' or 'threads' run without a cluster. "
-                          "Default: DASK_SCHEDULER_ADDRESS, else an embedded cluster."),
-        click.option("--scheduler-file", type=click.Path(dir_okay=False),
-                     help="Scheduler file written by 'dask scheduler --scheduler-file'."),
-        click.option("--workers", type=click.IntRange(min=1),
-                     help="Worker processes of the embedded cluster [default: one per core]."),
-        click.option("--threads-per-worker", type=click.IntRange(min=1), default=1,
-                     show_default=True, help="Threads per embedded worker."),
-        click.option("--memory-limit", default="auto", show_default=True,
-                     help="Memory limit per embedded worker (e.g. 2GiB)."),
-        click.option("--dashboard-address", default="127.0.0.1:0", show_default=True,
-                     help="Where the embedded cluster's dashboard listens ('' turns it off)."),
-        click.option("--connect-timeout", type=click.FloatRange(min=0.1), default=10.0,
-                     show_default=True, help="Seconds to wait for the scheduler."),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Dask scheduler to use (tcp://host:8786, tls://...); "
+            "'sync' or 'threads' run without a cluster. "
+            "Default: DASK_SCHEDULER_ADDRESS, else an embedded cluster.",
+        ),
+        click.option(
+            "--scheduler-file",
+            type=click.Path(dir_okay=False),
+            help="Scheduler file written by 'dask scheduler --scheduler-file'.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            help="Worker processes of the embedded cluster [default: one per core].",
+        ),
+        click.option(
+            "--threads-per-worker",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Threads per embedded worker.",
+        ),
+        click.option(
+            "--memory-limit",
+            default="auto",
+            show_default=True,
+            help="Memory limit per embedded worker (e.g. 2GiB).",
+        ),
+        click.option(
+            "--dashboard-address",
+            default="127.0.0.1:0",
+            show_default=True,
+            help="Where the embedded cluster's dashboard listens ('' turns it off).",
+        ),
+        click.option(
+            "--connect-timeout",
+            type=click.FloatRange(min=0.1),
+            default=10.0,
+            show_default=True,
+            help="Seconds to wait for the scheduler.",
+        ),
         click.option("--tls-ca-file", type=click.Path(dir_okay=False), help="TLS CA certificate."),
         click.option("--tls-cert", type=click.Path(dir_okay=False), help="TLS client certificate."),
         click.option("--tls-key", type=click.Path(dir_okay=False), help="TLS client key."),
@@ -124,17 +160,34 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--blocksize", callback=_size, default="32MiB", show_default=True,
-                     help="Bytes per map task, e.g. 64MiB, 512KiB, 1GB."),
+        click.option(
+            "--blocksize",
+            callback=_size,
+            default="32MiB",
+            show_default=True,
+            help="Bytes per map task, e.g. 64MiB, 512KiB, 1GB.",
+        ),
         click.option("--encoding", default="utf-8", show_default=True, help="Text encoding."),
-        click.option("--errors", type=click.Choice(["strict", "replace", "ignore"]),
-                     default="strict", show_default=True,
-                     help="Undecodable bytes: fail (naming file and offset), or replace/ignore "
-                          "them and report how many."),
-        click.option("--split-out", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Final merge in this many hash buckets (for millions of keys)."),
-        click.option("--progress/--no-progress", default=None,
-                     help="Progress bar on stderr [default: when stderr is a terminal]."),
+        click.option(
+            "--errors",
+            type=click.Choice(["strict", "replace", "ignore"]),
+            default="strict",
+            show_default=True,
+            help="Undecodable bytes: fail (naming file and offset), or replace/ignore "
+            "them and report how many.",
+        ),
+        click.option(
+            "--split-out",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Final merge in this many hash buckets (for millions of keys).",
+        ),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help="Progress bar on stderr [default: when stderr is a terminal].",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -155,7 +208,9 @@ def _connect(opts: dict[str, Any]) -> Any:
         tls_key=opts["tls_key"],
         n_workers=opts["workers"],
         threads_per_worker=opts["threads_per_worker"],
-        memory_limit=None if opts["memory_limit"] in ("0", "none", "None") else opts["memory_limit"],
+        memory_limit=None
+        if opts["memory_limit"] in ("0", "none", "None")
+        else opts["memory_limit"],
         dashboard_address=opts["dashboard_address"] or None,
         timeout=opts["connect_timeout"],
     )
@@ -183,8 +238,10 @@ def _progress(flag: bool | None) -> bool:
 def _report_inputs(stats: Any) -> None:
     bad = ""
     if stats.bad_sequences:
-        bad = (f"; {stats.bad_sequences:,} undecodable byte sequences "
-               f"in {stats.bad_lines:,} lines were replaced or ignored")
+        bad = (
+            f"; {stats.bad_sequences:,} undecodable byte sequences "
+            f"in {stats.bad_lines:,} lines were replaced or ignored"
+        )
     click.echo(
         f"toolkit: read {stats.files:,} files, {stats.bytes:,} bytes, {stats.lines:,} lines{bad}",
         err=True,
@@ -196,43 +253,80 @@ def _report_inputs(stats: Any) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
-              help="How many words to show (0: all).")
-@click.option("--tokenizer", type=click.Choice(["words", "whitespace"]), default="words",
-              show_default=True,
-              help="'words': Unicode words (apostrophes kept, CJK per character); "
-                   "'whitespace': str.split().")
-@click.option("--lowercase/--no-lowercase", default=None,
-              help="Lowercase first [default: yes for 'words', no for 'whitespace'].")
-@click.option("--min-length", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Drop shorter words.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="How many words to show (0: all).",
+)
+@click.option(
+    "--tokenizer",
+    type=click.Choice(["words", "whitespace"]),
+    default="words",
+    show_default=True,
+    help="'words': Unicode words (apostrophes kept, CJK per character); 'whitespace': str.split().",
+)
+@click.option(
+    "--lowercase/--no-lowercase",
+    default=None,
+    help="Lowercase first [default: yes for 'words', no for 'whitespace'].",
+)
+@click.option(
+    "--min-length",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Drop shorter words.",
+)
 @click.option("--stopwords", metavar="english|FILE", help="Drop these words.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="Write all counts here: .csv .tsv .json .jsonl .parquet.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write all counts here: .csv .tsv .json .jsonl .parquet.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @read_options
 @cluster_options
-def wordcount(inputs: tuple[str, ...], top: int, tokenizer: str,
-              lowercase: bool | None, min_length: int, stopwords: str | None,
-              output: str | None, as_json: bool, blocksize: int, encoding: str, errors: str,
-              split_out: int, progress: bool | None, **opts: Any) -> None:
+def wordcount(
+    inputs: tuple[str, ...],
+    top: int,
+    tokenizer: str,
+    lowercase: bool | None,
+    min_length: int,
+    stopwords: str | None,
+    output: str | None,
+    as_json: bool,
+    blocksize: int,
+    encoding: str,
+    errors: str,
+    split_out: int,
+    progress: bool | None,
+    **opts: Any,
+) -> None:
     """Count words in INPUTS (files, directories, globs, URLs; .gz .bz2 .xz .zst too).
 
     Prints the top words and the totals; exact whatever the cluster.
     """
     from toolkit.batch import resolve_inputs, word_count, write_series
     from toolkit.batch.outputs import output_format
+    from toolkit.stopwords import load_stopwords
+    from toolkit.text import get_tokenizer
 
     if output:
         output_format(output)  # a bad extension fails before any work
-    files = resolve_inputs(inputs)  # a bad path fails before a cluster starts
+    # bad paths and stopword files fail before a cluster starts
+    files = resolve_inputs(inputs)
+    lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
+    stops = load_stopwords(stopwords, lowercase=lower)
     with cluster_from(opts) as scheduler:
         result = word_count(
             files,
             tokenizer=tokenizer,
-            lowercase=lowercase,
+            lowercase=lower,
             min_length=min_length,
-            stopwords=stopwords,
+            stopwords=stops,
             top=None if output else top,
             blocksize=blocksize,
             encoding=encoding,
@@ -247,11 +341,16 @@ def wordcount(inputs: tuple[str, ...], top: int, tokenizer: str,
         click.echo(f"toolkit: wrote {len(result.counts):,} words to {output}", err=True)
     shown = result.counts if top == 0 else result.counts.head(top)
     if as_json:
-        click.echo(json.dumps({
-            "total_words": result.total_words,
-            "distinct_words": result.distinct_words,
-            "top": [{"word": w, "count": int(c)} for w, c in shown.items()],
-        }, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "total_words": result.total_words,
+                    "distinct_words": result.distinct_words,
+                    "top": [{"word": w, "count": int(c)} for w, c in shown.items()],
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     _print_table([(w, f"{int(c):,}") for w, c in shown.items()], ("word", "count"))
     click.echo(f"total words: {result.total_words:,}   distinct words: {result.distinct_words:,}")
@@ -269,22 +368,56 @@ def _print_table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--mapper", required=True, metavar="MODULE:FUNC",
-              help="mapper(record) -> iterable of (key, value); 'pkg.mod:func' or 'file.py:func'.")
-@click.option("--reducer", required=True, metavar="MODULE:FUNC",
-              help="reducer(a, b) -> value; associative and commutative.")
-@click.option("--records", type=click.Choice(["lines", "jsonl"]), default="lines",
-              show_default=True, help="What the mapper receives: text lines or parsed JSON.")
-@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
-              help="How many results to show, sorted by key (0: all).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="Write all results here: .csv .tsv .json .jsonl .parquet.")
+@click.option(
+    "--mapper",
+    required=True,
+    metavar="MODULE:FUNC",
+    help="mapper(record) -> iterable of (key, value); 'pkg.mod:func' or 'file.py:func'.",
+)
+@click.option(
+    "--reducer",
+    required=True,
+    metavar="MODULE:FUNC",
+    help="reducer(a, b) -> value; associative and commutative.",
+)
+@click.option(
+    "--records",
+    type=click.Choice(["lines", "jsonl"]),
+    default="lines",
+    show_default=True,
+    help="What the mapper receives: text lines or parsed JSON.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="How many results to show, sorted by key (0: all).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write all results here: .csv .tsv .json .jsonl .parquet.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @read_options
 @cluster_options
-def mapreduce(inputs: tuple[str, ...], mapper: str, reducer: str, records: str,
-              top: int, output: str | None, as_json: bool, blocksize: int, encoding: str,
-              errors: str, split_out: int, progress: bool | None, **opts: Any) -> None:
+def mapreduce(
+    inputs: tuple[str, ...],
+    mapper: str,
+    reducer: str,
+    records: str,
+    top: int,
+    output: str | None,
+    as_json: bool,
+    blocksize: int,
+    encoding: str,
+    errors: str,
+    split_out: int,
+    progress: bool | None,
+    **opts: Any,
+) -> None:
     """Run a user MapReduce job over INPUTS with MAPPER and REDUCER functions."""
     from toolkit.batch import load_function, map_reduce, resolve_inputs, write_series
     from toolkit.batch.outputs import output_format
@@ -313,10 +446,16 @@ def mapreduce(inputs: tuple[str, ...], mapper: str, reducer: str, records: str,
     if as_json:
         from toolkit.batch.outputs import _plain
 
-        click.echo(json.dumps({
-            "keys": len(result),
-            "results": [{"key": k, "value": v} for k, v in shown.items()],
-        }, ensure_ascii=False, default=_plain))
+        click.echo(
+            json.dumps(
+                {
+                    "keys": len(result),
+                    "results": [{"key": k, "value": v} for k, v in shown.items()],
+                },
+                ensure_ascii=False,
+                default=_plain,
+            )
+        )
         return
     _print_table([(k, str(v)) for k, v in shown.items()], ("key", "value"))
     click.echo(f"keys: {len(result):,}")

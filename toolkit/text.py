@@ -26,10 +26,10 @@ __all__ = [
     "get_tokenizer",
     "merge_counts",
     "top_k",
-    "words",
-    "words_reference",
     "whitespace",
     "whitespace_reference",
+    "words",
+    "words_reference",
 ]
 
 APOSTROPHES = "'\u2019"
@@ -104,9 +104,7 @@ def words_reference(text: str) -> list[str]:
         if is_ideograph(ch):
             flush()
             out.append(ch)
-        elif is_word_char(ch):
-            current.append(ch)
-        elif (
+        elif is_word_char(ch) or (
             ch in APOSTROPHES
             and current
             and i + 1 < len(text)
@@ -137,9 +135,8 @@ def _char_class(codes: bytes, code: int) -> str:
 def _words_pattern() -> re.Pattern[str]:
     # Built from the same definitions as the reference, from this Python's Unicode tables:
     # one byte a code point, 1 for a word character, 2 for an ideograph, 0 for a separator.
-    word_categories = {c for c in _ALL_CATEGORIES if c[0] in "LM" or c == "Nd"}
     codes = bytearray(
-        1 if cat in word_categories else 0
+        1 if cat[0] in "LM" or cat == "Nd" else 0
         for cat in map(unicodedata.category, map(chr, range(sys.maxunicode + 1)))
     )
     for lo, hi in _IDEOGRAPHIC_RANGES:
@@ -147,11 +144,6 @@ def _words_pattern() -> re.Pattern[str]:
     word = _char_class(bytes(codes), 1)
     ideograph = _char_class(bytes(codes), 2)
     return re.compile(f"{word}+(?:[{APOSTROPHES}]{word}+)*|{ideograph}")
-
-
-_ALL_CATEGORIES = (
-    "Lu Ll Lt Lm Lo Mn Mc Me Nd Nl No Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Zs Zl Zp Cc Cf Cs Co Cn"
-).split()
 
 
 def words(text: str) -> list[str]:

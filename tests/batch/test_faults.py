@@ -19,9 +19,13 @@ from toolkit.corpus import generate_corpus
 
 def test_killing_a_worker_mid_job_gives_the_same_result(tmp_path: Path) -> None:
     corpus = generate_corpus(tmp_path / "corpus", size="1500kB", files=3)
-    expected = Counter(w for p in corpus for line in p.read_text().split("\n") for w in line.lower().split())
-    with subprocess_cluster(tmp_path / "cluster", n_workers=2) as cluster, \
-            connect(cluster.address, quiet=True) as conn:
+    expected = Counter(
+        w for p in corpus for line in p.read_text().split("\n") for w in line.lower().split()
+    )
+    with (
+        subprocess_cluster(tmp_path / "cluster", n_workers=2) as cluster,
+        connect(cluster.address, quiet=True) as conn,
+    ):
         client = conn.client
         outcome: dict[str, Any] = {}
 

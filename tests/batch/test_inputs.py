@@ -32,7 +32,8 @@ def test_resolve_file_directory_glob_and_list(tmp_path: Path) -> None:
     assert names(resolve_inputs(str(tmp_path / "d" / "*.txt"))) == ["d/a.txt", "d/b.txt"]
     assert names(resolve_inputs(str(tmp_path / "**" / "c.txt"))) == ["d/sub/c.txt"]
     assert names(resolve_inputs([tmp_path / "e.log", tmp_path / "d" / "a.txt"])) == [
-        "e.log", "d/a.txt",
+        "e.log",
+        "d/a.txt",
     ]
     [f] = resolve_inputs(f"file://{tmp_path}/e.log")
     assert f.size == len("e.log")
@@ -76,12 +77,16 @@ def test_blocks_cover_every_line_exactly_once(messy_corpus: list[Path], blocksiz
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     lines=st.lists(st.text(st.sampled_from("ab é\n大"), max_size=30), max_size=30),
     blocksize=st.integers(1, 50),
 )
-def test_any_text_any_blocksize_round_trips(tmp_path: Path, lines: list[str], blocksize: int) -> None:
+def test_any_text_any_blocksize_round_trips(
+    tmp_path: Path, lines: list[str], blocksize: int
+) -> None:
     path = tmp_path / "t.txt"
     content = "\n".join(lines)
     path.write_text(content, encoding="utf-8", newline="")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import Counter
@@ -23,8 +24,12 @@ def reference_lines(paths: list[Path]) -> list[str]:
     return lines
 
 
-def test_line_length_histogram_on_every_backend(scheduler: object, messy_corpus: list[Path]) -> None:
-    result = map_reduce(messy_corpus, jobs.line_length, jobs.add, blocksize=4096, scheduler=scheduler)
+def test_line_length_histogram_on_every_backend(
+    scheduler: object, messy_corpus: list[Path]
+) -> None:
+    result = map_reduce(
+        messy_corpus, jobs.line_length, jobs.add, blocksize=4096, scheduler=scheduler
+    )
     expected = Counter(len(line) for line in reference_lines(messy_corpus))
     assert result.to_dict() == dict(expected)
     assert list(result.index) == sorted(expected)
@@ -33,14 +38,18 @@ def test_line_length_histogram_on_every_backend(scheduler: object, messy_corpus:
 
 def test_tuple_keys_and_set_values(inprocess_client: object, messy_corpus: list[Path]) -> None:
     lines = reference_lines(messy_corpus)
-    bigrams = map_reduce(messy_corpus, jobs.bigrams, jobs.add, blocksize=2048, scheduler=inprocess_client)
+    bigrams = map_reduce(
+        messy_corpus, jobs.bigrams, jobs.add, blocksize=2048, scheduler=inprocess_client
+    )
     expected: Counter[tuple[str, str]] = Counter()
     for line in lines:
         w = line.lower().split()
-        expected.update(zip(w, w[1:], strict=False))
+        expected.update(itertools.pairwise(w))
     assert bigrams.to_dict() == dict(expected)
 
-    index = map_reduce(messy_corpus, jobs.first_letters, jobs.union, scheduler=inprocess_client, split_out=3)
+    index = map_reduce(
+        messy_corpus, jobs.first_letters, jobs.union, scheduler=inprocess_client, split_out=3
+    )
     expected_index: dict[str, set[str]] = {}
     for line in lines:
         for word in line.split():
@@ -52,19 +61,25 @@ def test_jsonl_records(real_client: object, tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     rows = [{"user": f"u{i % 7}", "amount": i * 0.5} for i in range(1000)]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
-    result = map_reduce(path, jobs.user_amounts, jobs.add, records="jsonl", blocksize=1000,
-                        scheduler=real_client)
+    result = map_reduce(
+        path, jobs.user_amounts, jobs.add, records="jsonl", blocksize=1000, scheduler=real_client
+    )
     expected: dict[str, float] = {}
     for r in rows:
         expected[r["user"]] = expected.get(r["user"], 0) + r["amount"]
     assert result.to_dict() == pytest.approx(expected)
 
 
-def test_lambdas_and_closures_travel_to_real_workers(real_client: object, messy_corpus: list[Path]) -> None:
+def test_lambdas_and_closures_travel_to_real_workers(
+    real_client: object, messy_corpus: list[Path]
+) -> None:
     suffix = "!"
     result = map_reduce(
-        messy_corpus, lambda line: [(line[:1] + suffix, 1)], lambda a, b: a + b,
-        blocksize=4096, scheduler=real_client,
+        messy_corpus,
+        lambda line: [(line[:1] + suffix, 1)],
+        lambda a, b: a + b,
+        blocksize=4096,
+        scheduler=real_client,
     )
     expected = Counter(line[:1] + suffix for line in reference_lines(messy_corpus))
     assert result.to_dict() == dict(expected)
@@ -73,9 +88,15 @@ def test_lambdas_and_closures_travel_to_real_workers(real_client: object, messy_
 def test_mapper_failure_names_file_and_record(tmp_path: Path) -> None:
     path = tmp_path / "input.txt"
     path.write_text("fine\nfine\nthis is BAD\nfine\n")
-    with pytest.raises(JobError, match=r"input\.txt.*jobs\.fails_on_bad.*'this is BAD'.*cannot handle BAD"):
+    with pytest.raises(
+        JobError, match=r"input\.txt.*jobs\.fails_on_bad.*'this is BAD'.*cannot handle BAD"
+    ):
         map_reduce(path, jobs.fails_on_bad, jobs.add, scheduler="sync")
-    with pytest.raises(JobError, match=r"input\.txt.*must return an iterable of \(key, value\) pairs.*'int' object is not iterable"):
+    with pytest.raises(
+        JobError,
+        match=r"input\.txt.*must return an iterable of \(key, value\) pairs.*"
+        r"'int' object is not iterable",
+    ):
         map_reduce(path, jobs.not_pairs, jobs.add, scheduler="sync")
     with pytest.raises(JobError, match=r"reducer tests\.jobs\.bad_reducer failed on record 'fine'"):
         map_reduce(path, jobs.distinct_keys, jobs.bad_reducer, scheduler="sync")

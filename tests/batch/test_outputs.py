@@ -18,7 +18,11 @@ COUNTS = counts_frame([("the", 5), ("straße", 2), ("大", 2), ('say "hi", ok', 
 def test_csv_and_tsv(tmp_path: Path) -> None:
     write_series(COUNTS, tmp_path / "c.csv")
     assert (tmp_path / "c.csv").read_text(encoding="utf-8").splitlines() == [
-        "word,count", "the,5", "straße,2", "大,2", '"say ""hi"", ok",1',
+        "word,count",
+        "the,5",
+        "straße,2",
+        "大,2",
+        '"say ""hi"", ok",1',
     ]
     write_series(COUNTS, tmp_path / "c.tsv")
     back = pd.read_csv(tmp_path / "c.tsv", sep="\t", keep_default_na=False)
@@ -47,7 +51,9 @@ def test_parquet_types(tmp_path: Path) -> None:
 
 
 def test_generic_keys_and_values(tmp_path: Path) -> None:
-    series = pd.Series([frozenset({"b", "a"}), 2], index=pd.Index([("x", 1), "y"], tupleize_cols=False))
+    series = pd.Series(
+        [frozenset({"b", "a"}), 2], index=pd.Index([("x", 1), "y"], tupleize_cols=False)
+    )
     write_series(series, tmp_path / "g.jsonl", key="key", value="value")
     rows = [json.loads(x) for x in (tmp_path / "g.jsonl").read_text().splitlines()]
     assert rows == [{"key": ["x", 1], "value": ["a", "b"]}, {"key": "y", "value": 2}]

@@ -38,7 +38,9 @@ def test_generated_corpus_multi_file_on_real_cluster(real_client: object, tmp_pa
     assert result.distinct_words == len(expected)
 
 
-def test_options_top_min_length_stopwords_and_case(messy_corpus: list[Path], tmp_path: Path) -> None:
+def test_options_top_min_length_stopwords_and_case(
+    messy_corpus: list[Path], tmp_path: Path
+) -> None:
     expected = reference_counts(messy_corpus)
     stop = {"the", "of", "and"}
     filtered = Counter({w: c for w, c in expected.items() if len(w) >= 3 and w not in stop})
@@ -70,7 +72,9 @@ def test_split_out_gives_identical_counts(
     many = word_count(messy_corpus, blocksize=4096, scheduler=inprocess_client, split_out=split_out)
     assert many.counts.equals(one.counts)
     assert (many.total_words, many.distinct_words) == (one.total_words, one.distinct_words)
-    top = word_count(messy_corpus, blocksize=4096, scheduler=inprocess_client, split_out=split_out, top=7)
+    top = word_count(
+        messy_corpus, blocksize=4096, scheduler=inprocess_client, split_out=split_out, top=7
+    )
     assert top.counts.equals(one.counts.head(7))
 
 

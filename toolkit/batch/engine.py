@@ -19,7 +19,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 import dask
 from dask.delayed import Delayed
@@ -31,51 +31,51 @@ from toolkit.errors import ConfigError, JobError
 
 __all__ = ["Job", "Partial", "run_job", "stable_hash"]
 
-A = TypeVar("A")  # a job's accumulator
-R = TypeVar("R")  # a job's finished bucket
 
-
-class Job(Protocol[A, R]):
+class Job(Protocol):
     """What the engine needs from a job; every method runs on a worker.
 
     A job object is pickled into every task, so it holds only picklable values.
     """
 
-    name: str  # task-name prefix, e.g. "wordcount"
+    @property
+    def name(self) -> str:
+        """The task-name prefix, e.g. ``wordcount``."""
+        ...
 
-    def empty(self) -> A:
+    def empty(self) -> Any:
         """A fresh accumulator (a dict, or a dict subclass)."""
         ...
 
-    def consume(self, acc: A, text: str) -> None:
+    def consume(self, acc: Any, text: str) -> None:
         """Fold a chunk of whole lines into ``acc``."""
         ...
 
-    def merge(self, acc: A, other: A) -> A:
+    def merge(self, acc: Any, other: Any) -> Any:
         """Fold ``other`` into ``acc``; associative and commutative."""
         ...
 
-    def finish(self, acc: A) -> R:
+    def finish(self, acc: Any) -> Any:
         """Turn a bucket's merged accumulator into its compact result."""
         ...
 
 
 @dataclass
-class Partial(Generic[A]):
+class Partial:
     """A task's result: one accumulator and the input figures behind it.
 
     Being a class instance, it is pickled in one piece between processes.
     """
 
-    data: A
+    data: Any
     stats: InputStats = field(default_factory=InputStats)
 
 
 @dataclass
-class Finished(Generic[R]):
+class Finished:
     """One bucket's finished result, as it reaches the client."""
 
-    result: R
+    result: Any
     stats: InputStats
 
 
@@ -117,18 +117,20 @@ def stable_hash(key: object) -> int:
 # -- the task functions -----------------------------------------------------------------
 
 
-def map_block(job: Job[A, Any], block: Block, read: ReadOptions) -> Partial[A]:
+def map_block(job: Job, block: Block, read: ReadOptions) -> Partial:
     stats = InputStats(files=1 if block.offset == 0 else 0)
     acc = job.empty()
     try:
-        for text in read_text_chunks(block, encoding=read.encoding, errors=read.errors, stats=stats):
+        for text in read_text_chunks(
+            block, encoding=read.encoding, errors=read.errors, stats=stats
+        ):
             job.consume(acc, text)
     except JobError as exc:
         raise JobError(f"{block.file.path} (block at byte {block.offset}): {exc}") from None
     return Partial(acc, stats)
 
 
-def split_partial(part: Partial[Any], n: int) -> list[Partial[Any]]:
+def split_partial(part: Partial, n: int) -> list[Partial]:
     """Cut a partial into ``n`` buckets by :func:`stable_hash` (stats go to bucket 0)."""
     buckets: list[Any] = [type(part.data)() for _ in range(n)]
     for key, value in part.data.items():
@@ -138,13 +140,13 @@ def split_partial(part: Partial[Any], n: int) -> list[Partial[Any]]:
     return out
 
 
-def pick(parts: list[Partial[A]], i: int) -> Partial[A]:
+def pick(parts: list[Partial], i: int) -> Partial:
     return parts[i]
 
 
-def combine(job: Job[A, Any], parts: list[Partial[A]]) -> Partial[A]:
+def combine(job: Job, parts: list[Partial]) -> Partial:
     # merge into the largest partial: fewer keys to move
-    parts = sorted(parts, key=lambda p: len(p.data), reverse=True)  # type: ignore[arg-type]
+    parts = sorted(parts, key=lambda p: len(p.data), reverse=True)
     acc, stats = parts[0].data, parts[0].stats
     for p in parts[1:]:
         acc = job.merge(acc, p.data)
@@ -152,7 +154,7 @@ def combine(job: Job[A, Any], parts: list[Partial[A]]) -> Partial[A]:
     return Partial(acc, stats)
 
 
-def combine_and_finish(job: Job[A, R], parts: list[Partial[A]]) -> Finished[R]:
+def combine_and_finish(job: Job, parts: list[Partial]) -> Finished:
     merged = combine(job, parts)
     return Finished(job.finish(merged.data), merged.stats)
 
@@ -161,7 +163,7 @@ def combine_and_finish(job: Job[A, R], parts: list[Partial[A]]) -> Finished[R]:
 
 
 def build_graph(
-    job: Job[Any, R],
+    job: Job,
     blocks: list[Block],
     read: ReadOptions,
     *,
@@ -206,7 +208,7 @@ def build_graph(
 
 
 def run_job(
-    job: Job[Any, R],
+    job: Job,
     blocks: list[Block],
     *,
     read: ReadOptions,
@@ -214,7 +216,7 @@ def run_job(
     split_out: int = 1,
     split_every: int = 8,
     progress: bool = False,
-) -> tuple[list[R], InputStats]:
+) -> tuple[list[Any], InputStats]:
     """Run ``job`` over ``blocks``; return each bucket's result and the summed input stats.
 
     Ctrl-C cancels the job's tasks on the cluster before ``KeyboardInterrupt`` propagates.

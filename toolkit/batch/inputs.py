@@ -13,8 +13,8 @@ import glob as globlib
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import fsspec
 from fsspec.core import url_to_fs
@@ -91,8 +91,14 @@ def _compression_of(path: str) -> str | None:
     return None
 
 
+#: What jobs accept as inputs: paths, globs, URLs, resolved files, or a list of them.
+Inputs: TypeAlias = (
+    "str | os.PathLike[str] | InputFile | Iterable[str | os.PathLike[str] | InputFile]"
+)
+
+
 def resolve_inputs(
-    inputs: str | os.PathLike[str] | InputFile | Iterable[str | os.PathLike[str] | InputFile],
+    inputs: Inputs,
     *,
     storage_options: dict[str, Any] | None = None,
 ) -> list[InputFile]:
@@ -153,9 +159,7 @@ def _resolve_one(item: str, options: tuple[tuple[str, Any], ...]) -> list[InputF
             else:
                 matches = globlib.glob(os.path.expanduser(item), recursive=True)
                 found = {os.path.abspath(m): fs.info(os.path.abspath(m)) for m in matches}
-            entries = sorted(
-                (p, info) for p, info in found.items() if info.get("type") == "file"
-            )
+            entries = sorted((p, info) for p, info in found.items() if info.get("type") == "file")
             if not entries:
                 raise InputError(f"no files match {item!r}")
             return [make(p, info.get("size")) for p, info in entries]
@@ -379,9 +383,7 @@ def _read_stream(
     offset = 0
     carry = b""
     last_text = ""
-    with fsspec.open(
-        block.file.path, "rb", compression=block.file.compression, **opts
-    ) as f:
+    with fsspec.open(block.file.path, "rb", compression=block.file.compression, **opts) as f:
         while True:
             raw = f.read(chunk_size)
             if decoder is not None:

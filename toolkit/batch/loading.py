@@ -1,4 +1,4 @@
-"""Loading user functions named on the command line: ``pkg.module:func`` or ``path/file.py:func``."""
+"""Loading user functions named on the command line: ``pkg.module:func`` or ``file.py:func``."""
 
 from __future__ import annotations
 

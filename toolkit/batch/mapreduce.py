@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,13 @@ from typing import Any
 import pandas as pd
 
 from toolkit.batch.engine import ReadOptions, check_callable, run_job
-from toolkit.batch.inputs import DEFAULT_BLOCKSIZE, ERRORS_POLICIES, plan_blocks, resolve_inputs
+from toolkit.batch.inputs import (
+    DEFAULT_BLOCKSIZE,
+    ERRORS_POLICIES,
+    Inputs,
+    plan_blocks,
+    resolve_inputs,
+)
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError, JobError
 from toolkit.units import parse_size
@@ -108,7 +113,10 @@ class UserJob:
         # files loaded by load_function), so workers need not have the user's file.
         import cloudpickle
 
-        return (_restore_job, (cloudpickle.dumps((self.mapper, self.reducer)), self.records, self.name))
+        return (
+            _restore_job,
+            (cloudpickle.dumps((self.mapper, self.reducer)), self.records, self.name),
+        )
 
 
 def _restore_job(functions: bytes, records: str, name: str) -> UserJob:
@@ -119,7 +127,7 @@ def _restore_job(functions: bytes, records: str, name: str) -> UserJob:
 
 
 def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
-    keys = list(items)
+    keys: list[Any] = list(items)
     try:
         keys.sort()
     except TypeError:  # keys of mixed types: a stable order all the same
@@ -129,7 +137,7 @@ def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
 
 
 def map_reduce(
-    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    inputs: Inputs,
     mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]],
     reducer: Callable[[Any, Any], Any],
     *,

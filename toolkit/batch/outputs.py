@@ -19,7 +19,13 @@ from toolkit.errors import ConfigError, OutputError
 
 __all__ = ["OUTPUT_FORMATS", "atomic_output", "output_format", "write_series"]
 
-OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
+OUTPUT_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".parquet": "parquet",
+}
 
 
 def output_format(path: str | os.PathLike[str]) -> str:
@@ -39,7 +45,9 @@ def output_format(path: str | os.PathLike[str]) -> str:
         if _is_special(os.fspath(path)):
             return "csv"
         known = ", ".join(OUTPUT_FORMATS)
-        raise ConfigError(f"output file must end in one of {known}; got {os.fspath(path)!r}") from None
+        raise ConfigError(
+            f"output file must end in one of {known}; got {os.fspath(path)!r}"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -51,18 +59,21 @@ def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
     is written in place, since it cannot be replaced.
     """
     target = os.fspath(path)
-    kind = "binary" if "b" in mode else "text"
+    binary = "b" in mode
     try:
         if _is_special(target):
             with open(target, mode) as f:
                 yield f
             return
         directory = os.path.dirname(os.path.abspath(target))
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory
+        )
     except OSError as exc:
         raise OutputError(f"cannot write {target!r}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, mode, **({} if kind == "binary" else {"encoding": "utf-8", "newline": ""})) as f:
+        f = os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
+        with f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -12,7 +12,13 @@ from typing import Any
 import pandas as pd
 
 from toolkit.batch.engine import ReadOptions, run_job
-from toolkit.batch.inputs import DEFAULT_BLOCKSIZE, ERRORS_POLICIES, InputStats, plan_blocks
+from toolkit.batch.inputs import (
+    DEFAULT_BLOCKSIZE,
+    ERRORS_POLICIES,
+    Inputs,
+    InputStats,
+    plan_blocks,
+)
 from toolkit.batch.inputs import resolve_inputs as resolve
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
@@ -131,7 +137,7 @@ class WordCounts:
 
 
 def word_count(
-    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    inputs: Inputs,
     *,
     tokenizer: str = "words",
     lowercase: bool | None = None,
