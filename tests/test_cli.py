@@ -191,6 +191,27 @@ def test_bad_option_values_are_usage_errors(tmp_path: Path, args: list[str], mes
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("where", ["cluster", "sync"])
+def test_progress_bar_on_request(
+    real_cluster: SubprocessCluster, messy_corpus: list[Path], where: str
+) -> None:
+    scheduler = real_cluster.address if where == "cluster" else "sync"
+    proc = run(
+        "wordcount",
+        *map(str, messy_corpus),
+        "--progress",
+        "--blocksize",
+        "8KiB",
+        "--scheduler",
+        scheduler,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "100% Completed" in proc.stderr and "Traceback" not in proc.stderr
+    assert "Completed" not in proc.stdout
+    quiet = run("wordcount", *map(str, messy_corpus), "--scheduler", scheduler)
+    assert "Completed" not in quiet.stderr  # not a terminal: no bar unless asked
+
+
 def test_unreachable_scheduler_exits_within_the_timeout(tmp_path: Path) -> None:
     (tmp_path / "c.txt").write_text("x\n")
     start = time.monotonic()

@@ -134,3 +134,23 @@ def test_result_renders_in_jupyter(messy_corpus: list[Path]) -> None:
     html = result._repr_html_()
     assert "<table" in html and f"{result.total_words:,}" in html
     assert repr(result).startswith("WordCounts(total_words=")
+
+
+def test_fsspec_urls_and_url_globs() -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe(
+        {"/corpus/a.txt": b"url words here\n", "/corpus/b.txt": "more URL words, café\n".encode()}
+    )
+    # the memory filesystem lives in this process, so the synchronous scheduler reads it
+    result = word_count("memory://corpus/*.txt", scheduler="sync")
+    assert dict(result.counts.items()) == {
+        "url": 2,
+        "words": 2,
+        "here": 1,
+        "more": 1,
+        "café": 1,
+    }
+    assert result.stats.files == 2
+    fs.rm("/corpus", recursive=True)

@@ -244,12 +244,13 @@ def _run_distributed(client: Any, outputs: list[Delayed], progress: bool) -> lis
 
     futures = client.compute(outputs)
     try:
-        if progress:
-            with contextlib.redirect_stdout(sys.stderr):
-                progress_bar(futures)
-                print(file=sys.stderr)
-        # wait first: an interrupt during client.gather leaves its inner tasks unretrieved
+        # progress() and wait() find the client as the current one
         with client.as_current():
+            if progress:
+                with contextlib.redirect_stdout(sys.stderr):
+                    progress_bar(futures)
+                    print(file=sys.stderr)
+            # wait first: an interrupt during client.gather leaves its inner tasks unretrieved
             wait(futures)
         return list(client.gather(futures))
     except BaseException:
