@@ -1,0 +1,202 @@
+"""Window arithmetic: which pane an event falls in, and which windows close when.
+
+Every window kind is made of *panes*.  Count windows of ``size`` lines emitted
+every ``every`` lines use panes of ``gcd(size, every)`` lines; time windows of
+``length`` seconds sliding by ``slide`` use panes of one slide.  A window is
+``window_panes`` consecutive panes, and one ends every ``every_panes`` panes.
+:class:`PaneWindows` keeps one Counter per pane and the running total of the
+next window to close: a pane is added when it enters and subtracted when it
+leaves, so a sliding window costs what a tumbling one does.
+
+Nothing here reads a clock: callers pass times in, so tests drive it by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from toolkit.errors import ConfigError
+
+__all__ = ["ClosedWindow", "PaneWindows", "count_panes_for", "time_panes_for"]
+
+
+@dataclass
+class Pane:
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+    words: int = 0
+
+
+@dataclass(frozen=True)
+class ClosedWindow:
+    """A window that closed: panes ``[start, end)``, its word counts, lines and words."""
+
+    start: int
+    end: int
+    counts: Counter[str]
+    lines: int
+    words: int
+
+
+class PaneWindows:
+    """Windows of ``window_panes`` panes, one ending at every multiple of ``every_panes``.
+
+    Examples
+    --------
+    Tumbling windows of two panes:
+
+    >>> w = PaneWindows(window_panes=2, every_panes=2)
+    >>> w.add(0, Counter(a=1), lines=1); w.add(1, Counter(a=1, b=1), lines=1)
+    >>> [(c.start, c.end, dict(c.counts)) for c in w.close_until(2)]
+    [(0, 2, {'a': 2, 'b': 1})]
+    """
+
+    def __init__(self, window_panes: int, every_panes: int) -> None:
+        if window_panes < 1 or every_panes < 1:
+            raise ConfigError("a window spans at least one pane and ends every pane or more")
+        self.window_panes = window_panes
+        self.every_panes = every_panes
+        self.panes: dict[int, Pane] = {}
+        self.closed = -(10**18)  # every window with end <= closed has closed
+        self._end: int | None = None  # end of the window that `running` holds
+        self._running = Pane()
+
+    # -- input ------------------------------------------------------------------------
+    def is_closed(self, pane: int) -> bool:
+        """Whether every window holding ``pane`` has already closed (a late pane)."""
+        return pane < self.closed
+
+    def add(self, pane: int, counts: Mapping[str, int], lines: int) -> None:
+        """Add the counts of ``lines`` lines to ``pane``, which must not be closed."""
+        if self.is_closed(pane):
+            raise ValueError(f"pane {pane} is closed (windows up to {self.closed} closed)")
+        words = sum(counts.values())
+        p = self.panes.get(pane)
+        if p is None:
+            p = self.panes[pane] = Pane()
+        p.counts.update(counts)
+        p.lines += lines
+        p.words += words
+        end = self._end
+        if end is not None and end - self.window_panes <= pane < end:
+            self._running.counts.update(counts)
+            self._running.lines += lines
+            self._running.words += words
+
+    # -- closing ----------------------------------------------------------------------
+    def _first_end_after(self, pane: int) -> int:
+        """The end of the earliest window that holds ``pane``."""
+        k = self.every_panes
+        return (pane // k + 1) * k
+
+    def close_until(self, boundary: int) -> list[ClosedWindow]:
+        """Close, in order, every window with ``end <= boundary`` that holds any line."""
+        out: list[ClosedWindow] = []
+        while self.panes:
+            # the earliest window not closed yet that holds the lowest pane
+            end = max(self._first_end_after(min(self.panes)), self._first_end_after(self.closed))
+            if end > boundary:
+                break
+            self._move_to(end)
+            if self._running.lines:
+                r = self._running
+                # a snapshot: the running total moves on to the next window
+                counts = Counter(r.counts)
+                out.append(ClosedWindow(end - self.window_panes, end, counts, r.lines, r.words))
+            self.closed = end
+            self._prune()
+        self.closed = max(self.closed, boundary)
+        return out
+
+    def flush(self) -> list[ClosedWindow]:
+        """Close every window that holds a line (at the end of a finite input)."""
+        if not self.panes:
+            return []
+        last = max(self.panes)
+        return self.close_until(last + self.window_panes + self.every_panes)
+
+    def _move_to(self, end: int) -> None:
+        """Make ``_running`` hold the window ending at ``end``, incrementally if it is near."""
+        if self._end == end:
+            return
+        if self._end is None or end - self._end >= self.window_panes:
+            self._running = Pane()
+            for pane in range(end - self.window_panes, end):
+                self._add_running(pane, +1)
+        else:
+            for pane in range(self._end, end):  # panes entering
+                self._add_running(pane, +1)
+            for pane in range(self._end - self.window_panes, end - self.window_panes):
+                self._add_running(pane, -1)  # panes leaving
+        self._end = end
+
+    def _prune(self) -> None:
+        """Drop panes that no window after ``closed`` holds; then move to the next window."""
+        nxt = self._first_end_after(self.closed)
+        if self._end is not None:
+            self._move_to(nxt)  # subtract leaving panes while they still exist
+        for pane in [p for p in self.panes if p < nxt - self.window_panes]:
+            del self.panes[pane]
+        if not self.panes:
+            self._end = None
+            self._running = Pane()
+
+    def _add_running(self, pane: int, sign: int) -> None:
+        p = self.panes.get(pane)
+        if p is None:
+            return
+        r = self._running
+        if sign > 0:
+            r.counts.update(p.counts)
+        else:
+            counts = r.counts
+            for word, n in p.counts.items():
+                left = counts[word] - n
+                if left:
+                    counts[word] = left
+                else:
+                    del counts[word]
+        r.lines += sign * p.lines
+        r.words += sign * p.words
+
+
+def count_panes_for(size: int, every: int | None = None) -> tuple[int, int, int]:
+    """Pane size in lines, window panes and every-panes for count windows.
+
+    Examples
+    --------
+    >>> count_panes_for(10, 4)
+    (2, 5, 2)
+    >>> count_panes_for(100)
+    (100, 1, 1)
+    """
+    every = size if every is None else every
+    for name, value in (("count window size", size), ("count window every", every)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{name} must be a positive int; got {value!r}")
+    g = math.gcd(size, every)
+    return g, size // g, every // g
+
+
+def time_panes_for(length: float, slide: float | None = None) -> tuple[float, int]:
+    """Pane length in seconds and panes per window; ``length`` must be a multiple of ``slide``.
+
+    Examples
+    --------
+    >>> time_panes_for(60, 10)
+    (10, 6)
+    >>> time_panes_for(0.5)
+    (0.5, 1)
+    """
+    slide = length if slide is None else slide
+    if not length > 0 or not slide > 0:
+        raise ConfigError(f"window length and slide must be positive; got {length!r}, {slide!r}")
+    ratio = length / slide
+    if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
+        raise ConfigError(
+            f"window length must be a whole multiple of the slide; got {length:g}s and {slide:g}s"
+        )
+    return slide, int(round(ratio))
