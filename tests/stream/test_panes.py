@@ -11,7 +11,9 @@ from toolkit.stream.panes import PaneWindows, count_panes_for, time_panes_for
 
 ops = st.lists(
     st.one_of(
-        st.tuples(st.just("add"), st.integers(0, 30), st.lists(st.sampled_from("abcde"), max_size=4)),
+        st.tuples(
+            st.just("add"), st.integers(0, 30), st.lists(st.sampled_from("abcde"), max_size=4)
+        ),
         st.tuples(st.just("close"), st.integers(0, 40), st.just([])),
     ),
     max_size=60,
@@ -35,7 +37,10 @@ def test_windows_equal_a_brute_force_recount(
             accepted.append((value, words))
         else:
             boundary = max(boundary, value)
-            emitted += [(c.start, c.end, Counter(c.counts), c.lines, c.words) for c in w.close_until(boundary)]
+            emitted += [
+                (c.start, c.end, Counter(c.counts), c.lines, c.words)
+                for c in w.close_until(boundary)
+            ]
     if flush:
         emitted += [(c.start, c.end, Counter(c.counts), c.lines, c.words) for c in w.flush()]
         boundary = 10**9

@@ -199,4 +199,4 @@ def time_panes_for(length: float, slide: float | None = None) -> tuple[float, in
         raise ConfigError(
             f"window length must be a whole multiple of the slide; got {length:g}s and {slide:g}s"
         )
-    return slide, int(round(ratio))
+    return slide, round(ratio)

@@ -1,0 +1,79 @@
+"""The ``toolkit`` command line: thin click commands over the public API.
+
+Errors are caught here only: a :class:`~toolkit.errors.ToolkitError` becomes one
+line on stderr and exit 1; a usage error exits 2; Ctrl-C exits 130 and SIGTERM
+143, after the cluster work is cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from toolkit.cli import batch, stream  # noqa: F401  (registers the commands)
+from toolkit.cli.app import cli
+from toolkit.errors import ToolkitError
+
+__all__ = ["cli", "main"]
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> NoReturn:
+    raise Terminated()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``toolkit`` console script."""
+    _quiet_dask_logs()
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("toolkit: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("toolkit: interrupted", err=True)
+        sys.exit(130)
+    except Terminated:
+        click.echo("toolkit: terminated", err=True)
+        sys.exit(143)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ToolkitError as exc:
+        click.echo(f"toolkit: error: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        message = _cluster_failure(exc)
+        if message is None:
+            raise
+        click.echo(f"toolkit: error: {message}", err=True)
+        sys.exit(1)
+
+
+def _quiet_dask_logs() -> None:
+    """Keep distributed's INFO chatter (and its shutdown tracebacks) off the user's stderr."""
+    import distributed  # noqa: F401  (its import configures its loggers; quiet them after)
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
+def _cluster_failure(exc: BaseException) -> str | None:
+    """A one-line message for failures that come from the cluster rather than from us."""
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return f"workers died repeatedly while running a task ({exc}); see the worker logs"
+    if name in ("CancelledError", "FutureCancelledError") or "scheduler-connection-lost" in str(
+        exc
+    ):
+        return "lost the connection to the Dask scheduler; the job did not finish"
+    return None

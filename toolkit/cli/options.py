@@ -1,0 +1,148 @@
+"""Options shared by commands: sizes, reading, and how to reach the cluster."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from toolkit.errors import ConfigError
+from toolkit.units import parse_size
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Dask scheduler to use (tcp://host:8786, tls://...); "
+            "'sync' or 'threads' run without a cluster. "
+            "Default: DASK_SCHEDULER_ADDRESS, else an embedded cluster.",
+        ),
+        click.option(
+            "--scheduler-file",
+            type=click.Path(dir_okay=False),
+            help="Scheduler file written by 'dask scheduler --scheduler-file'.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            help="Worker processes of the embedded cluster [default: one per core].",
+        ),
+        click.option(
+            "--threads-per-worker",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Threads per embedded worker.",
+        ),
+        click.option(
+            "--memory-limit",
+            default="auto",
+            show_default=True,
+            help="Memory limit per embedded worker (e.g. 2GiB).",
+        ),
+        click.option(
+            "--dashboard-address",
+            default="127.0.0.1:0",
+            show_default=True,
+            help="Where the embedded cluster's dashboard listens ('' turns it off).",
+        ),
+        click.option(
+            "--connect-timeout",
+            type=click.FloatRange(min=0.1),
+            default=10.0,
+            show_default=True,
+            help="Seconds to wait for the scheduler.",
+        ),
+        click.option("--tls-ca-file", type=click.Path(dir_okay=False), help="TLS CA certificate."),
+        click.option("--tls-cert", type=click.Path(dir_okay=False), help="TLS client certificate."),
+        click.option("--tls-key", type=click.Path(dir_okay=False), help="TLS client key."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--blocksize",
+            callback=_size,
+            default="32MiB",
+            show_default=True,
+            help="Bytes per map task, e.g. 64MiB, 512KiB, 1GB.",
+        ),
+        click.option("--encoding", default="utf-8", show_default=True, help="Text encoding."),
+        click.option(
+            "--errors",
+            type=click.Choice(["strict", "replace", "ignore"]),
+            default="strict",
+            show_default=True,
+            help="Undecodable bytes: fail (naming file and offset), or replace/ignore "
+            "them and report how many.",
+        ),
+        click.option(
+            "--split-out",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Final merge in this many hash buckets (for millions of keys).",
+        ),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help="Progress bar on stderr [default: when stderr is a terminal].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _connect(opts: dict[str, Any]) -> Any:
+    from toolkit.cluster import LOCAL_SCHEDULERS, connect
+
+    address = opts["scheduler"]
+    if address in LOCAL_SCHEDULERS:
+        return address
+    return connect(
+        address,
+        scheduler_file=opts["scheduler_file"],
+        tls_ca_file=opts["tls_ca_file"],
+        tls_cert=opts["tls_cert"],
+        tls_key=opts["tls_key"],
+        n_workers=opts["workers"],
+        threads_per_worker=opts["threads_per_worker"],
+        memory_limit=None
+        if opts["memory_limit"] in ("0", "none", "None")
+        else opts["memory_limit"],
+        dashboard_address=opts["dashboard_address"] or None,
+        timeout=opts["connect_timeout"],
+    )
+
+
+@contextlib.contextmanager
+def cluster_from(opts: dict[str, Any]) -> Iterator[Any]:
+    """Connect (or start the embedded cluster) for one command, and close it after."""
+    conn = _connect(opts)
+    if isinstance(conn, str):
+        yield conn
+        return
+    try:
+        yield conn
+    except BaseException:
+        conn.close(abort=True)  # interrupted or failed: do not wait for running tasks
+        raise
+    conn.close()

@@ -1,0 +1,109 @@
+"""Counting the words of each pane: in-process, or on the Dask cluster in micro-batches.
+
+A :class:`CountJob` turns a :class:`~toolkit.stream.windows.PaneBatch` (text per
+pane) into :class:`~toolkit.stream.windows.PaneCounts` (a Counter per pane); it
+runs where the ``count_panes`` node sends it.  On a cluster, at most
+``max_in_flight`` batches are out at once: a slow cluster blocks the reader
+instead of growing memory, and results come back in arrival order.
+"""
+
+from __future__ import annotations
+
+import collections
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from streamz import Stream
+
+from toolkit.errors import ConfigError
+from toolkit.stream.windows import PaneBatch, PaneCounts, _register
+from toolkit.text import count_words, filter_counts
+
+__all__ = ["CountJob", "count_panes"]
+
+
+@dataclass(frozen=True)
+class CountJob:
+    """Count each pane's words with the shared tokenizers (pure; runs on a worker)."""
+
+    tokenizer: str = "words"
+    lowercase: bool = True
+    min_length: int = 1
+    stopwords: frozenset[str] | None = None
+
+    def __call__(self, batch: PaneBatch) -> PaneCounts:
+        counts = {}
+        for pane, text in batch.text.items():
+            c = count_words(text, self.tokenizer, lowercase=self.lowercase)
+            counts[pane] = filter_counts(c, min_length=self.min_length, stopwords=self.stopwords)
+        return PaneCounts(
+            counts, batch.lines, batch.late, batch.bad, batch.boundary, batch.end, batch.late_lines
+        )
+
+
+def stream_batch(job: CountJob, batch: PaneBatch) -> PaneCounts:
+    """The task run on a worker for one micro-batch (named ``stream-batch`` on the dashboard)."""
+    return job(batch)
+
+
+@_register
+class count_panes(Stream):
+    """Count each PaneBatch's words, here or on a Dask client's cluster; emit PaneCounts in order.
+
+    Parameters
+    ----------
+    upstream
+        A stream of PaneBatch.
+    job
+        The counting job.
+    client
+        A ``distributed.Client``; None counts in this process.
+    max_in_flight
+        Batches out on the cluster at once; the node blocks its caller beyond that.
+    """
+
+    def __init__(
+        self,
+        upstream: Stream,
+        job: CountJob,
+        client: Any = None,
+        max_in_flight: int = 4,
+        **kwargs: Any,
+    ) -> None:
+        if (
+            isinstance(max_in_flight, bool)
+            or not isinstance(max_in_flight, int)
+            or max_in_flight < 1
+        ):
+            raise ConfigError(f"max_in_flight must be a positive int; got {max_in_flight!r}")
+        self.job = job
+        self.client = client
+        self.max_in_flight = max_in_flight
+        self.pending: collections.deque[Any] = collections.deque()
+        self.in_flight = 0
+        Stream.__init__(self, upstream, **kwargs)
+
+    def update(self, x: PaneBatch, who: Any = None, metadata: Any = None) -> Any:
+        if self.client is None:
+            return self._emit(self.job(x), metadata=metadata)
+        if x.text:
+            key = f"stream-batch-{uuid.uuid4().hex}"
+            future = self.client.submit(stream_batch, self.job, x, key=key)
+            self.pending.append(future)
+            self.in_flight += 1
+        else:
+            self.pending.append(self.job(x))  # nothing to count: keep its place in the order
+        results = []
+        # emit what is ready, in order; block while too many batches are out
+        while self.pending:
+            head = self.pending[0]
+            is_future = hasattr(head, "result")
+            if is_future and not head.done() and self.in_flight <= self.max_in_flight and not x.end:
+                break
+            self.pending.popleft()
+            if is_future:
+                self.in_flight -= 1
+                head = head.result()
+            results.extend(self._emit(head, metadata=metadata))
+        return results

@@ -1,0 +1,232 @@
+"""Running a windowed word count: a source thread, a bounded queue, and a streamz pipeline.
+
+The pipeline is ``assign_panes -> count_panes -> pane_window``.  One driver
+thread pushes chunks (and clock ticks) through it synchronously, so the order of
+events is the order of arrival and a full queue stops the source from reading.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import pandas as pd
+from streamz import Stream
+
+from toolkit.errors import ConfigError, SourceError
+from toolkit.stream.counting import CountJob
+from toolkit.stream.sources import Source
+from toolkit.stream.windows import (
+    Chunk,
+    End,
+    PaneCounts,
+    ProcessingTimeWindowing,
+    Tick,
+    Windowing,
+    WindowResult,
+)
+
+__all__ = ["StreamStats", "WindowedWordCount", "to_frame"]
+
+POLL = 0.2  # seconds between ticks when nothing arrives
+
+
+@dataclass
+class StreamStats:
+    """What a stream has done so far."""
+
+    lines: int = 0
+    bad: int = 0
+    late: int = 0
+    windows: int = 0
+    in_flight: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        return (
+            f"toolkit: stream: {self.lines:,} lines ({self.lines / elapsed:,.0f}/s), "
+            f"{self.windows:,} windows, {self.late:,} late, {self.bad:,} bad, "
+            f"{self.in_flight} batches in flight"
+        )
+
+
+class WindowedWordCount:
+    """A word count over windows of a live source, as a streamz pipeline.
+
+    Parameters
+    ----------
+    source
+        Where lines come from (see :func:`toolkit.stream.sources.parse_source`).
+    windowing
+        :class:`~toolkit.stream.windows.CountWindowing`,
+        :class:`~toolkit.stream.windows.ProcessingTimeWindowing` or
+        :class:`~toolkit.stream.windows.EventTimeWindowing`.
+    job
+        How words are counted (tokenizer, case, filters).
+    client
+        A ``distributed.Client`` to count on; None counts in this process.
+    top
+        Words per window result (0: all).
+    max_in_flight
+        Micro-batches out on the cluster at once.
+    queue_size
+        Chunks buffered between the source and the pipeline.
+    clock
+        Seconds since the epoch (processing time); tests pass their own.
+
+    Attributes
+    ----------
+    results : streamz.Stream
+        The stream of :class:`~toolkit.stream.windows.WindowResult`; attach sinks to it.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        windowing: Windowing,
+        *,
+        job: CountJob | None = None,
+        client: Any = None,
+        top: int = 10,
+        max_in_flight: int = 4,
+        queue_size: int = 8,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if queue_size < 1:
+            raise ConfigError(f"queue size must be positive; got {queue_size!r}")
+        self.source = source
+        self.windowing = windowing
+        self.clock = clock
+        self.stats = StreamStats()
+        self.head = Stream()
+        counted = self.head.assign_panes(windowing).count_panes(
+            job or CountJob(), client=client, max_in_flight=max_in_flight
+        )
+        self._counter = counted
+        self.late = counted.filter(lambda pc: bool(pc.late_lines)).map(lambda pc: pc.late_lines)
+        counted.sink(self._count_stats)
+        self.results = counted.pane_window(windowing, top=top)
+        self.results.sink(self._window_stats)
+        self._queue: queue.Queue[tuple[str, Any, int]] = queue.Queue(maxsize=queue_size)
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+
+    def _count_stats(self, pc: PaneCounts) -> None:
+        self.stats.lines += sum(pc.lines.values()) + pc.late + pc.bad
+        self.stats.late += pc.late
+        self.stats.bad += pc.bad
+
+    def _window_stats(self, result: WindowResult) -> None:
+        self.stats.windows += 1
+
+    def stop(self) -> None:
+        """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
+        self.stop_event.set()
+
+    def _put(self, lines: list[str], bad: int) -> None:
+        while not self.stop_event.is_set():
+            try:
+                self._queue.put(("chunk", lines, bad), timeout=POLL)
+                return
+            except queue.Full:
+                continue
+
+    def _read(self, ready: Callable[[str], None]) -> None:
+        try:
+            self.source.run(self._put, self.stop_event, ready)
+        except BaseException as exc:  # reported by run() in the driver thread
+            self.error = exc
+        finally:
+            self._queue.put(("end", None, 0))
+
+    def run(
+        self,
+        *,
+        on_listen: Callable[[str], None] | None = None,
+        stats_every: float | None = None,
+        stats_out: TextIO | None = None,
+    ) -> StreamStats:
+        """Read the source to its end (or until :meth:`stop`), emitting window results.
+
+        Parameters
+        ----------
+        on_listen
+            Called with the address once a network source listens.
+        stats_every
+            Seconds between stats lines on ``stats_out`` (default stderr); None for none.
+        """
+        listening = threading.Event()
+
+        def ready(address: str) -> None:
+            if on_listen is not None:
+                on_listen(address)
+            listening.set()
+
+        reader = threading.Thread(
+            target=self._read, args=(ready,), name="toolkit-source", daemon=True
+        )
+        reader.start()
+        slide = (
+            getattr(self.windowing, "slide", None)
+            if isinstance(self.windowing, ProcessingTimeWindowing)
+            else None
+        )
+        next_tick = self._next_tick(slide)
+        next_stats = time.monotonic() + stats_every if stats_every else math.inf
+        out = stats_out or sys.stderr
+        while True:
+            timeout = min(POLL, max(0.0, next_tick - self.clock()))
+            try:
+                kind, lines, bad = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                kind, lines, bad = "idle", None, 0
+            now = self.clock()
+            if slide is not None and now >= next_tick:
+                self.head.emit(Tick(now))
+                next_tick = self._next_tick(slide)
+            if kind == "chunk":
+                self.head.emit(Chunk(lines, now, bad))
+            elif kind == "idle":
+                self.head.emit(Tick(now))  # lets finished cluster batches through
+            if time.monotonic() >= next_stats:
+                self.stats.in_flight = getattr(self._counter, "in_flight", 0)
+                print(self.stats.line(), file=out, flush=True)
+                next_stats = time.monotonic() + (stats_every or math.inf)
+            if kind == "end" or (self.stop_event.is_set() and kind == "idle"):
+                break
+        self.stop_event.set()
+        self.head.emit(End())
+        reader.join(timeout=5)
+        if self.error is not None:
+            if isinstance(self.error, SourceError | ConfigError):
+                raise self.error
+            raise SourceError(
+                f"the source failed: {type(self.error).__name__}: {self.error}"
+            ) from self.error
+        return self.stats
+
+    def _next_tick(self, slide: float | None) -> float:
+        if slide is None:
+            return math.inf
+        return (math.floor(self.clock() / slide) + 1) * slide
+
+
+def to_frame(results: list[WindowResult]) -> pd.DataFrame:
+    """Window results as a DataFrame: one row per window (``top`` as a list of pairs).
+
+    Examples
+    --------
+    >>> to_frame([WindowResult(0, 10, 3, 5, [("a", 3), ("b", 2)])])[["start", "end", "words"]]
+       start  end  words
+    0      0   10      5
+    """
+    return pd.DataFrame(
+        [r.to_dict() for r in results], columns=["start", "end", "lines", "words", "top", "late"]
+    ).dropna(axis=1, how="all")

@@ -1,0 +1,387 @@
+"""Stream sources: stdin, files (optionally followed), TCP, HTTP and a demo generator.
+
+Each source reads on its own thread and hands chunks of whole lines to ``put``,
+which blocks while the pipeline is behind: that is the backpressure.  Lines are
+split on ``\\n``; a line that is not valid UTF-8, or longer than
+``max_line_bytes``, is dropped and counted as bad, without touching other lines.
+Network sources bind to 127.0.0.1 unless given a host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import socket
+import socketserver
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from toolkit.errors import ConfigError, SourceError
+
+__all__ = ["LineSplitter", "Source", "parse_source"]
+
+DEFAULT_MAX_LINE_BYTES = 2**20
+READ_SIZE = 2**20
+
+#: ``put(lines, bad)``: hand over whole lines and how many bad lines were dropped.
+Put = Callable[[list[str], int], None]
+
+
+class LineSplitter:
+    """Cut a byte stream into decoded lines, dropping (and counting) bad ones.
+
+    Examples
+    --------
+    >>> s = LineSplitter(max_line_bytes=8)
+    >>> s.feed(b"ok\\nbad \\xff\\nfar too long line\\npart")
+    (['ok'], 2)
+    >>> s.feed(b"ial\\n"), s.finish()
+    ((['partial'], 0), ([], 0))
+    """
+
+    def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self.max_line_bytes = max_line_bytes
+        self.carry = b""
+        self.discarding = False  # inside an over-long line: drop until its newline
+
+    def feed(self, data: bytes) -> tuple[list[str], int]:
+        bad = 0
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._grow(data)
+            return [], 0
+        head, self.carry, tail = self.carry + data[:cut], b"", data[cut + 1 :]
+        if self.discarding:
+            nl = head.find(b"\n")
+            head = head[nl + 1 :] if nl >= 0 else b""
+            self.discarding = False
+            bad += 1
+            if nl < 0:
+                self._grow(tail)
+                return [], bad
+        lines, more_bad = self._decode(head)
+        self._grow(tail)
+        return lines, bad + more_bad
+
+    def _grow(self, data: bytes) -> None:
+        if self.discarding:
+            return
+        self.carry += data
+        if len(self.carry) > self.max_line_bytes:
+            self.carry = b""
+            self.discarding = True
+
+    def _decode(self, data: bytes) -> tuple[list[str], int]:
+        limit = self.max_line_bytes
+        try:
+            lines = data.decode("utf-8").split("\n")
+            if limit >= len(data) or all(len(x) * 4 <= limit for x in lines):
+                return [x.removesuffix("\r") for x in lines], 0
+        except UnicodeDecodeError:
+            pass
+        good, bad = [], 0
+        for raw in data.split(b"\n"):
+            if len(raw) > limit:
+                bad += 1
+                continue
+            try:
+                good.append(raw.decode("utf-8").removesuffix("\r"))
+            except UnicodeDecodeError:
+                bad += 1
+        return good, bad
+
+    def finish(self, *, partial_is_bad: bool = False) -> tuple[list[str], int]:
+        """The last line if it had no newline (bad instead when ``partial_is_bad``)."""
+        carry, self.carry = self.carry, b""
+        if self.discarding:
+            self.discarding = False
+            return [], 1
+        if not carry:
+            return [], 0
+        if partial_is_bad:
+            return [], 1
+        return self._decode(carry)
+
+
+@dataclass
+class Source:
+    """A parsed SOURCE argument; :meth:`run` reads it until it ends or ``stop`` is set."""
+
+    kind: str  # stdin, file, tcp, http, demo
+    path: str = ""
+    host: str = "127.0.0.1"
+    port: int = 0
+    follow: bool = False
+    rate: float = 1000.0
+    limit: int | None = None  # demo: stop after this many lines
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_body_bytes: int = 64 * 2**20
+    replayable_note: str = ""
+    address: str = ""  # where a network source listens, once started
+
+    @property
+    def finite(self) -> bool:
+        if self.kind == "demo":
+            return self.limit is not None
+        return self.kind in ("stdin", "file") and not self.follow
+
+    def run(self, put: Put, stop: threading.Event, ready: Callable[[str], None]) -> None:
+        """Read until the input ends or ``stop`` is set; ``ready(address)`` once listening."""
+        if self.kind == "stdin":
+            _read_fd(sys.stdin.fileno(), put, stop, self.max_line_bytes)
+        elif self.kind == "file":
+            _read_file(self.path, put, stop, self.follow, self.max_line_bytes)
+        elif self.kind == "tcp":
+            _serve_tcp(self, put, stop, ready)
+        elif self.kind == "http":
+            _serve_http(self, put, stop, ready)
+        elif self.kind == "demo":
+            _demo(self, put, stop)
+
+
+def parse_source(
+    spec: str, *, follow: bool = False, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> Source:
+    """Parse ``-``, a path, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH`` or ``demo:?rate=N``.
+
+    Examples
+    --------
+    >>> parse_source("tcp://:9000").host, parse_source("tcp://:9000").port
+    ('127.0.0.1', 9000)
+    >>> parse_source("demo:?rate=50&lines=100").limit
+    100
+    """
+    if max_line_bytes < 1:
+        raise ConfigError(f"max line bytes must be positive; got {max_line_bytes!r}")
+    if spec in ("-", ""):
+        return Source("stdin", max_line_bytes=max_line_bytes)
+    if spec.startswith("demo:"):
+        query = urllib.parse.parse_qs(spec.partition("?")[2])
+        try:
+            rate = float(query.get("rate", ["1000"])[0])
+            limit = int(query["lines"][0]) if "lines" in query else None
+        except ValueError:
+            raise ConfigError(
+                f"demo source takes ?rate=LINES_PER_S&lines=N; got {spec!r}"
+            ) from None
+        if rate <= 0:
+            raise ConfigError(f"demo rate must be positive; got {rate!r}")
+        return Source("demo", rate=rate, limit=limit)
+    if spec.startswith(("tcp://", "http://")):
+        url = urllib.parse.urlsplit(spec)
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+        if port is None:
+            raise ConfigError(
+                f"a network source needs a port, e.g. tcp://127.0.0.1:9000; got {spec!r}"
+            )
+        kind = url.scheme
+        return Source(
+            kind,
+            path=url.path or "/",
+            host=url.hostname or "127.0.0.1",
+            port=port,
+            max_line_bytes=max_line_bytes,
+        )
+    if "://" in spec:
+        raise ConfigError(f"unknown source {spec!r}: use -, a file, tcp://, http:// or demo:")
+    if not os.path.isfile(spec):
+        raise ConfigError(f"no such file: {spec!r}")
+    return Source("file", path=spec, follow=follow, max_line_bytes=max_line_bytes)
+
+
+def _read_fd(fd: int, put: Put, stop: threading.Event, max_line_bytes: int) -> None:
+    splitter = LineSplitter(max_line_bytes)
+    while not stop.is_set():
+        data = os.read(fd, READ_SIZE)
+        if not data:
+            break
+        lines, bad = splitter.feed(data)
+        if lines or bad:
+            put(lines, bad)
+    lines, bad = splitter.finish()
+    if lines or bad:
+        put(lines, bad)
+
+
+def _read_file(
+    path: str, put: Put, stop: threading.Event, follow: bool, max_line_bytes: int
+) -> None:
+    """Read ``path`` to its end; with ``follow``, keep reading appended lines, like ``tail -F``."""
+    splitter = LineSplitter(max_line_bytes)
+    f = open(path, "rb")  # noqa: SIM115  (reopened on rotation)
+    try:
+        ident = os.fstat(f.fileno())
+        while not stop.is_set():
+            data = f.read(READ_SIZE)
+            if data:
+                lines, bad = splitter.feed(data)
+                if lines or bad:
+                    put(lines, bad)
+                continue
+            if not follow:
+                break
+            # at the end: wait for more, and notice truncation or replacement
+            time.sleep(0.05)
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue  # being replaced: keep what we have open until it reappears
+            if (st.st_dev, st.st_ino) != (ident.st_dev, ident.st_ino):
+                rest = f.read()  # lines written to the old file before the switch
+                lines, bad = splitter.feed(rest)
+                tail_lines, tail_bad = splitter.finish()
+                if lines or bad or tail_lines or tail_bad:
+                    put(lines + tail_lines, bad + tail_bad)
+                f.close()
+                f = open(path, "rb")  # noqa: SIM115
+                ident = os.fstat(f.fileno())
+            elif st.st_size < f.tell():  # truncated in place
+                f.seek(0)
+        lines, bad = splitter.finish()
+        if lines or bad:
+            put(lines, bad)
+    finally:
+        f.close()
+
+
+def _serve_tcp(
+    source: Source, put: Put, stop: threading.Event, ready: Callable[[str], None]
+) -> None:
+    lock = threading.Lock()
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            splitter = LineSplitter(source.max_line_bytes)
+            sock: socket.socket = self.request
+            sock.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    data = sock.recv(READ_SIZE)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+                if not data:
+                    break
+                lines, bad = splitter.feed(data)
+                if lines or bad:
+                    with lock:  # one client's chunk stays whole
+                        put(lines, bad)
+            lines, bad = splitter.finish(
+                partial_is_bad=True
+            )  # cut mid-line: bad, not lost silently
+            if lines or bad:
+                with lock:
+                    put(lines, bad)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    try:
+        server = Server((source.host, source.port), Handler)
+    except OSError as exc:
+        raise SourceError(
+            f"cannot listen on tcp://{source.host}:{source.port}: {exc.strerror}"
+        ) from None
+    with server:
+        host, port = server.socket.getsockname()[:2]
+        source.address = f"tcp://{host}:{port}"
+        ready(source.address)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        thread.start()
+        stop.wait()
+        server.shutdown()
+
+
+def _serve_http(
+    source: Source, put: Put, stop: threading.Event, ready: Callable[[str], None]
+) -> None:
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def _reply(self, status: int, body: dict[str, Any]) -> None:
+            data = (json.dumps(body) + "\n").encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            if urllib.parse.urlsplit(self.path).path != source.path:
+                self._reply(404, {"error": f"POST lines to {source.path}"})
+                return
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                self._reply(411, {"error": "Content-Length required"})
+                return
+            if length > source.max_body_bytes:
+                self._reply(413, {"error": f"body over {source.max_body_bytes} bytes"})
+                self.close_connection = True
+                return
+            body = self.rfile.read(length)
+            splitter = LineSplitter(source.max_line_bytes)
+            lines, bad = splitter.feed(body)
+            last, last_bad = splitter.finish()
+            lines, bad = lines + last, bad + last_bad
+            with lock:
+                put(lines, bad)
+            self._reply(200, {"accepted": len(lines), "bad": bad})
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+    try:
+        server = Server((source.host, source.port), Handler)
+    except OSError as exc:
+        raise SourceError(
+            f"cannot listen on http://{source.host}:{source.port}: {exc.strerror}"
+        ) from None
+    with server:
+        host, port = server.socket.getsockname()[:2]
+        source.address = f"http://{host}:{port}{source.path}"
+        ready(source.address)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        thread.start()
+        stop.wait()
+        server.shutdown()
+
+
+def _demo(source: Source, put: Put, stop: threading.Event) -> None:
+    from toolkit.corpus import vocabulary
+
+    rng = random.Random(0)
+    vocab = vocabulary(5000)
+    weights = [1.0 / (r + 1) for r in range(len(vocab))]
+    sent = 0
+    start = time.monotonic()
+    per_chunk = max(1, int(source.rate / 20))  # about 20 chunks a second
+    while not stop.is_set() and (source.limit is None or sent < source.limit):
+        n = per_chunk if source.limit is None else min(per_chunk, source.limit - sent)
+        words = rng.choices(vocab, weights, k=n * 8)
+        put([" ".join(words[i * 8 : i * 8 + 8]) for i in range(n)], 0)
+        sent += n
+        delay = start + sent / source.rate - time.monotonic()
+        if delay > 0:
+            with contextlib.suppress(Exception):
+                stop.wait(delay)
