@@ -1,1 +1,236 @@
-"""The ``stream`` command."""
+"""The ``stream`` command: windowed word counts over a live source."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+
+from toolkit.cli.app import CONTEXT, cli
+from toolkit.cli.options import cluster_from, cluster_options
+from toolkit.errors import ConfigError, OutputError
+from toolkit.units import parse_duration
+
+
+def _windowing(
+    count: int | None,
+    window: str | None,
+    every: str | None,
+    event_time: str | None,
+    text_field: str,
+    lateness: str | None,
+) -> Any:
+    from toolkit.stream.windows import CountWindowing, EventTimeWindowing, ProcessingTimeWindowing
+
+    if (count is None) == (window is None):
+        raise click.UsageError("give exactly one of --count N or --window DURATION")
+    if count is not None:
+        if event_time or lateness:
+            raise click.UsageError("--event-time and --lateness go with --window, not --count")
+        try:
+            step = int(every) if every is not None else None
+        except ValueError:
+            raise click.BadParameter(
+                f"with --count, --every is a number of lines; got {every!r}"
+            ) from None
+        return CountWindowing(count, step)
+    assert window is not None
+    length = parse_duration(window)
+    slide = parse_duration(every) if every is not None else None
+    if event_time:
+        return EventTimeWindowing(
+            length,
+            slide,
+            field=event_time,
+            text_field=text_field,
+            lateness=parse_duration(lateness) if lateness else 0.0,
+        )
+    if lateness:
+        raise click.UsageError("--lateness needs --event-time")
+    return ProcessingTimeWindowing(length, slide)
+
+
+@contextlib.contextmanager
+def _open_output(path: str | None) -> Iterator[IO[str]]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        f = open(path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise OutputError(f"cannot write {path!r}: {exc.strerror}") from None
+    with f:
+        yield f
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
+    """SIGINT/SIGTERM stop the stream cleanly; the dict records which arrived (130 or 143)."""
+    got: dict[str, int] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        got.setdefault("code", 130 if signum == signal.SIGINT else 143)
+        stop()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield got
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("source", default="-")
+@click.option("--count", type=click.IntRange(min=1), metavar="N", help="Count windows of N lines.")
+@click.option(
+    "--window", metavar="DURATION", help="Time windows of this length (500ms, 10s, 5m, 1h)."
+)
+@click.option(
+    "--every",
+    metavar="M|DURATION",
+    help="Slide: every M lines (--count) or every DURATION (--window) [default: tumbling].",
+)
+@click.option(
+    "--event-time",
+    metavar="FIELD",
+    help="Lines are JSON objects; window by the timestamp in FIELD (epoch s or ISO-8601).",
+)
+@click.option(
+    "--text-field", default="text", show_default=True, help="With --event-time: the text."
+)
+@click.option(
+    "--lateness", metavar="DURATION", help="With --event-time: how late events may be [0]."
+)
+@click.option("--late-output", type=click.Path(dir_okay=False), help="Write late events here.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Words per window result (0: all).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write window results (JSON lines) here instead of stdout.",
+)
+@click.option(
+    "--follow", is_flag=True, help="Keep reading lines appended to the file (like tail -F)."
+)
+@click.option("--local", is_flag=True, help="Count in this process, with no cluster.")
+@click.option(
+    "--tokenizer", type=click.Choice(["words", "whitespace"]), default="words", show_default=True
+)
+@click.option(
+    "--lowercase/--no-lowercase",
+    default=None,
+    help="Lowercase first [default: yes for 'words', no for 'whitespace'].",
+)
+@click.option("--min-length", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--stopwords", metavar="english|FILE", help="Drop these words.")
+@click.option(
+    "--max-line-bytes",
+    default="1MiB",
+    show_default=True,
+    help="Longer lines are dropped and counted as bad.",
+)
+@click.option(
+    "--max-in-flight",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Micro-batches out on the cluster at once.",
+)
+@click.option(
+    "--stats-interval",
+    metavar="DURATION",
+    default="5s",
+    show_default=True,
+    help="How often to print stats on stderr ('0' for never).",
+)
+@cluster_options
+def stream(
+    source: str,
+    count: int | None,
+    window: str | None,
+    every: str | None,
+    event_time: str | None,
+    text_field: str,
+    lateness: str | None,
+    late_output: str | None,
+    top: int,
+    output: str | None,
+    follow: bool,
+    local: bool,
+    tokenizer: str,
+    lowercase: bool | None,
+    min_length: int,
+    stopwords: str | None,
+    max_line_bytes: str,
+    max_in_flight: int,
+    stats_interval: str,
+    **opts: Any,
+) -> None:
+    """Count words over windows of a live SOURCE, one JSON object per window.
+
+    SOURCE is - (stdin, the default), a file (with --follow: keep reading it),
+    tcp://HOST:PORT (listen for lines), http://HOST:PORT/PATH (POST lines), or
+    demo:?rate=N&lines=M (generated text).  Network sources listen on 127.0.0.1
+    unless given a host.  Ctrl-C or SIGTERM stop reading and flush the open
+    windows (exit 130 or 143).  stdin, tcp and http cannot be replayed: lines in
+    flight when the process dies are lost; the stats line says how many were accepted.
+    """
+    from toolkit.stopwords import load_stopwords
+    from toolkit.stream.counting import CountJob
+    from toolkit.stream.pipeline import WindowedWordCount
+    from toolkit.stream.sources import parse_source
+    from toolkit.text import get_tokenizer
+    from toolkit.units import parse_size
+
+    windowing = _windowing(count, window, every, event_time, text_field, lateness)
+    if late_output and not event_time:
+        raise click.UsageError("--late-output needs --event-time")
+    src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))
+    if follow and src.kind != "file":
+        raise ConfigError("--follow works with a file source")
+    lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
+    job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
+    every_s = 0.0 if stats_interval in ("0", "0s") else parse_duration(stats_interval)
+
+    with contextlib.ExitStack() as stack:
+        client = None
+        if not local:
+            conn = stack.enter_context(cluster_from(opts))
+            client = conn if isinstance(conn, str) else conn.client
+            if isinstance(client, str):
+                client = None  # --scheduler sync/threads: count here
+        out = stack.enter_context(_open_output(output))
+        late_file = stack.enter_context(_open_output(late_output)) if late_output else None
+        wc = WindowedWordCount(
+            src, windowing, job=job, client=client, top=top, max_in_flight=max_in_flight
+        )
+
+        def write(result: Any) -> None:
+            out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")  # one whole line
+            out.flush()
+
+        wc.results.sink(write)
+        if late_file is not None:
+            wc.late.sink(
+                lambda lines: (late_file.write("".join(x + "\n" for x in lines)), late_file.flush())
+            )
+        signals = stack.enter_context(_stop_on_signals(wc.stop))
+        stats = wc.run(
+            on_listen=lambda addr: click.echo(f"toolkit: listening on {addr}", err=True),
+            stats_every=every_s or None,
+        )
+        click.echo(stats.line(), err=True)
+    if signals.get("code"):
+        sys.exit(signals["code"])
