@@ -82,6 +82,7 @@ class count_panes(Stream):
         self.max_in_flight = max_in_flight
         self.pending: collections.deque[Any] = collections.deque()
         self.in_flight = 0
+        self.peak_in_flight = 0
         Stream.__init__(self, upstream, **kwargs)
 
     def update(self, x: PaneBatch, who: Any = None, metadata: Any = None) -> Any:
@@ -92,6 +93,7 @@ class count_panes(Stream):
             future = self.client.submit(stream_batch, self.job, x, key=key)
             self.pending.append(future)
             self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         else:
             self.pending.append(self.job(x))  # nothing to count: keep its place in the order
         results = []
