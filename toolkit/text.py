@@ -314,7 +314,11 @@ def top_k(counts: Mapping[str, int], k: int | None) -> list[tuple[str, int]]:
 
     if not k or k >= len(counts):
         return sorted(counts.items(), key=order)
-    return heapq.nsmallest(k, counts.items(), key=order)
+    # the k-th largest count, by a heap over plain ints (fast), then sort only the candidates
+    kth = heapq.nlargest(k, counts.values())[-1]
+    candidates = [(w, n) for w, n in counts.items() if n >= kth]
+    candidates.sort(key=order)
+    return candidates[:k]
 
 
 def iter_words(lines: Iterable[str], tokenizer: str | Tokenizer = "words") -> Iterable[str]:

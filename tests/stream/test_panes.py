@@ -38,11 +38,11 @@ def test_windows_equal_a_brute_force_recount(
         else:
             boundary = max(boundary, value)
             emitted += [
-                (c.start, c.end, Counter(c.counts), c.lines, c.words)
+                (c.start, c.end, Counter(dict(c.top)), c.lines, c.words)
                 for c in w.close_until(boundary)
             ]
     if flush:
-        emitted += [(c.start, c.end, Counter(c.counts), c.lines, c.words) for c in w.flush()]
+        emitted += [(c.start, c.end, Counter(dict(c.top)), c.lines, c.words) for c in w.flush()]
         boundary = 10**9
     # brute force: every window end up to the boundary that holds an accepted event
     expected = []
@@ -63,8 +63,8 @@ def test_sliding_is_incremental_not_a_recount() -> None:
         w.close_until(pane)
     assert len(w.panes) <= 61  # only the panes a future window needs
     [last] = w.close_until(200)
-    assert (last.start, last.end, last.lines, last.counts["common"]) == (140, 200, 60, 60)
-    assert "w139" not in last.counts and last.counts["w199"] == 1  # leaving panes subtracted
+    assert (last.start, last.end, last.lines, dict(last.top)["common"]) == (140, 200, 60, 60)
+    assert "w139" not in dict(last.top) and dict(last.top)["w199"] == 1  # leaving panes subtracted
 
 
 def test_late_panes_are_refused() -> None:

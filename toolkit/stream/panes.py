@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from toolkit.errors import ConfigError
+from toolkit.text import top_k
 
 __all__ = ["ClosedWindow", "PaneWindows", "count_panes_for", "time_panes_for"]
 
@@ -32,11 +33,11 @@ class Pane:
 
 @dataclass(frozen=True)
 class ClosedWindow:
-    """A window that closed: panes ``[start, end)``, its word counts, lines and words."""
+    """A window that closed: panes ``[start, end)``, its top words, lines and words."""
 
     start: int
     end: int
-    counts: Counter[str]
+    top: list[tuple[str, int]]  # by count descending, then word
     lines: int
     words: int
 
@@ -50,15 +51,16 @@ class PaneWindows:
 
     >>> w = PaneWindows(window_panes=2, every_panes=2)
     >>> w.add(0, Counter(a=1), lines=1); w.add(1, Counter(a=1, b=1), lines=1)
-    >>> [(c.start, c.end, dict(c.counts)) for c in w.close_until(2)]
-    [(0, 2, {'a': 2, 'b': 1})]
+    >>> [(c.start, c.end, c.top) for c in w.close_until(2)]
+    [(0, 2, [('a', 2), ('b', 1)])]
     """
 
-    def __init__(self, window_panes: int, every_panes: int) -> None:
+    def __init__(self, window_panes: int, every_panes: int, *, top: int = 0) -> None:
         if window_panes < 1 or every_panes < 1:
             raise ConfigError("a window spans at least one pane and ends every pane or more")
         self.window_panes = window_panes
         self.every_panes = every_panes
+        self.top = top  # words kept per closed window; 0 for all
         self.panes: dict[int, Pane] = {}
         self.closed = -(10**18)  # every window with end <= closed has closed
         self._end: int | None = None  # end of the window that `running` holds
@@ -103,9 +105,9 @@ class PaneWindows:
             self._move_to(end)
             if self._running.lines:
                 r = self._running
-                # a snapshot: the running total moves on to the next window
-                counts = Counter(r.counts)
-                out.append(ClosedWindow(end - self.window_panes, end, counts, r.lines, r.words))
+                # summarised now: the running total moves on to the next window
+                top = top_k(r.counts, self.top)
+                out.append(ClosedWindow(end - self.window_panes, end, top, r.lines, r.words))
             self.closed = end
             self._prune()
         self.closed = max(self.closed, boundary)

@@ -21,7 +21,6 @@ from streamz import Stream
 
 from toolkit.errors import ConfigError
 from toolkit.stream.panes import ClosedWindow, PaneWindows, count_panes_for, time_panes_for
-from toolkit.text import top_k
 
 __all__ = [
     "Chunk",
@@ -365,7 +364,7 @@ class pane_window(Stream):
             raise ConfigError(f"top must be a non-negative int (0 for all); got {top!r}")
         self.windowing = windowing
         self.top = top
-        self.windows = PaneWindows(windowing.window_panes, windowing.every_panes)
+        self.windows = PaneWindows(windowing.window_panes, windowing.every_panes, top=top)
         self.late_pending = 0
         self.stats = {"lines": 0, "windows": 0, "late": 0, "bad": 0}
         Stream.__init__(self, upstream, **kwargs)
@@ -390,9 +389,7 @@ class pane_window(Stream):
             late = None
             if self.windowing.reports_late:
                 late, self.late_pending = self.late_pending, 0
-            result = WindowResult(
-                start, end, window.lines, window.words, top_k(window.counts, self.top), late
-            )
+            result = WindowResult(start, end, window.lines, window.words, window.top, late)
             self.stats["windows"] += 1
             results.extend(self._emit(result, metadata=metadata))
         return results
