@@ -25,6 +25,7 @@ from toolkit.errors import (
     SourceError,
     ToolkitError,
 )
+from toolkit.stream import WindowedWordCount, stream_word_count, to_frame
 from toolkit.text import TOKENIZERS, count_words, top_k
 
 __version__ = "0.1.0"
@@ -41,6 +42,7 @@ __all__ = [
     "OutputError",
     "SourceError",
     "ToolkitError",
+    "WindowedWordCount",
     "WordCounts",
     "__version__",
     "connect",
@@ -48,6 +50,8 @@ __all__ = [
     "load_function",
     "map_reduce",
     "resolve_inputs",
+    "stream_word_count",
+    "to_frame",
     "top_k",
     "word_count",
     "write_series",

@@ -17,44 +17,6 @@ from toolkit.errors import ConfigError, OutputError
 from toolkit.units import parse_duration
 
 
-def _windowing(
-    count: int | None,
-    window: str | None,
-    every: str | None,
-    event_time: str | None,
-    text_field: str,
-    lateness: str | None,
-) -> Any:
-    from toolkit.stream.windows import CountWindowing, EventTimeWindowing, ProcessingTimeWindowing
-
-    if (count is None) == (window is None):
-        raise click.UsageError("give exactly one of --count N or --window DURATION")
-    if count is not None:
-        if event_time or lateness:
-            raise click.UsageError("--event-time and --lateness go with --window, not --count")
-        try:
-            step = int(every) if every is not None else None
-        except ValueError:
-            raise click.BadParameter(
-                f"with --count, --every is a number of lines; got {every!r}"
-            ) from None
-        return CountWindowing(count, step)
-    assert window is not None
-    length = parse_duration(window)
-    slide = parse_duration(every) if every is not None else None
-    if event_time:
-        return EventTimeWindowing(
-            length,
-            slide,
-            field=event_time,
-            text_field=text_field,
-            lateness=parse_duration(lateness) if lateness else 0.0,
-        )
-    if lateness:
-        raise click.UsageError("--lateness needs --event-time")
-    return ProcessingTimeWindowing(length, slide)
-
-
 @contextlib.contextmanager
 def _open_output(path: str | None) -> Iterator[IO[str]]:
     if path is None:
@@ -191,10 +153,18 @@ def stream(
     from toolkit.stream.counting import CountJob
     from toolkit.stream.pipeline import WindowedWordCount
     from toolkit.stream.sources import parse_source
+    from toolkit.stream.windows import make_windowing
     from toolkit.text import get_tokenizer
     from toolkit.units import parse_size
 
-    windowing = _windowing(count, window, every, event_time, text_field, lateness)
+    windowing = make_windowing(
+        count=count,
+        window=window,
+        every=every,
+        event_time=event_time,
+        text_field=text_field,
+        lateness=lateness,
+    )
     if late_output and not event_time:
         raise click.UsageError("--late-output needs --event-time")
     src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))

@@ -32,7 +32,7 @@ from toolkit.stream.windows import (
     WindowResult,
 )
 
-__all__ = ["StreamStats", "WindowedWordCount", "to_frame"]
+__all__ = ["StreamStats", "WindowedWordCount", "stream_word_count", "to_frame"]
 
 POLL = 0.2  # seconds between ticks when nothing arrives
 
@@ -216,6 +216,74 @@ class WindowedWordCount:
         if slide is None:
             return math.inf
         return (math.floor(self.clock() / slide) + 1) * slide
+
+
+def stream_word_count(
+    source: str | Source,
+    *,
+    count: int | None = None,
+    window: float | str | None = None,
+    every: int | float | str | None = None,
+    event_time: str | None = None,
+    text_field: str = "text",
+    lateness: float | str | None = None,
+    tokenizer: str = "words",
+    lowercase: bool | None = None,
+    min_length: int = 1,
+    stopwords: Any = None,
+    top: int = 10,
+    scheduler: Any = None,
+    follow: bool = False,
+    max_in_flight: int = 4,
+) -> WindowedWordCount:
+    """Build a windowed word count over a live source; call ``.run()`` to start it.
+
+    Parameters
+    ----------
+    source
+        ``-``, a file, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH``, ``demo:?rate=N&lines=M``.
+    count, window, every, event_time, text_field, lateness
+        The windows, as for ``toolkit stream`` (see :func:`~toolkit.stream.windows.make_windowing`).
+    tokenizer, lowercase, min_length, stopwords
+        As for :func:`toolkit.word_count`.
+    top
+        Words per window result (0: all).
+    scheduler
+        A :class:`~toolkit.Connection` or ``distributed.Client`` to count on; None counts here.
+
+    Returns
+    -------
+    WindowedWordCount
+        Its ``results`` is a streamz Stream of :class:`~toolkit.stream.windows.WindowResult`.
+
+    Examples
+    --------
+    >>> wc = stream_word_count("demo:?rate=100000&lines=300", count=100, top=2)
+    >>> results = wc.results.sink_to_list()
+    >>> _ = wc.run()
+    >>> [(r.start, r.end, r.lines) for r in results]
+    [(0, 100, 100), (100, 200, 100), (200, 300, 100)]
+    """
+    from toolkit.stopwords import load_stopwords
+    from toolkit.stream.sources import parse_source
+    from toolkit.stream.windows import make_windowing
+    from toolkit.text import get_tokenizer
+
+    windowing = make_windowing(
+        count=count,
+        window=window,
+        every=every,
+        event_time=event_time,
+        text_field=text_field,
+        lateness=lateness,
+    )
+    src = source if isinstance(source, Source) else parse_source(source, follow=follow)
+    lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
+    job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
+    client = getattr(scheduler, "client", scheduler)
+    return WindowedWordCount(
+        src, windowing, job=job, client=client, top=top, max_in_flight=max_in_flight
+    )
 
 
 def to_frame(results: list[WindowResult]) -> pd.DataFrame:

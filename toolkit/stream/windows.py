@@ -33,6 +33,7 @@ __all__ = [
     "Tick",
     "WindowResult",
     "Windowing",
+    "make_windowing",
 ]
 
 
@@ -317,6 +318,54 @@ class EventTimeWindowing:
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
+
+
+def make_windowing(
+    *,
+    count: int | None = None,
+    window: float | str | None = None,
+    every: int | float | str | None = None,
+    event_time: str | None = None,
+    text_field: str = "text",
+    lateness: float | str | None = None,
+) -> Windowing:
+    """The windowing for user options: ``count`` lines, or a ``window`` duration.
+
+    ``every`` is the slide (lines for count windows, a duration for time
+    windows); ``event_time`` names the timestamp field of JSON lines.
+
+    Examples
+    --------
+    >>> type(make_windowing(count=100)).__name__
+    'CountWindowing'
+    >>> make_windowing(window="1m", every="10s").window_panes
+    6
+    """
+    from toolkit.units import parse_duration
+
+    if (count is None) == (window is None):
+        raise ConfigError("give exactly one of --count N or --window DURATION")
+    if count is not None:
+        if event_time or lateness:
+            raise ConfigError("--event-time and --lateness go with --window, not --count")
+        try:
+            step = int(every) if every is not None else None
+        except ValueError:
+            raise ConfigError(
+                f"with --count, --every is a number of lines; got {every!r}"
+            ) from None
+        return CountWindowing(count, step)
+    assert window is not None
+    length = parse_duration(window)
+    slide = parse_duration(every) if every is not None else None
+    if event_time:
+        late = parse_duration(lateness) if lateness not in (None, 0, "0") else 0.0
+        return EventTimeWindowing(
+            length, slide, field=event_time, text_field=text_field, lateness=late
+        )
+    if lateness:
+        raise ConfigError("--lateness needs --event-time")
+    return ProcessingTimeWindowing(length, slide)
 
 
 # -- streamz nodes -------------------------------------------------------------------------
