@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from toolkit.cli.app import CONTEXT, cli
-from toolkit.cli.options import cluster_from, cluster_options, read_options
+from toolkit.cli.options import cluster_from, cluster_options, read_options, tokenizer_options
 
 
 def _progress(flag: bool | None) -> bool:
@@ -41,26 +41,7 @@ def _report_inputs(stats: Any) -> None:
     show_default=True,
     help="How many words to show (0: all).",
 )
-@click.option(
-    "--tokenizer",
-    type=click.Choice(["words", "whitespace"]),
-    default="words",
-    show_default=True,
-    help="'words': Unicode words (apostrophes kept, CJK per character); 'whitespace': str.split().",
-)
-@click.option(
-    "--lowercase/--no-lowercase",
-    default=None,
-    help="Lowercase first [default: yes for 'words', no for 'whitespace'].",
-)
-@click.option(
-    "--min-length",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Drop shorter words.",
-)
-@click.option("--stopwords", metavar="english|FILE", help="Drop these words.")
+@tokenizer_options
 @click.option(
     "--output",
     "-o",

@@ -146,3 +146,33 @@ def cluster_from(opts: dict[str, Any]) -> Iterator[Any]:
         conn.close(abort=True)  # interrupted or failed: do not wait for running tasks
         raise
     conn.close()
+
+
+def tokenizer_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--tokenizer, --lowercase/--no-lowercase, --min-length, --stopwords."""
+    options = [
+        click.option(
+            "--tokenizer",
+            type=click.Choice(["words", "whitespace"]),
+            default="words",
+            show_default=True,
+            help="'words': Unicode words (apostrophes kept, CJK per character); "
+            "'whitespace': str.split().",
+        ),
+        click.option(
+            "--lowercase/--no-lowercase",
+            default=None,
+            help="Lowercase first [default: yes for 'words', no for 'whitespace'].",
+        ),
+        click.option(
+            "--min-length",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Drop shorter words.",
+        ),
+        click.option("--stopwords", metavar="english|FILE", help="Drop these words."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -12,7 +12,7 @@ from typing import IO, Any
 import click
 
 from toolkit.cli.app import CONTEXT, cli
-from toolkit.cli.options import cluster_from, cluster_options
+from toolkit.cli.options import cluster_from, cluster_options, tokenizer_options
 from toolkit.errors import ConfigError, OutputError
 from toolkit.units import parse_duration
 
@@ -87,16 +87,7 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
     "--follow", is_flag=True, help="Keep reading lines appended to the file (like tail -F)."
 )
 @click.option("--local", is_flag=True, help="Count in this process, with no cluster.")
-@click.option(
-    "--tokenizer", type=click.Choice(["words", "whitespace"]), default="words", show_default=True
-)
-@click.option(
-    "--lowercase/--no-lowercase",
-    default=None,
-    help="Lowercase first [default: yes for 'words', no for 'whitespace'].",
-)
-@click.option("--min-length", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--stopwords", metavar="english|FILE", help="Drop these words.")
+@tokenizer_options
 @click.option(
     "--max-line-bytes",
     default="1MiB",
@@ -149,29 +140,30 @@ def stream(
     windows (exit 130 or 143).  stdin, tcp and http cannot be replayed: lines in
     flight when the process dies are lost; the stats line says how many were accepted.
     """
-    from toolkit.stopwords import load_stopwords
-    from toolkit.stream.counting import CountJob
-    from toolkit.stream.pipeline import WindowedWordCount
+    from toolkit.stream.pipeline import stream_word_count
     from toolkit.stream.sources import parse_source
-    from toolkit.stream.windows import make_windowing
-    from toolkit.text import get_tokenizer
     from toolkit.units import parse_size
 
-    windowing = make_windowing(
+    if late_output and not event_time:
+        raise click.UsageError("--late-output needs --event-time")
+    src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))
+    if follow and src.kind != "file":
+        raise ConfigError("--follow works with a file source")
+    options: dict[str, Any] = dict(
         count=count,
         window=window,
         every=every,
         event_time=event_time,
         text_field=text_field,
         lateness=lateness,
+        tokenizer=tokenizer,
+        lowercase=lowercase,
+        min_length=min_length,
+        stopwords=stopwords,
+        top=top,
+        max_in_flight=max_in_flight,
     )
-    if late_output and not event_time:
-        raise click.UsageError("--late-output needs --event-time")
-    src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))
-    if follow and src.kind != "file":
-        raise ConfigError("--follow works with a file source")
-    lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
-    job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
+    stream_word_count(src, **options)  # bad options fail here, before a cluster starts
     every_s = 0.0 if stats_interval in ("0", "0s") else parse_duration(stats_interval)
 
     with contextlib.ExitStack() as stack:
@@ -183,9 +175,7 @@ def stream(
                 client = None  # --scheduler sync/threads: count here
         out = stack.enter_context(_open_output(output))
         late_file = stack.enter_context(_open_output(late_output)) if late_output else None
-        wc = WindowedWordCount(
-            src, windowing, job=job, client=client, top=top, max_in_flight=max_in_flight
-        )
+        wc = stream_word_count(src, scheduler=client, **options)
 
         def write(result: Any) -> None:
             out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")  # one whole line

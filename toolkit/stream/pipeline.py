@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import pandas as pd
 from streamz import Stream
 
+from toolkit.cluster import Connection
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.counting import CountJob
 from toolkit.stream.sources import Source
@@ -280,7 +281,7 @@ def stream_word_count(
     src = source if isinstance(source, Source) else parse_source(source, follow=follow)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
-    client = getattr(scheduler, "client", scheduler)
+    client = scheduler.client if isinstance(scheduler, Connection) else scheduler
     return WindowedWordCount(
         src, windowing, job=job, client=client, top=top, max_in_flight=max_in_flight
     )

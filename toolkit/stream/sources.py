@@ -278,9 +278,8 @@ def _serve_tcp(
                 if lines or bad:
                     with lock:  # one client's chunk stays whole
                         put(lines, bad)
-            lines, bad = splitter.finish(
-                partial_is_bad=True
-            )  # cut mid-line: bad, not lost silently
+            # a line cut off by a disconnect is bad, not lost silently
+            lines, bad = splitter.finish(partial_is_bad=True)
             if lines or bad:
                 with lock:
                     put(lines, bad)
@@ -289,22 +288,7 @@ def _serve_tcp(
         daemon_threads = True
         allow_reuse_address = True
 
-    try:
-        server = Server((source.host, source.port), Handler)
-    except OSError as exc:
-        raise SourceError(
-            f"cannot listen on tcp://{source.host}:{source.port}: {exc.strerror}"
-        ) from None
-    with server:
-        host, port = server.socket.getsockname()[:2]
-        source.address = f"tcp://{host}:{port}"
-        ready(source.address)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        thread.start()
-        stop.wait()
-        server.shutdown()
+    _serve(Server, Handler, source, "tcp", stop, ready)
 
 
 def _serve_http(
@@ -349,15 +333,27 @@ def _serve_http(
     class Server(ThreadingHTTPServer):
         daemon_threads = True
 
+    _serve(Server, Handler, source, "http", stop, ready)
+
+
+def _serve(
+    server_class: type[socketserver.TCPServer],
+    handler: type[socketserver.BaseRequestHandler],
+    source: Source,
+    scheme: str,
+    stop: threading.Event,
+    ready: Callable[[str], None],
+) -> None:
+    """Listen, announce the address, serve on a thread until ``stop``, then shut down."""
     try:
-        server = Server((source.host, source.port), Handler)
+        server = server_class((source.host, source.port), handler)
     except OSError as exc:
         raise SourceError(
-            f"cannot listen on http://{source.host}:{source.port}: {exc.strerror}"
+            f"cannot listen on {scheme}://{source.host}:{source.port}: {exc.strerror}"
         ) from None
     with server:
         host, port = server.socket.getsockname()[:2]
-        source.address = f"http://{host}:{port}{source.path}"
+        source.address = f"{scheme}://{host}:{port}" + (source.path if scheme == "http" else "")
         ready(source.address)
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
