@@ -219,3 +219,23 @@ def test_stream_option_errors(args: list[str], message: str) -> None:
     )
     assert proc.returncode in (1, 2)
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ctrl_c_with_stdin_still_open_flushes_quickly() -> None:
+    proc = subprocess.Popen(
+        [TOOLKIT, "stream", "--count", "5", "--local", "--stats-interval", "50ms"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write("a b c\n" * 7)
+    proc.stdin.flush()
+    wait_for_line(proc, r"stream: 7 lines")
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, _ = proc.communicate(timeout=20)
+    assert time.monotonic() - sent < 3
+    assert proc.returncode == 130
+    assert [(w["start"], w["end"]) for w in windows(stdout)] == [(0, 5), (5, 7)]

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import random
+import select
 import socket
 import socketserver
 import sys
@@ -203,6 +204,9 @@ def parse_source(
 def _read_fd(fd: int, put: Put, stop: threading.Event, max_line_bytes: int) -> None:
     splitter = LineSplitter(max_line_bytes)
     while not stop.is_set():
+        ready, _, _ = select.select([fd], [], [], 0.2)  # wake up to notice a stop
+        if not ready:
+            continue
         data = os.read(fd, READ_SIZE)
         if not data:
             break
