@@ -122,28 +122,42 @@ def _in_ideographic_block(cp: int) -> bool:
     return any(lo <= cp <= hi for lo, hi in _IDEOGRAPHIC_RANGES)
 
 
-def _char_class(codes: bytes, code: int) -> str:
-    """A regex character class of every code point ``cp`` with ``codes[cp] == code``."""
+def _char_class(codes: bytes, code: int, first: int = 0) -> str:
+    """A regex character class of every code point ``cp`` with ``codes[cp - first] == code``."""
     parts = []
     for run in re.finditer(re.escape(bytes([code])) + b"+", codes):
-        lo, hi = run.start(), run.end() - 1
+        lo, hi = run.start() + first, run.end() - 1 + first
         parts.append(f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}")
     return "[" + "".join(parts) + "]"
 
 
 @functools.cache
-def _words_pattern() -> re.Pattern[str]:
-    # Built from the same definitions as the reference, from this Python's Unicode tables:
-    # one byte a code point, 1 for a word character, 2 for an ideograph, 0 for a separator.
+def _words_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The ``words`` regex for text within the BMP, and for any text.
+
+    Built from the same definitions as the reference, from this Python's Unicode
+    tables: one byte a code point, 1 for a word character, 2 for an ideograph.
+    sre matches a class of BMP code points with a lookup table, but one that
+    also holds code points past U+FFFF by scanning hundreds of ranges (six
+    times slower), so text with no such code point gets the BMP pattern.
+    """
     codes = bytearray(
         1 if cat[0] in "LM" or cat == "Nd" else 0
         for cat in map(unicodedata.category, map(chr, range(sys.maxunicode + 1)))
     )
     for lo, hi in _IDEOGRAPHIC_RANGES:
         codes[lo : hi + 1] = bytes(2 if c else 0 for c in codes[lo : hi + 1])
-    word = _char_class(bytes(codes), 1)
-    ideograph = _char_class(bytes(codes), 2)
-    return re.compile(f"{word}+(?:[{APOSTROPHES}]{word}+)*|{ideograph}")
+    bmp, astral = bytes(codes[:0x10000]), bytes(codes[0x10000:])
+    word_bmp, ideo_bmp = _char_class(bmp, 1), _char_class(bmp, 2)
+    word_all = f"(?:{word_bmp}|{_char_class(astral, 1, 0x10000)})"
+    ideo_all = f"{ideo_bmp}|{_char_class(astral, 2, 0x10000)}"
+    return (
+        re.compile(f"{word_bmp}+(?:[{APOSTROPHES}]{word_bmp}+)*|{ideo_bmp}"),
+        re.compile(f"{word_all}+(?:[{APOSTROPHES}]{word_all}+)*|{ideo_all}"),
+    )
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def words(text: str) -> list[str]:
@@ -158,7 +172,8 @@ def words(text: str) -> list[str]:
     >>> words("大规模数据")
     ['大', '规', '模', '数', '据']
     """
-    return _words_pattern().findall(text)
+    bmp, full = _words_patterns()
+    return (full if _ASTRAL.search(text) else bmp).findall(text)
 
 
 def whitespace(text: str) -> list[str]:
