@@ -17,7 +17,8 @@ from typing import Any
 from streamz import Stream
 
 from toolkit.errors import ConfigError
-from toolkit.stream.windows import PaneBatch, PaneCounts, _register
+from toolkit.stream.registration import register_node
+from toolkit.stream.windows import PaneBatch, PaneCounts
 from toolkit.text import count_words, filter_counts
 
 __all__ = ["CountJob", "count_panes"]
@@ -47,7 +48,7 @@ def stream_batch(job: CountJob, batch: PaneBatch) -> PaneCounts:
     return job(batch)
 
 
-@_register
+@register_node
 class count_panes(Stream):
     """Count each PaneBatch's words, here or on a Dask client's cluster; emit PaneCounts in order.
 

@@ -22,7 +22,7 @@ from streamz import Stream
 from toolkit.cluster import Connection
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.counting import CountJob
-from toolkit.stream.sources import Source
+from toolkit.stream.sources import LineSource
 from toolkit.stream.windows import (
     Chunk,
     End,
@@ -90,7 +90,7 @@ class WindowedWordCount:
 
     def __init__(
         self,
-        source: Source,
+        source: LineSource,
         windowing: Windowing,
         *,
         job: CountJob | None = None,
@@ -220,7 +220,7 @@ class WindowedWordCount:
 
 
 def stream_word_count(
-    source: str | Source,
+    source: str | LineSource,
     *,
     count: int | None = None,
     window: float | str | None = None,
@@ -278,7 +278,7 @@ def stream_word_count(
         text_field=text_field,
         lateness=lateness,
     )
-    src = source if isinstance(source, Source) else parse_source(source, follow=follow)
+    src = source if isinstance(source, LineSource) else parse_source(source, follow=follow)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
     client = scheduler.client if isinstance(scheduler, Connection) else scheduler

@@ -9,9 +9,11 @@ Network sources bind to 127.0.0.1 unless given a host.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
+import queue
 import random
 import select
 import socket
@@ -25,9 +27,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from toolkit.errors import ConfigError, SourceError
+import streamz
 
-__all__ = ["LineSplitter", "Source", "parse_source"]
+from toolkit.errors import ConfigError, SourceError
+from toolkit.stream.registration import register_node
+
+__all__ = ["LineSource", "LineSplitter", "from_lines", "parse_source"]
 
 DEFAULT_MAX_LINE_BYTES = 2**20
 READ_SIZE = 2**20
@@ -113,7 +118,7 @@ class LineSplitter:
 
 
 @dataclass
-class Source:
+class LineSource:
     """A parsed SOURCE argument; :meth:`run` reads it until it ends or ``stop`` is set."""
 
     kind: str  # stdin, file, tcp, http, demo
@@ -150,7 +155,7 @@ class Source:
 
 def parse_source(
     spec: str, *, follow: bool = False, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
-) -> Source:
+) -> LineSource:
     """Parse ``-``, a path, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH`` or ``demo:?rate=N``.
 
     Examples
@@ -163,7 +168,7 @@ def parse_source(
     if max_line_bytes < 1:
         raise ConfigError(f"max line bytes must be positive; got {max_line_bytes!r}")
     if spec in ("-", ""):
-        return Source("stdin", max_line_bytes=max_line_bytes)
+        return LineSource("stdin", max_line_bytes=max_line_bytes)
     if spec.startswith("demo:"):
         query = urllib.parse.parse_qs(spec.partition("?")[2])
         try:
@@ -175,7 +180,7 @@ def parse_source(
             ) from None
         if rate <= 0:
             raise ConfigError(f"demo rate must be positive; got {rate!r}")
-        return Source("demo", rate=rate, limit=limit)
+        return LineSource("demo", rate=rate, limit=limit)
     if spec.startswith(("tcp://", "http://")):
         url = urllib.parse.urlsplit(spec)
         try:
@@ -187,7 +192,7 @@ def parse_source(
                 f"a network source needs a port, e.g. tcp://127.0.0.1:9000; got {spec!r}"
             )
         kind = url.scheme
-        return Source(
+        return LineSource(
             kind,
             path=url.path or "/",
             host=url.hostname or "127.0.0.1",
@@ -198,7 +203,7 @@ def parse_source(
         raise ConfigError(f"unknown source {spec!r}: use -, a file, tcp://, http:// or demo:")
     if not os.path.isfile(spec):
         raise ConfigError(f"no such file: {spec!r}")
-    return Source("file", path=spec, follow=follow, max_line_bytes=max_line_bytes)
+    return LineSource("file", path=spec, follow=follow, max_line_bytes=max_line_bytes)
 
 
 def _read_fd(fd: int, put: Put, stop: threading.Event, max_line_bytes: int) -> None:
@@ -260,7 +265,7 @@ def _read_file(
 
 
 def _serve_tcp(
-    source: Source, put: Put, stop: threading.Event, ready: Callable[[str], None]
+    source: LineSource, put: Put, stop: threading.Event, ready: Callable[[str], None]
 ) -> None:
     lock = threading.Lock()
 
@@ -296,7 +301,7 @@ def _serve_tcp(
 
 
 def _serve_http(
-    source: Source, put: Put, stop: threading.Event, ready: Callable[[str], None]
+    source: LineSource, put: Put, stop: threading.Event, ready: Callable[[str], None]
 ) -> None:
     lock = threading.Lock()
 
@@ -343,7 +348,7 @@ def _serve_http(
 def _serve(
     server_class: type[socketserver.TCPServer],
     handler: type[socketserver.BaseRequestHandler],
-    source: Source,
+    source: LineSource,
     scheme: str,
     stop: threading.Event,
     ready: Callable[[str], None],
@@ -367,7 +372,7 @@ def _serve(
         server.shutdown()
 
 
-def _demo(source: Source, put: Put, stop: threading.Event) -> None:
+def _demo(source: LineSource, put: Put, stop: threading.Event) -> None:
     from toolkit.corpus import vocabulary
 
     rng = random.Random(0)
@@ -385,3 +390,87 @@ def _demo(source: Source, put: Put, stop: threading.Event) -> None:
         if delay > 0:
             with contextlib.suppress(Exception):
                 stop.wait(delay)
+
+
+class from_lines(streamz.Source):
+    """A streamz source of :class:`~toolkit.stream.windows.Chunk` from any toolkit source.
+
+    For pipelines that run on an event loop: it emits chunks of lines as they
+    arrive, a :class:`~toolkit.stream.windows.Tick` every ``tick`` seconds (so
+    processing-time windows close on time), and :class:`~toolkit.stream.windows.End`
+    when a finite source ends, after which the source stops.
+
+    Examples
+    --------
+    >>> from streamz import Stream
+    >>> s = Stream.from_lines("demo:?rate=1000&lines=10")
+    >>> type(s).__name__, s.source.kind
+    ('from_lines', 'demo')
+    """
+
+    def __init__(
+        self,
+        spec: str | LineSource,
+        *,
+        follow: bool = False,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        tick: float = 0.2,
+        queue_size: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        self.source = (
+            spec
+            if isinstance(spec, LineSource)
+            else parse_source(spec, follow=follow, max_line_bytes=max_line_bytes)
+        )
+        self.tick = tick
+        self._queue: queue.Queue[tuple[str, list[str], int]] = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_tick = 0.0
+        super().__init__(**kwargs)
+
+    def _put(self, lines: list[str], bad: int) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(("chunk", lines, bad), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _read(self) -> None:
+        try:
+            self.source.run(self._put, self._stop, lambda address: None)
+        finally:
+            self._queue.put(("end", [], 0))
+
+    def stop(self) -> None:
+        """Stop polling and the reading thread."""
+        self._stop.set()
+        super().stop()
+
+    async def _run(self) -> None:
+        from toolkit.stream.windows import Chunk, End, Tick
+
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._read, name="toolkit-from-lines", daemon=True
+            )
+            self._thread.start()
+        now = time.time()
+        if now >= self._next_tick:
+            self._next_tick = now + self.tick
+            await asyncio.gather(*self._emit(Tick(now)))
+        try:
+            kind, lines, bad = self._queue.get_nowait()
+        except queue.Empty:
+            await asyncio.sleep(min(0.02, self.tick))
+            return
+        if kind == "end":
+            await asyncio.gather(*self._emit(End()))
+            super().stop()
+            return
+        await asyncio.gather(*self._emit(Chunk(lines, time.time(), bad)))
+
+
+register_node(from_lines, staticmethod)

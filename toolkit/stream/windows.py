@@ -21,6 +21,7 @@ from streamz import Stream
 
 from toolkit.errors import ConfigError
 from toolkit.stream.panes import ClosedWindow, PaneWindows, count_panes_for, time_panes_for
+from toolkit.stream.registration import register_node
 
 __all__ = [
     "Chunk",
@@ -371,18 +372,7 @@ def make_windowing(
 # -- streamz nodes -------------------------------------------------------------------------
 
 
-def _register(cls: type) -> type:
-    """Register a node on ``streamz.Stream``, refusing to replace a name streamz already has."""
-    name = cls.__name__
-    existing = getattr(getattr(Stream, name, None), "__wrapped__", getattr(Stream, name, None))
-    ours = getattr(existing, "__module__", None) == cls.__module__  # a re-import of ours
-    if existing is not None and not ours:
-        raise RuntimeError(f"streamz.Stream already has {name!r}; toolkit will not replace it")
-    Stream.register_api()(cls)
-    return cls
-
-
-@_register
+@register_node
 class assign_panes(Stream):
     """Map chunks, ticks and the end marker to :class:`PaneBatch` with a windowing."""
 
@@ -394,7 +384,7 @@ class assign_panes(Stream):
         return self._emit(self.windowing.assign(x), metadata=metadata)
 
 
-@_register
+@register_node
 class pane_window(Stream):
     """Merge :class:`PaneCounts` into pane windows and emit each closed window's result.
 
