@@ -68,3 +68,8 @@ def pending_map_tasks(dask_scheduler: Any) -> int:
         "-map-" in str(ts.key) and ts.state in ("waiting", "queued", "processing", "no-worker")
         for ts in dask_scheduler.tasks.values()
     )
+
+
+def task_prefixes(dask_scheduler: Any) -> list[str]:
+    """Run on the scheduler: the task prefixes it has seen (what the dashboard shows)."""
+    return sorted(dask_scheduler.task_prefixes)

@@ -8,7 +8,8 @@ finishes it into a pandas object on the worker.  This is exactly the shape of
 because foldby's partials are plain dicts, which dask.distributed serialises
 element by element (150,000 keys: 4.8 s between two workers, against 0.07 s for
 one pickled object; see ``benchmarks/README.md``).  Task names carry the job's
-name (``wordcount-map``, ``wordcount-reduce``) so the dashboard shows them.
+name (``wordcount-map``, ``wordcount-combine``, ``wordcount-reduce``) so the
+dashboard shows them.
 """
 
 from __future__ import annotations
@@ -188,15 +189,15 @@ def build_graph(
             for j in range(split_out):
                 dsk[(pick_name, i, j)] = (pick, (split_name, i), j)
                 leaves[j].append((pick_name, i, j))
-    reduce_name = f"{job.name}-reduce-{token}"
-    final_name = f"{job.name}-result-{token}"
+    combine_name = f"{job.name}-combine-{token}"  # the merge tree
+    final_name = f"{job.name}-reduce-{token}"  # each bucket's last merge and finish
     outputs = []
     for j, keys in enumerate(leaves):
         depth = 0
         while len(keys) > split_every:
             next_keys = []
             for g in range(0, len(keys), split_every):
-                key = (reduce_name, depth, j, g // split_every)
+                key = (combine_name, depth, j, g // split_every)
                 dsk[key] = (combine, job, keys[g : g + split_every])
                 next_keys.append(key)
             keys = next_keys

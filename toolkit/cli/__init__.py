@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from toolkit.cli import batch, stream  # noqa: F401  (registers the commands)
+from toolkit.cli import batch, cluster, stream  # noqa: F401  (registers the commands)
 from toolkit.cli.app import cli
 from toolkit.errors import ToolkitError
 

@@ -1,0 +1,102 @@
+"""``toolkit cluster`` shared by a batch job and a stream at once; the dashboard over HTTP."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from tests import jobs
+from tests.test_cli import TOOLKIT, run
+from tests.test_cli_stream import wait_for_line
+from toolkit import connect
+from toolkit.corpus import generate_corpus
+
+
+def test_one_cluster_for_a_batch_job_and_a_stream(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    generate_corpus(corpus, size="2MB", files=4)
+    cluster = subprocess.Popen(
+        [
+            TOOLKIT,
+            "cluster",
+            "--port",
+            "0",
+            "--dashboard-address",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+            "--scheduler-file",
+            str(tmp_path / "scheduler.json"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert cluster.stdout is not None
+        address = cluster.stdout.readline().split()[1]
+        dashboard = cluster.stdout.readline().split()[1]
+        assert address.startswith("tcp://127.0.0.1:") and dashboard.startswith("http://127.0.0.1:")
+        stream = subprocess.Popen(
+            [
+                TOOLKIT,
+                "stream",
+                "demo:?rate=20000",
+                "--count",
+                "2000",
+                "--scheduler",
+                address,
+                "--stats-interval",
+                "100ms",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for_line(stream, r"stream: [1-9][\d,]* lines")
+        # while the stream runs: a batch job on the same cluster, and the dashboard answers
+        batch = run(
+            "wordcount", str(corpus), "--top", "3", "--blocksize", "64KiB", "--scheduler", address
+        )
+        assert batch.returncode == 0, batch.stderr
+        with urllib.request.urlopen(dashboard, timeout=10) as page:
+            assert page.status == 200 and b"<html" in page.read(2000).lower()
+        with connect(scheduler_file=str(tmp_path / "scheduler.json"), quiet=True) as conn:
+            prefixes = conn.client.run_on_scheduler(jobs.task_prefixes)
+        assert {"wordcount-map", "wordcount-combine", "wordcount-reduce", "stream-batch"} <= set(
+            prefixes
+        )
+        stream.send_signal(signal.SIGINT)
+        out, _ = stream.communicate(timeout=30)
+        assert stream.returncode == 130 and out.count("\n") >= 1
+    finally:
+        cluster.send_signal(signal.SIGINT)
+        _, err = cluster.communicate(timeout=30)
+    assert cluster.returncode == 0, err
+    assert "stopping the cluster" in err
+
+
+def test_cluster_port_in_use_is_an_error() -> None:
+    first = subprocess.Popen(
+        [TOOLKIT, "cluster", "--port", "0", "--workers", "1", "--dashboard-address", ""],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stdout is not None
+        port = first.stdout.readline().split()[1].rsplit(":", 1)[1]
+        start = time.monotonic()
+        second = run(
+            "cluster", "--port", port, "--workers", "1", "--dashboard-address", "", timeout=60
+        )
+        assert (
+            second.returncode == 1 and "toolkit: error: cannot start the cluster" in second.stderr
+        )
+        assert time.monotonic() - start < 30
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
