@@ -7,11 +7,13 @@ events is the order of arrival and a full queue stops the source from reading.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -22,6 +24,7 @@ from streamz import Stream
 from toolkit.cluster import Connection
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.counting import CountJob
+from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.sources import LineSource
 from toolkit.stream.windows import (
     Chunk,
@@ -99,11 +102,14 @@ class WindowedWordCount:
         max_in_flight: int = 4,
         queue_size: int = 8,
         clock: Callable[[], float] = time.time,
+        name: str | None = None,
     ) -> None:
         if queue_size < 1:
             raise ConfigError(f"queue size must be positive; got {queue_size!r}")
         self.source = source
         self.windowing = windowing
+        self.client = client
+        self.name = name or f"stream-{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.stats = StreamStats()
         self.head = Stream()
@@ -126,6 +132,32 @@ class WindowedWordCount:
 
     def _window_stats(self, result: WindowResult) -> None:
         self.stats.windows += 1
+
+    def metrics(self) -> dict[str, float | int | None]:
+        """Live figures: lines, lines/s, windows, late, bad, batches in flight, watermark lag.
+
+        On a cluster they are also published to the scheduler's ``/metrics`` page
+        as ``toolkit_stream_*{stream="<name>"}``.
+        """
+        s = self.stats
+        elapsed = max(time.monotonic() - s.started, 1e-9)
+        max_time = getattr(self.windowing, "max_time", None)
+        lag = None
+        if max_time is not None and math.isfinite(max_time):
+            lag = self.clock() - (max_time - getattr(self.windowing, "lateness", 0.0))
+        return {
+            "lines": s.lines,
+            "lines_per_second": s.lines / elapsed,
+            "windows": s.windows,
+            "late": s.late,
+            "bad": s.bad,
+            "in_flight": getattr(self._counter, "in_flight", 0),
+            "watermark_lag_seconds": lag,
+        }
+
+    def _publish(self) -> None:
+        if self.client is not None:
+            publish(self.client, self.name, self.metrics())
 
     def stop(self) -> None:
         """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
@@ -170,6 +202,10 @@ class WindowedWordCount:
                 on_listen(address)
             listening.set()
 
+        if self.client is not None:
+            with contextlib.suppress(Exception):  # no prometheus on a remote scheduler: no page
+                self.client.run_on_scheduler(install_collector)
+        next_publish = time.monotonic()
         reader = threading.Thread(
             target=self._read, args=(ready,), name="toolkit-source", daemon=True
         )
@@ -196,6 +232,9 @@ class WindowedWordCount:
                 self.head.emit(Chunk(lines, now, bad))
             elif kind == "idle":
                 self.head.emit(Tick(now))  # lets finished cluster batches through
+            if time.monotonic() >= next_publish:
+                self._publish()
+                next_publish = time.monotonic() + 1.0
             if time.monotonic() >= next_stats:
                 self.stats.in_flight = getattr(self._counter, "in_flight", 0)
                 print(self.stats.line(), file=out, flush=True)
@@ -204,6 +243,7 @@ class WindowedWordCount:
                 break
         self.stop_event.set()
         self.head.emit(End())
+        self._publish()
         reader.join(timeout=5)
         if self.error is not None:
             if isinstance(self.error, SourceError | ConfigError):
