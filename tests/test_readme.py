@@ -33,3 +33,11 @@ def test_python_examples_run(index: int, tmp_path: Path, monkeypatch: pytest.Mon
     if "toolkit.connect()" in code:  # a small embedded cluster keeps the test quick
         code = code.replace("toolkit.connect()", "toolkit.connect(n_workers=1, processes=False)")
     exec(compile(code, f"README.md python block {index}", "exec"), {})
+
+
+def test_cli_reference_matches_help() -> None:
+    from toolkit.cli.reference import END, START, reference
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(START) + len(START) : text.index(END)].strip()
+    assert section == reference().strip(), "run: python -m toolkit.cli.reference README.md"

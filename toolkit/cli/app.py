@@ -6,7 +6,7 @@ import click
 
 from toolkit import __version__
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100, "terminal_width": 100}
 
 
 @click.group(context_settings=CONTEXT)
