@@ -129,8 +129,10 @@ class SubprocessCluster:
         scheduler_args: tuple[str, ...] = (),
         worker_args: tuple[str, ...] = (),
         security: object = None,
+        env: dict[str, str] | None = None,
     ):
         self.security = security
+        self.env = env or {}
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.scheduler_file = directory / "scheduler.json"
@@ -164,7 +166,7 @@ class SubprocessCluster:
         self.wait_for_workers(n_workers)
 
     def _spawn(self, *args: str) -> subprocess.Popen[bytes]:
-        env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False")
+        env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False", **self.env)
         return subprocess.Popen(
             [sys.executable, "-m", "dask", *args],
             stdout=self.log,

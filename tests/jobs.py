@@ -73,3 +73,13 @@ def pending_map_tasks(dask_scheduler: Any) -> int:
 def task_prefixes(dask_scheduler: Any) -> list[str]:
     """Run on the scheduler: the task prefixes it has seen (what the dashboard shows)."""
     return sorted(dask_scheduler.task_prefixes)
+
+
+def poison(line: str) -> Iterator[tuple[str, int]]:
+    """Kills the worker process that runs it, on every attempt, for one line."""
+    import os
+    import signal
+
+    if line == "POISON":
+        os.kill(os.getpid(), signal.SIGKILL)
+    yield line, 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -58,3 +59,28 @@ def test_killing_a_worker_mid_job_gives_the_same_result(tmp_path: Path) -> None:
         # the nanny replaced the killed worker: the cluster is whole again
         cluster.wait_for_workers(2)
         assert victim not in client.run(os.getpid).values()
+
+
+def test_poison_input_names_the_file_and_partition(tmp_path: Path) -> None:
+    from toolkit.errors import JobError
+
+    data = tmp_path / "data.txt"
+    data.write_text("".join(f"fine {i}\n" for i in range(400)) + "POISON\n" + "fine\n" * 100)
+    env_failures = ("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")
+    with (
+        subprocess_cluster(tmp_path / "cluster", n_workers=2, env=dict([env_failures])) as cluster,
+        connect(cluster.address, quiet=True) as conn,
+    ):
+        start = time.monotonic()
+        try:
+            map_reduce(data, jobs.poison, jobs.add, blocksize="1KiB", scheduler=conn)
+        except JobError as exc:
+            message = str(exc)
+        else:
+            raise AssertionError("the poison line should have failed the job")
+        assert time.monotonic() - start < 60
+    assert re.fullmatch(
+        r".*data\.txt \(bytes 3072 to 3997\): partition 3 "
+        r"killed the worker on each of 2 attempts.*",
+        message,
+    ), message

@@ -28,7 +28,7 @@ from dask.highlevelgraph import HighLevelGraph
 
 from toolkit.batch.inputs import Block, InputStats, read_text_chunks
 from toolkit.cluster import Scheduler, using_scheduler
-from toolkit.errors import ConfigError, JobError
+from toolkit.errors import ClusterError, ConfigError, JobError
 
 __all__ = ["Job", "Partial", "run_job", "stable_hash"]
 
@@ -229,7 +229,7 @@ def run_job(
     outputs = build_graph(job, blocks, read, split_out=split_out, split_every=split_every)
     with using_scheduler(scheduler) as (client, local):
         if client is not None:
-            finished = _run_distributed(client, outputs, progress)
+            finished = _run_distributed(client, outputs, progress, blocks)
         else:
             with _local_progress(progress):
                 finished = list(dask.compute(*outputs, scheduler=local))
@@ -239,7 +239,9 @@ def run_job(
     return [f.result for f in finished], stats
 
 
-def _run_distributed(client: Any, outputs: list[Delayed], progress: bool) -> list[Any]:
+def _run_distributed(
+    client: Any, outputs: list[Delayed], progress: bool, blocks: list[Block]
+) -> list[Any]:
     from distributed import progress as progress_bar
     from distributed import wait
 
@@ -254,9 +256,50 @@ def _run_distributed(client: Any, outputs: list[Delayed], progress: bool) -> lis
             # wait first: an interrupt during client.gather leaves its inner tasks unretrieved
             wait(futures)
         return list(client.gather(futures))
-    except BaseException:
-        client.cancel(futures, force=True)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            client.cancel(futures, force=True)
+        explained = _explain_cluster_failure(exc, client, blocks)
+        if explained is not None:
+            raise explained from None
         raise
+
+
+def _explain_cluster_failure(
+    exc: BaseException, client: Any, blocks: list[Block]
+) -> Exception | None:
+    """One clear error for the ways a cluster can fail a job, or None to re-raise as it is."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        key = exc.task
+        name = str(key[0]) if isinstance(key, tuple) else str(key)
+        tries = exc.allowed_failures + 1
+        if "-map-" in name and isinstance(key, tuple) and isinstance(key[1], int):
+            block = blocks[key[1]]
+            span = (
+                ""
+                if block.length is None
+                else f" (bytes {block.offset} to {block.offset + block.length})"
+            )
+            return JobError(
+                f"{block.file.path}{span}: partition {key[1]} killed the worker on each of "
+                f"{tries} attempts (out of memory, or a crash in native code); the job stopped"
+            )
+        return JobError(
+            f"task {name!r} killed the worker on each of {tries} attempts while merging "
+            "partial results (out of memory?); try more --split-out or a larger --memory-limit"
+        )
+    text = f"{type(exc).__name__}: {exc}"
+    if "CancelledError" in type(exc).__name__ or "scheduler-connection-lost" in text:
+        status = getattr(client, "status", "")
+        if status != "running" or "connection" in text:
+            address = getattr(getattr(client, "scheduler", None), "address", "?")
+            return ClusterError(
+                f"lost the connection to the Dask scheduler at {address!r} during the job; "
+                "the job did not finish and nothing was written"
+            )
+    return None
 
 
 @contextlib.contextmanager
