@@ -24,6 +24,10 @@ from toolkit.errors import ClusterError, ConfigError
 __all__ = ["Connection", "Scheduler", "connect", "using_scheduler"]
 
 LOCAL_SCHEDULERS = ("sync", "synchronous", "single-threaded", "threads", "threading")
+
+#: dask's ``allowed-failures`` for clusters the toolkit starts (dask's default is 3, and every task
+#: on a dead worker is charged): a job survives several worker deaths; a poison input still fails.
+ALLOWED_FAILURES = 6
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
 #: What a job's ``scheduler`` argument accepts.
@@ -265,18 +269,19 @@ def _start_local(
     if n_workers is None:
         n_workers = max(1, (os.cpu_count() or 1) // threads_per_worker)
     try:
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=threads_per_worker,
-            processes=processes,
-            memory_limit=memory_limit,
-            host="127.0.0.1",
-            dashboard_address=dashboard_address,
-            worker_dashboard_address=None,
-            silence_logs=logging.ERROR,
-            security=security,
-            protocol="tls://" if security is not None else "tcp://",
-        )
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=threads_per_worker,
+                processes=processes,
+                memory_limit=memory_limit,
+                host="127.0.0.1",
+                dashboard_address=dashboard_address,
+                worker_dashboard_address=None,
+                silence_logs=logging.ERROR,
+                security=security,
+                protocol="tls://" if security is not None else "tcp://",
+            )
     except Exception as exc:
         raise ClusterError(f"cannot start the local Dask cluster: {exc}") from exc
     client = Client(cluster, set_as_default=False)

@@ -84,3 +84,79 @@ def test_poison_input_names_the_file_and_partition(tmp_path: Path) -> None:
         r"killed the worker on each of 2 attempts.*",
         message,
     ), message
+
+
+def _run_in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = map_reduce(**kwargs)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_until_pending(client: Any, at_most: int, outcome: dict[str, Any]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not outcome:
+        pending = client.run_on_scheduler(jobs.pending_map_tasks)
+        if 0 < pending <= at_most:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the job did not reach {at_most} pending map tasks: {outcome}")
+
+
+def test_three_worker_kills_in_one_job_on_the_embedded_cluster(tmp_path: Path) -> None:
+    corpus = generate_corpus(tmp_path / "corpus", size="1500kB", files=3)
+    expected = Counter(
+        w for p in corpus for line in p.read_text().split("\n") for w in line.lower().split()
+    )
+    total = len(plan_blocks(resolve_inputs(corpus), blocksize=32 * 1024))
+    with connect(n_workers=2, quiet=True) as conn:  # the toolkit raises allowed-failures itself
+        thread, outcome = _run_in_thread(
+            inputs=corpus,
+            mapper=jobs.slow_words,
+            reducer=jobs.add,
+            blocksize="32KiB",
+            scheduler=conn,
+        )
+        killed = []
+        for fraction in (0.8, 0.55, 0.3):  # pending map tasks left when each kill happens
+            _wait_until_pending(conn.client, int(total * fraction), outcome)
+            victim = sorted(conn.client.run(os.getpid).values())[0]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+            conn.client.wait_for_workers(2, timeout=60)
+        thread.join(timeout=180)
+        assert "error" not in outcome, outcome.get("error")
+        assert outcome["result"].to_dict() == dict(expected)
+        assert len(set(killed)) == 3
+
+
+def test_scheduler_killed_mid_job_fails_fast(tmp_path: Path) -> None:
+    from toolkit.errors import ClusterError
+
+    corpus = generate_corpus(tmp_path / "corpus", size="1500kB", files=3)
+    total = len(plan_blocks(resolve_inputs(corpus), blocksize=32 * 1024))
+    with (
+        subprocess_cluster(tmp_path / "cluster", n_workers=2) as cluster,
+        connect(cluster.address, quiet=True) as conn,
+    ):
+        thread, outcome = _run_in_thread(
+            inputs=corpus,
+            mapper=jobs.slow_words,
+            reducer=jobs.add,
+            blocksize="32KiB",
+            scheduler=conn,
+        )
+        _wait_until_pending(conn.client, total * 2 // 3, outcome)
+        os.killpg(cluster.procs[0].pid, signal.SIGKILL)  # the scheduler
+        killed_at = time.monotonic()
+        thread.join(timeout=60)
+        assert time.monotonic() - killed_at < 15
+    assert isinstance(outcome.get("error"), ClusterError), outcome
+    assert "lost the connection to the Dask scheduler" in str(outcome["error"])

@@ -8,6 +8,7 @@ import signal
 import threading
 
 import click
+import dask
 
 from toolkit.cli.app import CONTEXT, cli
 from toolkit.errors import ClusterError
@@ -63,17 +64,20 @@ def cluster(
 
     stop = threading.Event()
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    from toolkit.cluster import ALLOWED_FAILURES
+
     try:
-        lc = LocalCluster(
-            n_workers=workers or max(1, (os.cpu_count() or 1) // threads_per_worker),
-            threads_per_worker=threads_per_worker,
-            memory_limit=None if memory_limit in ("0", "none") else memory_limit,
-            host=host,
-            scheduler_port=port,
-            dashboard_address=dashboard_address or None,
-            silence_logs=logging.ERROR,
-            protocol="tcp://",
-        )
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+            lc = LocalCluster(
+                n_workers=workers or max(1, (os.cpu_count() or 1) // threads_per_worker),
+                threads_per_worker=threads_per_worker,
+                memory_limit=None if memory_limit in ("0", "none") else memory_limit,
+                host=host,
+                scheduler_port=port,
+                dashboard_address=dashboard_address or None,
+                silence_logs=logging.ERROR,
+                protocol="tcp://",
+            )
     except Exception as exc:
         raise ClusterError(f"cannot start the cluster on {host}:{port}: {exc}") from None
     try:
