@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests import jobs
 from tests.conftest import subprocess_cluster
 from toolkit import connect, map_reduce
@@ -160,3 +162,132 @@ def test_scheduler_killed_mid_job_fails_fast(tmp_path: Path) -> None:
         assert time.monotonic() - killed_at < 15
     assert isinstance(outcome.get("error"), ClusterError), outcome
     assert "lost the connection to the Dask scheduler" in str(outcome["error"])
+
+
+def test_twenty_runs_half_with_a_kill_write_identical_files(tmp_path: Path) -> None:
+    import random
+
+    from toolkit.batch import write_series
+
+    corpus = generate_corpus(tmp_path / "corpus", size="200kB", files=2)
+    total = len(plan_blocks(resolve_inputs(corpus), blocksize=8 * 1024))
+    rng = random.Random(42)
+    digests = set()
+    kills = 0
+    with (
+        subprocess_cluster(tmp_path / "cluster", n_workers=2) as cluster,
+        connect(cluster.address, quiet=True) as conn,
+    ):
+        for run in range(20):
+            kill = run % 2 == 1
+            thread, outcome = _run_in_thread(
+                inputs=corpus,
+                mapper=jobs.slow_words,
+                reducer=jobs.add,
+                blocksize="8KiB",
+                scheduler=conn,
+            )
+            if kill:
+                _wait_until_pending(conn.client, rng.randint(1, total - 1), outcome)
+                victim = rng.choice(sorted(conn.client.run(os.getpid).values()))
+                os.kill(victim, signal.SIGKILL)
+                kills += 1
+            thread.join(timeout=120)
+            assert "error" not in outcome, outcome.get("error")
+            out = tmp_path / f"run-{run}.csv"
+            write_series(outcome["result"], out, key="key", value="value")
+            digests.add(out.read_bytes())
+            if kill:
+                conn.client.wait_for_workers(2, timeout=60)
+    assert kills == 10
+    assert len(digests) == 1
+
+
+def test_resume_after_the_scheduler_dies(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.test_cli import TOOLKIT
+
+    (tmp_path / "job.py").write_text(
+        "import time\n\ndef mapper(line):\n    time.sleep(0.002)\n    for w in line.split():\n"
+        "        yield w, 1\n\ndef reducer(a, b):\n    return a + b\n"
+    )
+    data = tmp_path / "data.txt"
+    data.write_text("".join(f"line {i} word{i % 50} tail{i % 7}\n" for i in range(4000)))
+    args = [
+        "mapreduce",
+        str(data),
+        "--mapper",
+        "job.py:mapper",
+        "--reducer",
+        "job.py:reducer",
+        "--blocksize",
+        "4KiB",
+    ]
+    reference = subprocess.run(
+        [TOOLKIT, *args, "--scheduler", "sync", "--output", str(tmp_path / "ref.csv")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reference.returncode == 0, reference.stderr
+    out = tmp_path / "out.csv"
+    journal = tmp_path / "out.csv.journal"
+    with subprocess_cluster(tmp_path / "first", n_workers=2) as first:
+        proc = subprocess.Popen(
+            [TOOLKIT, *args, "--resume", "--output", str(out), "--scheduler", first.address],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while len(list(journal.glob("part-*"))) < 8:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        os.killpg(first.procs[0].pid, signal.SIGKILL)  # the scheduler dies mid-job
+        killed = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        assert time.monotonic() - killed < 15
+    assert proc.returncode == 1
+    assert "toolkit: error: lost the connection to the Dask scheduler" in err, err
+    assert not out.exists()
+    done = len(list(journal.glob("part-*")))
+    total = len(plan_blocks(resolve_inputs(data), blocksize=4096))
+    assert 8 <= done < total
+    with subprocess_cluster(tmp_path / "second", n_workers=2) as second:
+        again = subprocess.run(
+            [TOOLKIT, *args, "--resume", "--output", str(out), "--scheduler", second.address],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert again.returncode == 0, again.stderr
+    assert f"resuming: {done} partitions already done" in again.stderr
+    assert out.read_bytes() == (tmp_path / "ref.csv").read_bytes()  # no partition counted twice
+    assert not journal.exists()
+
+
+def test_a_journal_of_another_job_is_refused(tmp_path: Path) -> None:
+    from toolkit.errors import ConfigError, JobError
+
+    data = tmp_path / "data.txt"
+    data.write_text("a b c\n" * 100)
+    journal = tmp_path / "j"
+    with pytest.raises(JobError, match="boom"):
+        map_reduce(
+            data, jobs.line_length, _fail_reducer, blocksize=64, scheduler="sync", journal=journal
+        )
+    assert journal.is_dir()
+    with pytest.raises(ConfigError, match="is the journal of a different job"):
+        map_reduce(data, jobs.bigrams, jobs.add, blocksize=64, scheduler="sync", journal=journal)
+    result = map_reduce(
+        data, jobs.line_length, jobs.add, blocksize=64, scheduler="sync", journal=journal
+    )
+    assert result.to_dict() == {5: 100} and not journal.exists()
+
+
+def _fail_reducer(a: int, b: int) -> int:
+    raise ValueError("boom")

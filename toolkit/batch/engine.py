@@ -27,6 +27,7 @@ from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 
 from toolkit.batch.inputs import Block, InputStats, read_text_chunks
+from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ClusterError, ConfigError, JobError
 
@@ -170,13 +171,24 @@ def build_graph(
     *,
     split_out: int = 1,
     split_every: int = 8,
+    journal: Journal | None = None,
 ) -> list[Delayed]:
-    """The job's graph, as one Delayed per output bucket."""
+    """The job's graph, as one Delayed per output bucket.
+
+    With a journal, blocks already in it are loaded instead of read, and every
+    other block's partial is committed to it as soon as it is computed.
+    """
     token = uuid.uuid4().hex
     map_name = f"{job.name}-map-{token}"
     dsk: dict[Any, Any] = {}
+    done = journal.done() if journal is not None else set()
     for i, block in enumerate(blocks):
-        dsk[(map_name, i)] = (map_block, job, block, read)
+        if journal is None:
+            dsk[(map_name, i)] = (map_block, job, block, read)
+        elif i in done:
+            dsk[(map_name, i)] = (load_partial, journal.path(i))
+        else:
+            dsk[(map_name, i)] = (save_partial, journal.path(i), (map_block, job, block, read))
     leaves: list[list[Any]]
     if split_out == 1:
         leaves = [[(map_name, i) for i in range(len(blocks))]]
@@ -217,6 +229,7 @@ def run_job(
     split_out: int = 1,
     split_every: int = 8,
     progress: bool = False,
+    journal: Journal | None = None,
 ) -> tuple[list[Any], InputStats]:
     """Run ``job`` over ``blocks``; return each bucket's result and the summed input stats.
 
@@ -226,7 +239,9 @@ def run_job(
         raise ConfigError(f"split_out must be a positive int; got {split_out!r}")
     if not isinstance(split_every, int) or split_every < 2:
         raise ConfigError(f"split_every must be an int of at least 2; got {split_every!r}")
-    outputs = build_graph(job, blocks, read, split_out=split_out, split_every=split_every)
+    outputs = build_graph(
+        job, blocks, read, split_out=split_out, split_every=split_every, journal=journal
+    )
     with using_scheduler(scheduler) as (client, local):
         if client is not None:
             finished = _run_distributed(client, outputs, progress, blocks)

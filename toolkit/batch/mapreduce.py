@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from toolkit.batch.inputs import (
     plan_blocks,
     resolve_inputs,
 )
+from toolkit.batch.journal import Journal, job_signature
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError, JobError
 from toolkit.units import parse_size
@@ -150,6 +152,7 @@ def map_reduce(
     split_every: int = 8,
     progress: bool = False,
     storage_options: dict[str, Any] | None = None,
+    journal: str | os.PathLike[str] | None = None,
 ) -> pd.Series:
     """Run a MapReduce job: map every record to (key, value) pairs, fold each key's values.
 
@@ -177,6 +180,9 @@ def map_reduce(
         ``"lines"`` (default) or ``"jsonl"``.
     split_out
         Merge the final result in this many hash buckets (for millions of keys).
+    journal
+        Commit each block's partial here and reuse it on a re-run (see
+        :func:`toolkit.word_count`).
 
     Returns
     -------
@@ -210,15 +216,21 @@ def map_reduce(
     size = parse_size(blocksize)
     files = resolve_inputs(inputs, storage_options=storage_options)
     blocks = plan_blocks(files, blocksize=size, encoding=encoding)
+    job = UserJob(mapper, reducer, records)
+    read = ReadOptions(encoding, errors)
+    log = Journal.open(journal, job_signature(job, blocks, read)) if journal else None
     buckets, _ = run_job(
-        UserJob(mapper, reducer, records),
+        job,
         blocks,
-        read=ReadOptions(encoding, errors),
+        read=read,
+        journal=log,
         scheduler=scheduler,
         split_out=split_out,
         split_every=split_every,
         progress=progress,
     )
+    if log is not None:
+        log.remove()
     merged: dict[Hashable, Any] = {}
     for bucket in buckets:  # buckets hold disjoint keys
         merged.update(bucket)

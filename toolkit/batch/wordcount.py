@@ -20,6 +20,7 @@ from toolkit.batch.inputs import (
     plan_blocks,
 )
 from toolkit.batch.inputs import resolve_inputs as resolve
+from toolkit.batch.journal import Journal, job_signature
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
 from toolkit.stopwords import load_stopwords
@@ -152,6 +153,7 @@ def word_count(
     split_every: int = 8,
     progress: bool = False,
     storage_options: dict[str, Any] | None = None,
+    journal: str | os.PathLike[str] | None = None,
 ) -> WordCounts:
     """Count words in text files as a MapReduce job on Dask.
 
@@ -195,6 +197,11 @@ def word_count(
         Show a progress bar on stderr.
     storage_options
         fsspec options for URLs.
+    journal
+        A directory in which each block's partial counts are committed as
+        they finish; a re-run with the same journal (after a crash, on any
+        scheduler) reuses them and only reads the other blocks.  It is
+        removed when the job finishes.  See :mod:`toolkit.batch.journal`.
 
     Returns
     -------
@@ -226,16 +233,21 @@ def word_count(
     files = resolve(inputs, storage_options=storage_options)
     blocks = plan_blocks(files, blocksize=size, encoding=encoding)
     job = WordCountJob(tok.name, lower, min_length, stops, keep=top or None)
+    read = ReadOptions(encoding, errors)
+    log = Journal.open(journal, job_signature(job, blocks, read)) if journal else None
     buckets, stats = run_job(
         job,
         blocks,
-        read=ReadOptions(encoding, errors),
+        read=read,
+        journal=log,
         scheduler=scheduler,
         split_out=split_out,
         split_every=split_every,
         progress=progress,
     )
     stats.files = len(files)
+    if log is not None:
+        log.remove()  # the job finished: nothing left to resume
     items = [item for b in buckets for item in b.counts]
     if top:
         items = top_k(dict(items), top)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -10,6 +11,19 @@ import click
 
 from toolkit.cli.app import CONTEXT, cli
 from toolkit.cli.options import cluster_from, cluster_options, read_options, tokenizer_options
+
+
+def _journal(resume: bool, output: str | None) -> str | None:
+    """The journal directory for --resume (beside the output), announcing what it holds."""
+    if not resume:
+        return None
+    if not output:
+        raise click.UsageError("--resume keeps its journal beside the output: give --output FILE")
+    directory = f"{output}.journal"
+    if os.path.isdir(directory):
+        done = len([n for n in os.listdir(directory) if n.startswith("part-")])
+        click.echo(f"toolkit: resuming: {done} partitions already done in {directory}", err=True)
+    return directory
 
 
 def _progress(flag: bool | None) -> bool:
@@ -65,6 +79,7 @@ def wordcount(
     errors: str,
     split_out: int,
     progress: bool | None,
+    resume: bool,
     **opts: Any,
 ) -> None:
     """Count words in INPUTS (files, directories, globs, URLs; .gz .bz2 .xz .zst too).
@@ -96,6 +111,7 @@ def wordcount(
             scheduler=scheduler,
             split_out=split_out,
             progress=_progress(progress),
+            journal=_journal(resume, output),
         )
     _report_inputs(result.stats)
     if output:
@@ -178,6 +194,7 @@ def mapreduce(
     errors: str,
     split_out: int,
     progress: bool | None,
+    resume: bool,
     **opts: Any,
 ) -> None:
     """Run a user MapReduce job over INPUTS with MAPPER and REDUCER functions."""
@@ -200,6 +217,7 @@ def mapreduce(
             scheduler=scheduler,
             split_out=split_out,
             progress=_progress(progress),
+            journal=_journal(resume, output),
         )
     if output:
         write_series(result, output, key="key", value="value")

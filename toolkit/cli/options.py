@@ -101,6 +101,12 @@ def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Final merge in this many hash buckets (for millions of keys).",
         ),
         click.option(
+            "--resume",
+            is_flag=True,
+            help="Keep a journal of finished partitions beside --output (OUTPUT.journal/); "
+            "after a crash, the same command with --resume redoes only the rest.",
+        ),
+        click.option(
             "--progress/--no-progress",
             default=None,
             help="Progress bar on stderr [default: when stderr is a terminal].",
