@@ -176,7 +176,7 @@ class SubprocessCluster:
             start_new_session=True,
         )
 
-    def add_worker(self, name: str, *extra: str) -> None:
+    def add_worker(self, name: str, *extra: str) -> None:  # a repeated option in extra wins
         self.procs.append(
             self._spawn(
                 "worker",

@@ -188,7 +188,7 @@ def test_twenty_runs_half_with_a_kill_write_identical_files(tmp_path: Path) -> N
                 scheduler=conn,
             )
             if kill:
-                _wait_until_pending(conn.client, rng.randint(1, total - 1), outcome)
+                _wait_until_pending(conn.client, rng.randint(total // 4, 3 * total // 4), outcome)
                 victim = rng.choice(sorted(conn.client.run(os.getpid).values()))
                 os.kill(victim, signal.SIGKILL)
                 kills += 1
@@ -298,3 +298,29 @@ def _flaky_add(a: int, b: int) -> int:
     if FLAKY["fail"]:
         raise ValueError("boom")
     return a + b
+
+
+def test_a_200_mb_line_on_workers_limited_to_512_mib(tmp_path: Path) -> None:
+    from toolkit import word_count
+
+    path = tmp_path / "one-line.txt"
+    piece = ("alpha beta gamma delta " * 1000).encode()  # 23,000 bytes, 4,000 words
+    repeats = 200 * 2**20 // len(piece)
+    with path.open("wb") as f:
+        for _ in range(repeats):
+            f.write(piece)
+        f.write(b"\n")
+    with (
+        subprocess_cluster(
+            tmp_path / "cluster", n_workers=2, worker_args=("--memory-limit", "512MiB")
+        ) as cluster,
+        connect(cluster.address, quiet=True) as conn,
+    ):
+        before = set(conn.client.run(os.getpid).values())
+        result = word_count(path, scheduler=conn, tokenizer="whitespace")
+        after = set(conn.client.run(os.getpid).values())
+    assert dict(result.counts.items()) == {
+        w: 1000 * repeats for w in ("alpha", "beta", "gamma", "delta")
+    }
+    assert result.stats.lines == 1
+    assert before == after  # no worker died or was restarted

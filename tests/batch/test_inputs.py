@@ -127,3 +127,18 @@ def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(b"some words\n" * 10000)[:200])
     with pytest.raises(InputError, match=r"cut\.txt\.gz: cannot read"):
         read_all(path, 1000)
+
+
+def test_long_lines_are_cut_at_whitespace_only_when_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    content = "first\n" + " ".join(f"wörd{i}" for i in range(5000)) + "\nlast"
+    path.write_text(content, encoding="utf-8")
+    [block] = plan_blocks(resolve_inputs(path))
+    stats = InputStats()
+    pieces = list(read_text_chunks(block, stats=stats, chunk_size=256, split_long_lines=True))
+    assert "".join(pieces) == content
+    assert max(len(p.encode()) for p in pieces) <= 2 * 256
+    assert all(p.endswith(("\n", " ")) for p in pieces[:-1])  # never inside a word
+    assert stats.lines == 3  # cutting a line does not make more lines
+    whole = list(read_text_chunks(block, stats=InputStats(), chunk_size=256))
+    assert any(len(p) > 20_000 for p in whole)  # records keep their lines whole

@@ -122,10 +122,15 @@ def stable_hash(key: object) -> int:
 def map_block(job: Job, block: Block, read: ReadOptions) -> Partial:
     stats = InputStats(files=1 if block.offset == 0 else 0)
     acc = job.empty()
+    chunks = read_text_chunks(
+        block,
+        encoding=read.encoding,
+        errors=read.errors,
+        stats=stats,
+        split_long_lines=getattr(job, "splits_long_lines", False),
+    )
     try:
-        for text in read_text_chunks(
-            block, encoding=read.encoding, errors=read.errors, stats=stats
-        ):
+        for text in chunks:
             job.consume(acc, text)
     except JobError as exc:
         raise JobError(f"{block.file.path} (block at byte {block.offset}): {exc}") from None

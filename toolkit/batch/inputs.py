@@ -258,21 +258,6 @@ def decode(data: bytes, *, encoding: str, errors: str, where: str, offset: int) 
     return text, _local.bad
 
 
-def _line_count(text: str) -> int:
-    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
-
-
-def _split_at_newlines(data: bytes, size: int) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(offset, piece)`` with pieces of about ``size`` bytes cut after a newline."""
-    pos = 0
-    n = len(data)
-    while pos < n:
-        end = data.find(b"\n", pos + size) if pos + size < n else -1
-        end = n if end < 0 else end + 1
-        yield pos, data[pos:end]
-        pos = end
-
-
 def _describe(block: Block) -> str:
     return block.file.path
 
@@ -284,28 +269,43 @@ def read_text_chunks(
     errors: str = "strict",
     stats: InputStats,
     chunk_size: int = CHUNK_SIZE,
+    split_long_lines: bool = False,
 ) -> Iterator[str]:
-    """Yield the text of ``block`` in chunks of whole lines, adding to ``stats`` as it goes.
+    """Yield the text of ``block`` in chunks of about ``chunk_size`` bytes, adding to ``stats``.
 
-    Runs on a worker.  Each chunk ends with a newline, except the last chunk
-    of a file that has no trailing newline.
+    Runs on a worker, and reads the block as a stream: memory stays near
+    ``chunk_size`` whatever the block or file size.  Chunks end after a
+    newline; with ``split_long_lines`` (word counting, where it changes
+    nothing), a line longer than ``chunk_size`` is also cut after an ASCII
+    whitespace byte, which no word and no UTF-8, GBK or Shift-JIS sequence
+    spans.
     """
     where = _describe(block)
     opts = dict(block.file.storage_options)
     try:
-        if block.length is None and block.file.compression is None and _newline_is_byte(encoding):
-            with fsspec.open(block.file.path, "rb", **opts) as f:
-                data = f.read()
-            yield from _decode_pieces(data, 0, encoding, errors, where, stats, chunk_size)
-        elif block.length is not None:
-            with fsspec.open(block.file.path, "rb", **opts) as f:
+        if not _newline_is_byte(encoding):
+            yield from _read_stream(block, encoding, errors, where, stats, chunk_size, opts)
+            return
+        with fsspec.open(block.file.path, "rb", compression=block.file.compression, **opts) as f:
+            start, end = 0, None
+            if block.length is not None:
                 start = _after_newline(f, block.offset) if block.offset else 0
                 end = _after_newline(f, block.offset + block.length)
                 f.seek(start)
-                data = f.read(max(0, end - start))
-            yield from _decode_pieces(data, start, encoding, errors, where, stats, chunk_size)
-        else:
-            yield from _read_stream(block, encoding, errors, where, stats, chunk_size, opts)
+            last = b""
+            for offset, piece in _byte_pieces(f, start, end, chunk_size, split_long_lines):
+                text, bad = decode(
+                    piece, encoding=encoding, errors=errors, where=where, offset=offset
+                )
+                stats.bytes += len(piece)
+                stats.lines += piece.count(b"\n")
+                if bad:
+                    stats.bad_sequences += bad
+                    stats.bad_lines += _bad_line_count(piece, encoding)
+                last = piece
+                yield text
+            if last and not last.endswith(b"\n"):
+                stats.lines += 1  # the file's last line has no newline
     except (DecodeError, InputError):
         raise
     except FileNotFoundError as exc:
@@ -315,6 +315,35 @@ def read_text_chunks(
     except (OSError, EOFError) as exc:
         # truncated or corrupt compressed data surfaces as OSError/EOFError from the codec
         raise InputError(f"{where}: cannot read: {exc}") from exc
+
+
+_WHITESPACE_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
+
+
+def _byte_pieces(
+    f: Any, start: int, end: int | None, chunk_size: int, split_long_lines: bool
+) -> Iterator[tuple[int, bytes]]:
+    """Read ``[start, end)`` (``end`` None: to the end) as ``(offset, piece)``, pieces cut after
+    a newline, or after whitespace inside a line longer than ``chunk_size``."""
+    pos, carry, carry_at = start, b"", start
+    while True:
+        want = chunk_size if end is None else min(chunk_size, end - pos)
+        raw = f.read(want) if want > 0 else b""
+        pos += len(raw)
+        if not raw:
+            if carry:
+                yield carry_at, carry
+            return
+        data = carry + raw
+        cut = data.rfind(b"\n") + 1
+        if not cut and split_long_lines and len(data) >= chunk_size:
+            cut = max(data.rfind(ws) for ws in _WHITESPACE_BYTES) + 1
+        if cut:
+            yield carry_at, data[:cut]
+            carry_at += cut
+            carry = data[cut:]
+        else:
+            carry = data
 
 
 def _after_newline(f: Any, pos: int) -> int:
@@ -332,25 +361,6 @@ def _after_newline(f: Any, pos: int) -> int:
         if i >= 0:
             return pos + i + 1
         pos += len(piece)
-
-
-def _decode_pieces(
-    data: bytes,
-    start: int,
-    encoding: str,
-    errors: str,
-    where: str,
-    stats: InputStats,
-    chunk_size: int,
-) -> Iterator[str]:
-    stats.bytes += len(data)
-    for off, piece in _split_at_newlines(data, chunk_size):
-        text, bad = decode(piece, encoding=encoding, errors=errors, where=where, offset=start + off)
-        stats.lines += _line_count(text)
-        if bad:
-            stats.bad_sequences += bad
-            stats.bad_lines += _bad_line_count(piece, encoding)
-        yield text
 
 
 def _bad_line_count(piece: bytes, encoding: str) -> int:
@@ -372,55 +382,32 @@ def _read_stream(
     chunk_size: int,
     opts: dict[str, Any],
 ) -> Iterator[str]:
-    """A compressed file (or a non-ASCII-compatible encoding), read as a stream of whole lines."""
-    byte_newline = _newline_is_byte(encoding)
-    decoder = None
-    if not byte_newline:
-        decoder = codecs.getincrementaldecoder(encoding)(
-            "strict" if errors == "strict" else "toolkit.count"
-        )
-        _local.replace = errors == "replace"
+    """A whole file in an encoding whose newline is not the byte ``\\n`` (UTF-16, UTF-32)."""
+    decoder = codecs.getincrementaldecoder(encoding)(
+        "strict" if errors == "strict" else "toolkit.count"
+    )
+    _local.replace = errors == "replace"
     offset = 0
-    carry = b""
     last_text = ""
     with fsspec.open(block.file.path, "rb", compression=block.file.compression, **opts) as f:
         while True:
             raw = f.read(chunk_size)
-            if decoder is not None:
-                if not raw:
-                    tail = decoder.decode(b"", final=True)
-                    if tail:
-                        stats.lines += _line_count(tail)
-                        yield tail
-                    elif last_text and not last_text.endswith("\n"):
-                        stats.lines += 1
-                    return
-                stats.bytes += len(raw)
-                _local.bad = 0
-                try:
-                    text = decoder.decode(raw)
-                except UnicodeDecodeError as exc:
-                    raise DecodeError(
-                        f"{where}: invalid {encoding} near byte offset {offset + exc.start} "
-                        f"({exc.reason})"
-                    ) from None
-                offset += len(raw)
-                stats.bad_sequences += _local.bad
-                stats.lines += text.count("\n")
-                last_text = text or last_text
+            _local.bad = 0
+            try:
+                text = decoder.decode(raw, final=not raw)
+            except UnicodeDecodeError as exc:
+                raise DecodeError(
+                    f"{where}: invalid {encoding} near byte offset {offset + exc.start} "
+                    f"({exc.reason})"
+                ) from None
+            stats.bytes += len(raw)
+            stats.bad_sequences += _local.bad
+            stats.lines += text.count("\n")
+            offset += len(raw)
+            last_text = text or last_text
+            if text:
                 yield text
-                continue
             if not raw:
-                if carry:
-                    yield from _decode_pieces(
-                        carry, offset, encoding, errors, where, stats, chunk_size
-                    )
-                return
-            data = carry + raw
-            cut = data.rfind(b"\n") + 1
-            carry = data[cut:]
-            if cut:
-                yield from _decode_pieces(
-                    data[:cut], offset, encoding, errors, where, stats, chunk_size
-                )
-                offset += cut
+                break
+    if last_text and not last_text.endswith("\n"):
+        stats.lines += 1

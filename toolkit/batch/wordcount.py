@@ -49,6 +49,7 @@ class WordCountJob:
     stopwords: frozenset[str] | None = None
     keep: int | None = None  # words a bucket sends back: None for all
     name: str = "wordcount"
+    splits_long_lines: bool = True  # a cut at whitespace changes no count
 
     def empty(self) -> Counter[str]:
         return Counter()
