@@ -29,7 +29,7 @@ from dask.highlevelgraph import HighLevelGraph
 from toolkit.batch.inputs import Block, InputStats, read_text_chunks
 from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
-from toolkit.errors import ClusterError, ConfigError, JobError
+from toolkit.errors import ClusterError, ConfigError, DecodeError, InputError, JobError
 
 __all__ = ["Job", "Partial", "run_job", "stable_hash"]
 
@@ -87,6 +87,7 @@ class ReadOptions:
 
     encoding: str = "utf-8"
     errors: str = "strict"
+    skip_bad_files: bool = False  # unreadable or corrupt files: skip and report, or fail
 
 
 def stable_hash(key: object) -> int:
@@ -119,8 +120,20 @@ def stable_hash(key: object) -> int:
 # -- the task functions -----------------------------------------------------------------
 
 
-def map_block(job: Job, block: Block, read: ReadOptions) -> Partial:
-    stats = InputStats(files=1 if block.offset == 0 else 0)
+def map_block(job: Job, blocks: list[Block], read: ReadOptions) -> Partial:
+    """The map task of one partition: fold every block's text into one accumulator."""
+    acc, stats = None, InputStats()
+    for block in blocks:
+        part, block_stats = _map_one(job, block, read)
+        stats = stats + block_stats
+        if part is not None:
+            acc = part if acc is None else job.merge(acc, part)
+    return Partial(job.empty() if acc is None else acc, stats)
+
+
+def _map_one(job: Job, block: Block, read: ReadOptions) -> tuple[Any, InputStats]:
+    """One block's accumulator, or None when it was skipped (``skip_bad_files``)."""
+    stats = InputStats()
     acc = job.empty()
     chunks = read_text_chunks(
         block,
@@ -134,7 +147,14 @@ def map_block(job: Job, block: Block, read: ReadOptions) -> Partial:
             job.consume(acc, text)
     except JobError as exc:
         raise JobError(f"{block.file.path} (block at byte {block.offset}): {exc}") from None
-    return Partial(acc, stats)
+    except InputError as exc:
+        if not read.skip_bad_files or isinstance(exc, DecodeError):
+            raise
+        where = "" if block.length is None else f" (bytes {block.offset} on)"
+        # nothing of a bad block is counted: its partial counts are dropped with it
+        return None, InputStats(skipped=((block.file.path + where, str(exc)),))
+    stats.files = 1 if block.offset == 0 else 0  # a file counts as read with its first block
+    return acc, stats
 
 
 def split_partial(part: Partial, n: int) -> list[Partial]:
@@ -171,7 +191,7 @@ def combine_and_finish(job: Job, parts: list[Partial]) -> Finished:
 
 def build_graph(
     job: Job,
-    blocks: list[Block],
+    blocks: list[list[Block]],
     read: ReadOptions,
     *,
     split_out: int = 1,
@@ -227,7 +247,7 @@ def build_graph(
 
 def run_job(
     job: Job,
-    blocks: list[Block],
+    blocks: list[list[Block]],
     *,
     read: ReadOptions,
     scheduler: Scheduler = None,
@@ -260,7 +280,7 @@ def run_job(
 
 
 def _run_distributed(
-    client: Any, outputs: list[Delayed], progress: bool, blocks: list[Block]
+    client: Any, outputs: list[Delayed], progress: bool, blocks: list[list[Block]]
 ) -> list[Any]:
     from distributed import progress as progress_bar
     from distributed import wait
@@ -286,7 +306,7 @@ def _run_distributed(
 
 
 def _explain_cluster_failure(
-    exc: BaseException, client: Any, blocks: list[Block]
+    exc: BaseException, client: Any, blocks: list[list[Block]]
 ) -> Exception | None:
     """One clear error for the ways a cluster can fail a job, or None to re-raise as it is."""
     from distributed import KilledWorker
@@ -296,14 +316,16 @@ def _explain_cluster_failure(
         name = str(key[0]) if isinstance(key, tuple) else str(key)
         tries = exc.allowed_failures + 1
         if "-map-" in name and isinstance(key, tuple) and isinstance(key[1], int):
-            block = blocks[key[1]]
+            partition = blocks[key[1]]
+            block = partition[0]
             span = (
                 ""
                 if block.length is None
                 else f" (bytes {block.offset} to {block.offset + block.length})"
             )
+            more = f" and {len(partition) - 1} more files" if len(partition) > 1 else ""
             return JobError(
-                f"{block.file.path}{span}: partition {key[1]} killed the worker on each of "
+                f"{block.file.path}{span}{more}: partition {key[1]} killed the worker on each of "
                 f"{tries} attempts (out of memory, or a crash in native code); the job stopped"
             )
         return JobError(

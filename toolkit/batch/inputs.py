@@ -25,6 +25,7 @@ __all__ = [
     "Block",
     "InputFile",
     "InputStats",
+    "pack_blocks",
     "plan_blocks",
     "read_text_chunks",
     "resolve_inputs",
@@ -69,6 +70,7 @@ class InputStats:
     lines: int = 0
     bad_sequences: int = 0  # undecodable byte sequences replaced or ignored
     bad_lines: int = 0  # lines that held at least one of them
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of what was not counted
 
     def __add__(self, other: InputStats) -> InputStats:
         return InputStats(
@@ -77,6 +79,7 @@ class InputStats:
             self.lines + other.lines,
             self.bad_sequences + other.bad_sequences,
             self.bad_lines + other.bad_lines,
+            self.skipped + other.skipped,
         )
 
 
@@ -217,6 +220,35 @@ def plan_blocks(
                 Block(f, off, min(blocksize, f.size - off)) for off in range(0, f.size, blocksize)
             )
     return blocks
+
+
+def pack_blocks(blocks: list[Block], *, blocksize: int = DEFAULT_BLOCKSIZE) -> list[list[Block]]:
+    """Group blocks into map tasks: consecutive whole small files share a task up to ``blocksize``.
+
+    A directory of thousands of small files then makes a few tasks, not thousands.
+
+    Examples
+    --------
+    >>> small = [Block(InputFile(f"/d/{i}", 30, None), 0, None) for i in range(5)]
+    >>> [len(p) for p in pack_blocks(small, blocksize=100)]
+    [3, 2]
+    """
+    partitions: list[list[Block]] = []
+    size = 0
+    for block in blocks:
+        whole = block.length is None and block.offset == 0
+        weight = block.file.size if whole else (block.length or block.file.size)
+        if whole and partitions and size + weight <= blocksize and _all_whole(partitions[-1]):
+            partitions[-1].append(block)
+            size += weight
+        else:
+            partitions.append([block])
+            size = weight
+    return partitions
+
+
+def _all_whole(partition: list[Block]) -> bool:
+    return all(b.length is None and b.offset == 0 for b in partition)
 
 
 # -- decoding, with bad sequences counted --------------------------------------------------

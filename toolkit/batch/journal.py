@@ -43,8 +43,9 @@ def _plain(value: Any) -> Any:
 
 def job_signature(job: Any, blocks: list[Any], read: Any) -> str:
     """A digest of everything that decides a job's partials."""
+    flat = [b for partition in blocks for b in partition]
     files = {}
-    for block in blocks:
+    for block in flat:
         path = block.file.path
         if path not in files:
             mtime = None
@@ -54,7 +55,7 @@ def job_signature(job: Any, blocks: list[Any], read: Any) -> str:
     doc = {
         "job": _plain(job),
         "read": _plain(read),
-        "blocks": [[b.file.path, b.offset, b.length] for b in blocks],
+        "blocks": [[[b.file.path, b.offset, b.length] for b in p] for p in blocks],
         "files": files,
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()

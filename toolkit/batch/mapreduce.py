@@ -15,6 +15,7 @@ from toolkit.batch.inputs import (
     DEFAULT_BLOCKSIZE,
     ERRORS_POLICIES,
     Inputs,
+    pack_blocks,
     plan_blocks,
     resolve_inputs,
 )
@@ -153,6 +154,7 @@ def map_reduce(
     progress: bool = False,
     storage_options: dict[str, Any] | None = None,
     journal: str | os.PathLike[str] | None = None,
+    skip_bad_files: bool = False,
 ) -> pd.Series:
     """Run a MapReduce job: map every record to (key, value) pairs, fold each key's values.
 
@@ -188,7 +190,8 @@ def map_reduce(
     -------
     pandas.Series
         Value per key (index ``key``), sorted by key (by type and repr when keys
-        of different types do not compare).
+        of different types do not compare); ``.attrs["stats"]`` holds the
+        :class:`~toolkit.batch.inputs.InputStats` of what was read.
 
     Raises
     ------
@@ -215,11 +218,11 @@ def map_reduce(
         raise ConfigError(f"errors must be one of {', '.join(ERRORS_POLICIES)}; got {errors!r}")
     size = parse_size(blocksize)
     files = resolve_inputs(inputs, storage_options=storage_options)
-    blocks = plan_blocks(files, blocksize=size, encoding=encoding)
+    blocks = pack_blocks(plan_blocks(files, blocksize=size, encoding=encoding), blocksize=size)
     job = UserJob(mapper, reducer, records)
-    read = ReadOptions(encoding, errors)
+    read = ReadOptions(encoding, errors, skip_bad_files)
     log = Journal.open(journal, job_signature(job, blocks, read)) if journal else None
-    buckets, _ = run_job(
+    buckets, stats = run_job(
         job,
         blocks,
         read=read,
@@ -234,4 +237,6 @@ def map_reduce(
     merged: dict[Hashable, Any] = {}
     for bucket in buckets:  # buckets hold disjoint keys
         merged.update(bucket)
-    return _sorted_series(merged)
+    result = _sorted_series(merged)
+    result.attrs["stats"] = stats  # files, bytes, lines, bad and skipped inputs
+    return result

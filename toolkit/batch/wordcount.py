@@ -17,6 +17,7 @@ from toolkit.batch.inputs import (
     ERRORS_POLICIES,
     Inputs,
     InputStats,
+    pack_blocks,
     plan_blocks,
 )
 from toolkit.batch.inputs import resolve_inputs as resolve
@@ -155,6 +156,7 @@ def word_count(
     progress: bool = False,
     storage_options: dict[str, Any] | None = None,
     journal: str | os.PathLike[str] | None = None,
+    skip_bad_files: bool = False,
 ) -> WordCounts:
     """Count words in text files as a MapReduce job on Dask.
 
@@ -198,6 +200,10 @@ def word_count(
         Show a progress bar on stderr.
     storage_options
         fsspec options for URLs.
+    skip_bad_files
+        An unreadable or corrupt file (a truncated ``.gz``, say) is skipped and
+        listed in ``stats.skipped`` with the reason, instead of failing the job;
+        none of its counts are kept.  Decode errors follow ``errors``.
     journal
         A directory in which each block's partial counts are committed as
         they finish; a re-run with the same journal (after a crash, on any
@@ -232,9 +238,9 @@ def word_count(
     size = parse_size(blocksize)
     stops = load_stopwords(stopwords, lowercase=lower)
     files = resolve(inputs, storage_options=storage_options)
-    blocks = plan_blocks(files, blocksize=size, encoding=encoding)
+    blocks = pack_blocks(plan_blocks(files, blocksize=size, encoding=encoding), blocksize=size)
     job = WordCountJob(tok.name, lower, min_length, stops, keep=top or None)
-    read = ReadOptions(encoding, errors)
+    read = ReadOptions(encoding, errors, skip_bad_files)
     log = Journal.open(journal, job_signature(job, blocks, read)) if journal else None
     buckets, stats = run_job(
         job,
@@ -246,7 +252,6 @@ def word_count(
         split_every=split_every,
         progress=progress,
     )
-    stats.files = len(files)
     if log is not None:
         log.remove()  # the job finished: nothing left to resume
     items = [item for b in buckets for item in b.counts]

@@ -41,6 +41,12 @@ def _report_inputs(stats: Any) -> None:
         f"toolkit: read {stats.files:,} files, {stats.bytes:,} bytes, {stats.lines:,} lines{bad}",
         err=True,
     )
+    if stats.skipped:
+        click.echo(
+            f"toolkit: skipped {len(stats.skipped)} bad files, none of them counted:", err=True
+        )
+        for path, reason in stats.skipped:
+            click.echo(f"toolkit:   {path}: {reason}", err=True)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -80,6 +86,7 @@ def wordcount(
     split_out: int,
     progress: bool | None,
     resume: bool,
+    skip_bad_files: bool,
     **opts: Any,
 ) -> None:
     """Count words in INPUTS (files, directories, globs, URLs; .gz .bz2 .xz .zst too).
@@ -112,6 +119,7 @@ def wordcount(
             split_out=split_out,
             progress=_progress(progress),
             journal=_journal(resume, output),
+            skip_bad_files=skip_bad_files,
         )
     _report_inputs(result.stats)
     if output:
@@ -195,6 +203,7 @@ def mapreduce(
     split_out: int,
     progress: bool | None,
     resume: bool,
+    skip_bad_files: bool,
     **opts: Any,
 ) -> None:
     """Run a user MapReduce job over INPUTS with MAPPER and REDUCER functions."""
@@ -218,7 +227,9 @@ def mapreduce(
             split_out=split_out,
             progress=_progress(progress),
             journal=_journal(resume, output),
+            skip_bad_files=skip_bad_files,
         )
+    _report_inputs(result.attrs["stats"])
     if output:
         write_series(result, output, key="key", value="value")
         click.echo(f"toolkit: wrote {len(result):,} keys to {output}", err=True)

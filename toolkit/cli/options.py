@@ -101,6 +101,12 @@ def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Final merge in this many hash buckets (for millions of keys).",
         ),
         click.option(
+            "--skip-bad-files",
+            is_flag=True,
+            help="Skip unreadable or corrupt files (a truncated .gz, say) and list them with "
+            "the reason, instead of failing; none of their counts are kept.",
+        ),
+        click.option(
             "--resume",
             is_flag=True,
             help="Keep a journal of finished partitions beside --output (OUTPUT.journal/); "
