@@ -157,6 +157,11 @@ def test_wordcount_output_files(
             "cannot write '/dev/full': No space left on device",
         ),
         (
+            ["wordcount", "{corpus}", "--output", "/sys/counts.csv", "--scheduler", "sync"],
+            1,
+            "cannot write '/sys/counts.csv'",
+        ),
+        (
             ["mapreduce", "{corpus}", "--mapper", "nope", "--reducer", "operator:add"],
             1,
             "function must look like 'module:name'",
