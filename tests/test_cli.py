@@ -228,7 +228,7 @@ def test_unreachable_scheduler_exits_within_the_timeout(tmp_path: Path) -> None:
         "--connect-timeout",
         "2",
     )
-    assert time.monotonic() - start < 2 + 2 + 3  # timeout + 2 s, plus interpreter start-up
+    assert time.monotonic() - start < 2 + 2  # the connect timeout plus 2 s, start-up included
     assert proc.returncode == 1
     assert (
         "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s"
