@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from tests.conftest import SubprocessCluster, subprocess_cluster
-from tests.tls import make_tls_files
+from tests.tls import tls_setup
 from toolkit import connect, word_count
 from toolkit.errors import ClusterError, ConfigError
 
@@ -98,23 +98,8 @@ def test_connect_by_address_file_and_dask_config(
 
 
 def test_tls_scheduler(tmp_path: Path) -> None:
-    from distributed import Security
-
-    files = make_tls_files(tmp_path)
-    tls = (
-        "--tls-ca-file",
-        str(files["ca"]),
-        "--tls-cert",
-        str(files["cert"]),
-        "--tls-key",
-        str(files["key"]),
-    )
-    security = Security(
-        tls_ca_file=str(files["ca"]),
-        tls_client_cert=str(files["cert"]),
-        tls_client_key=str(files["key"]),
-        require_encryption=True,
-    )
+    tls, security = tls_setup(tmp_path)
+    files = {name: tmp_path / f"{name}.pem" for name in ("ca", "cert", "key")}
     path = tmp_path / "t.txt"
     path.write_text("secure words, secure\n")
     with subprocess_cluster(

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import subprocess_cluster
 from tests.test_cli import TOOLKIT, run
 from tests.test_cli_stream import wait_for_line
-from tests.tls import make_tls_files
+from tests.tls import tls_setup
 
 
 def listening(pid: int) -> set[str]:
@@ -57,23 +57,7 @@ def test_everything_started_by_default_listens_on_loopback_only(
 
 
 def test_tls_options_on_the_command_line(tmp_path: Path) -> None:
-    from distributed import Security
-
-    files = make_tls_files(tmp_path)
-    tls = (
-        "--tls-ca-file",
-        str(files["ca"]),
-        "--tls-cert",
-        str(files["cert"]),
-        "--tls-key",
-        str(files["key"]),
-    )
-    security = Security(
-        tls_ca_file=str(files["ca"]),
-        tls_client_cert=str(files["cert"]),
-        tls_client_key=str(files["key"]),
-        require_encryption=True,
-    )
+    tls, security = tls_setup(tmp_path)
     corpus = tmp_path / "c.txt"
     corpus.write_text("over tls, over tls\n")
     with subprocess_cluster(

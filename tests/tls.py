@@ -64,3 +64,25 @@ def make_tls_files(directory: Path) -> dict[str, Path]:
         )
     )
     return paths
+
+
+def tls_setup(directory: Path) -> tuple[tuple[str, ...], object]:
+    """Certificates in ``directory``: the CLI's TLS options, and the matching ``Security``."""
+    from distributed import Security
+
+    files = make_tls_files(directory)
+    args = (
+        "--tls-ca-file",
+        str(files["ca"]),
+        "--tls-cert",
+        str(files["cert"]),
+        "--tls-key",
+        str(files["key"]),
+    )
+    security = Security(
+        tls_ca_file=str(files["ca"]),
+        tls_client_cert=str(files["cert"]),
+        tls_client_key=str(files["key"]),
+        require_encryption=True,
+    )
+    return args, security

@@ -30,28 +30,15 @@ def test_killing_a_worker_mid_job_gives_the_same_result(tmp_path: Path) -> None:
         connect(cluster.address, quiet=True) as conn,
     ):
         client = conn.client
-        outcome: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                outcome["result"] = map_reduce(
-                    corpus, jobs.slow_words, jobs.add, blocksize="32KiB", scheduler=conn
-                )
-            except BaseException as exc:
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=run)
-        thread.start()
+        thread, outcome = _run_in_thread(
+            inputs=corpus,
+            mapper=jobs.slow_words,
+            reducer=jobs.add,
+            blocksize="32KiB",
+            scheduler=conn,
+        )
         total = len(plan_blocks(resolve_inputs(corpus), blocksize=32 * 1024))
-        assert total >= 40
-        deadline = time.monotonic() + 60
-        pending = total
-        while time.monotonic() < deadline and not outcome:
-            pending = client.run_on_scheduler(jobs.pending_map_tasks)
-            if 0 < pending <= total // 2:
-                break
-            time.sleep(0.05)
-        assert 0 < pending <= total // 2 and not outcome, (pending, total, outcome)
+        _wait_until_pending(client, total // 2, outcome)
         victim = sorted(client.run(os.getpid).values())[0]
         os.kill(victim, signal.SIGKILL)
         thread.join(timeout=180)
