@@ -1,0 +1,239 @@
+"""``python -m benchmarks``: toolkit against its baselines, in one run, on the same corpus.
+
+Prints Markdown tables (and writes them with a JSON file of every figure to ``--out``):
+median seconds and min-max over ``--repeat`` runs, MB/s, peak memory of the process tree,
+and each contender's time as a ratio to toolkit's.  Every contender must give the same counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from benchmarks.contenders import batch_contenders
+from toolkit.corpus import generate_corpus
+
+
+def measure(argv: list[str], stdin: Any = None) -> tuple[float, int, str, str]:
+    """Run a whole process; return its seconds, peak RSS of the tree (bytes), stdout, stderr."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0
+    ps = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            tree = [ps, *ps.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree))
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])} failed ({proc.returncode}): {err.strip()[-500:]}")
+    return seconds, peak, out, err
+
+
+def corpus(cache: Path, size: str, files: int) -> list[Path]:
+    directory = cache / f"corpus-{size}-{files}"
+    done = directory / ".complete"
+    if not done.exists():
+        paths = generate_corpus(directory, size=size, files=files, seed=0)
+        done.write_text("\n".join(p.name for p in paths))
+    return sorted(p for p in directory.iterdir() if p.name.startswith("part-"))
+
+
+def run_batch(paths: list[Path], repeat: int) -> tuple[list[dict[str, Any]], list[str]]:
+    contenders, notes = batch_contenders(sys.executable)
+    megabytes = sum(p.stat().st_size for p in paths) / 1e6
+    rows = []
+    for c in contenders:
+        times, peaks, answer = [], [], None
+        for _ in range(repeat):
+            seconds, peak, out, _ = measure([*c.argv, *map(str, paths)])
+            times.append(seconds)
+            peaks.append(peak)
+            answer = out.strip().splitlines()[-1] if out.strip() else ""
+        rows.append(
+            {
+                "name": c.name,
+                "note": c.note,
+                "checks": c.checks,
+                "times": times,
+                "median": statistics.median(times),
+                "mb_s": megabytes / statistics.median(times),
+                "peak_mb": max(peaks) / 2**20,
+                "answer": answer,
+            }
+        )
+    reference = next(r for r in rows if r["name"] == "toolkit wordcount")
+    expected = json.loads(reference["answer"])
+    for r in rows:
+        if r["name"].startswith("wc -w"):
+            r["correct"] = int(r["answer"].split()[0]) == expected["total"]
+        elif r["checks"]:
+            got = json.loads(r["answer"])
+            r["correct"] = got == expected
+        else:
+            r["correct"] = None
+        r["ratio"] = r["median"] / reference["median"]
+    return rows, notes
+
+
+def run_streams(path: Path, repeat: int, textbook_lines: int = 1000) -> list[dict[str, Any]]:
+    lines = sum(1 for _ in path.open("rb"))
+    toolkit = str(Path(sys.executable).parent / "toolkit")
+    common = ["--tokenizer", "whitespace", "--top", "1", "--stats-interval", "0"]
+    cases = [
+        ("toolkit stream --local, tumbling count", ["--count", "10000", "--local"]),
+        ("toolkit stream on the cluster, tumbling count", ["--count", "10000", "--workers", "2"]),
+        ("toolkit stream on the cluster, tumbling 1s", ["--window", "1s", "--workers", "2"]),
+        (
+            "toolkit stream on the cluster, sliding 60s every 1s",
+            ["--window", "60s", "--every", "1s", "--workers", "2"],
+        ),
+    ]
+    rows = []
+    for name, args in cases:
+        rates, walls = [], []
+        for _ in range(repeat):
+            seconds, _, _, err = measure([toolkit, "stream", str(path), *args, *common])
+            rate = re.findall(r"\(([\d,]+)/s\)", err)[-1]
+            rates.append(float(rate.replace(",", "")))
+            walls.append(lines / seconds)
+        rows.append(
+            {
+                "name": name,
+                "lines_s": statistics.median(rates),
+                "whole_process_lines_s": statistics.median(walls),
+            }
+        )
+    loop = """
+import sys, time
+from collections import Counter
+t = time.perf_counter(); c = Counter(); n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    c.update(line.split()); n += 1
+print(n / (time.perf_counter() - t))
+"""
+    rates = [float(measure([sys.executable, "-c", loop, str(path)])[2]) for _ in range(repeat)]
+    rows.append(
+        {
+            "name": "plain Python loop, a Counter update per line",
+            "lines_s": statistics.median(rates),
+        }
+    )
+    textbook = """
+import sys, time, itertools
+from collections import Counter
+from distributed import Client, LocalCluster
+from streamz import Stream
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster):
+        source = Stream(asynchronous=False)
+        out = source.scatter().map(lambda line: Counter(line.split())).gather().sink_to_list()
+        lines = list(itertools.islice(open(sys.argv[1], encoding="utf-8"), int(sys.argv[2])))
+        t = time.perf_counter()
+        for line in lines:
+            source.emit(line)
+        while len(out) < len(lines):
+            time.sleep(0.01)
+        print(len(lines) / (time.perf_counter() - t))
+"""
+    rate = float(measure([sys.executable, "-c", textbook, str(path), str(textbook_lines)])[2])
+    rows.append(
+        {
+            "name": "textbook streamz on dask: scatter().map().gather() per line "
+            f"({textbook_lines:,} lines)",
+            "lines_s": rate,
+        }
+    )
+    base = rows[1]["lines_s"]
+    for r in rows:
+        r["ratio"] = r["lines_s"] / base
+    return rows
+
+
+def markdown(
+    batch: list[dict[str, Any]],
+    notes: list[str],
+    streams: list[dict[str, Any]],
+    meta: dict[str, Any],
+) -> str:
+    out = [
+        f"Machine: {meta['machine']}; corpus: {meta['corpus_mb']:.0f} MB in {meta['files']} files; "
+        f"{meta['repeat']} runs each; whole processes, cluster start included.",
+        "",
+        "| contender | median s | min-max s | MB/s | peak MB | time vs toolkit | same counts |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in batch:
+        same = {True: "yes", False: "**NO**", None: "n/a"}[r["correct"]]
+        out.append(
+            f"| {r['name']} | {r['median']:.2f} | {min(r['times']):.2f}-{max(r['times']):.2f} | "
+            f"{r['mb_s']:.1f} | {r['peak_mb']:.0f} | {r['ratio']:.2f}x | {same} |"
+        )
+    out += [
+        "",
+        *[f"- {n}" for n in notes],
+        "",
+        "| stream | lines/s | vs toolkit on the cluster |",
+        "|---|---:|---:|",
+    ]
+    for r in streams:
+        out.append(f"| {r['name']} | {r['lines_s']:,.0f} | {r['ratio']:.2f}x |")
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--size", default="64MB", help="corpus size (default 64MB)")
+    parser.add_argument("--files", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cache", default=os.path.expanduser("~/.cache/toolkit-benchmarks"))
+    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--no-streams", action="store_true")
+    parser.add_argument(
+        "--textbook-lines",
+        type=int,
+        default=1000,
+        help="lines for textbook streamz, which does about 100 lines/s",
+    )
+    args = parser.parse_args()
+    paths = corpus(Path(args.cache), args.size, args.files)
+    batch, notes = run_batch(paths, args.repeat)
+    streams = [] if args.no_streams else run_streams(paths[0], args.repeat, args.textbook_lines)
+    meta = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
+        "corpus_mb": sum(p.stat().st_size for p in paths) / 1e6,
+        "files": len(paths),
+        "repeat": args.repeat,
+    }
+    table = markdown(batch, notes, streams, meta)
+    print(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.md").write_text(table)
+    (out / "latest.json").write_text(
+        json.dumps({"meta": meta, "batch": batch, "streams": streams, "notes": notes}, indent=2)
+    )
+    if any(r["correct"] is False for r in batch):
+        sys.exit("a contender gave different counts: see the table")
+
+
+if __name__ == "__main__":
+    main()

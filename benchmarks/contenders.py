@@ -1,0 +1,133 @@
+"""The contenders: each is a whole Python process (imports and cluster start included).
+
+Each prints one JSON line: ``{"total": words, "distinct": n, "digest": sha256 of the sorted
+counts}`` so that the harness can check every contender got the same answer.  All count
+whitespace-separated tokens with no case folding (``str.split()``), the classic MapReduce job.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from dataclasses import dataclass
+
+DIGEST = """
+import hashlib, json
+def report(counts):
+    items = sorted((str(w), int(c)) for w, c in counts)
+    h = hashlib.sha256("\\n".join(f"{w}\\t{c}" for w, c in items).encode()).hexdigest()
+    print(json.dumps({"total": sum(c for _, c in items), "distinct": len(items), "digest": h}))
+"""
+
+PLAIN = (
+    DIGEST
+    + """
+import sys
+from collections import Counter
+counts = Counter()
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            counts.update(line.split())
+report(counts.items())
+"""
+)
+
+DASK_BAG = (
+    DIGEST
+    + """
+import sys, operator
+import dask.bag as db
+from distributed import Client, LocalCluster
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster):
+        words = db.read_text(sys.argv[2:]).str.split().flatten()
+        if sys.argv[1] == "frequencies":
+            result = words.frequencies().compute()
+        else:
+            result = words.foldby(lambda w: w, lambda acc, _: acc + 1, 0, operator.add, 0).compute()
+    report(result)
+"""
+)
+
+TOOLKIT = (
+    DIGEST
+    + """
+import sys, toolkit
+if __name__ == "__main__":
+    with toolkit.connect(n_workers=2, quiet=True) as conn:
+        result = toolkit.word_count(sys.argv[2:], tokenizer=sys.argv[1], scheduler=conn)
+    report(result.counts.items())
+"""
+)
+
+DUCKDB = (
+    DIGEST
+    + '''
+import sys, duckdb
+files = ", ".join(repr(p) for p in sys.argv[1:])
+rows = duckdb.sql(f"""
+    SELECT w, count(*) FROM (
+        SELECT unnest(regexp_split_to_array(line, '\\\\s+')) AS w
+        FROM read_csv([{files}], columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='',
+                      escape='', header=false, auto_detect=false)
+    ) WHERE w <> '' GROUP BY w""").fetchall()
+report(rows)
+'''
+)
+
+POLARS = (
+    DIGEST
+    + """
+import sys, polars as pl
+frames = [
+    pl.read_csv(p, has_header=False, separator="\\x01", quote_char=None,
+                new_columns=["line"], schema_overrides={"line": pl.String})
+    for p in sys.argv[1:]
+]
+words = pl.concat(frames).select(pl.col("line").str.split(" ").explode().alias("w"))
+counts = words.filter(pl.col("w") != "").group_by("w").len()
+report(counts.iter_rows())
+"""
+)
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    argv: list[str]  # files are appended
+    note: str = ""
+    checks: bool = True  # its digest must match the others'
+
+
+def batch_contenders(python: str) -> tuple[list[Contender], list[str]]:
+    """The contenders available here, and notes on those that are not."""
+    have = lambda m: importlib.util.find_spec(m) is not None  # noqa: E731
+    out = [
+        Contender("toolkit wordcount", [python, "-c", TOOLKIT, "whitespace"]),
+        Contender(
+            "toolkit wordcount (words tokenizer)",
+            [python, "-c", TOOLKIT, "words"],
+            "Unicode words, lowercased: a different answer by design",
+            checks=False,
+        ),
+        Contender("plain Python Counter", [python, "-c", PLAIN]),
+        Contender("dask.bag frequencies", [python, "-c", DASK_BAG, "frequencies"]),
+        Contender("dask.bag foldby", [python, "-c", DASK_BAG, "foldby"]),
+    ]
+    notes = []
+    for module, name, script in (("duckdb", "DuckDB SQL", DUCKDB), ("polars", "Polars", POLARS)):
+        if have(module):
+            out.append(Contender(name, [python, "-c", script]))
+        else:
+            notes.append(
+                f"{name}: skipped, `{module}` is not installed (pip install -e '.[bench]')"
+            )
+    if have("pyspark") and shutil.which("java"):
+        notes.append("PySpark: installed, but not wired in yet")
+    else:
+        notes.append("PySpark RDD: skipped, pyspark (and Java) are not installed")
+    if shutil.which("wc"):
+        out.append(Contender("wc -w (scan floor)", ["wc", "-w"], "counts words only", checks=False))
+    return out, notes

@@ -1,0 +1,48 @@
+"""The benchmark command runs (on a tiny corpus) so that it cannot rot; no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--size",
+            "200kB",
+            "--files",
+            "2",
+            "--repeat",
+            "1",
+            "--textbook-lines",
+            "20",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "| toolkit wordcount |" in proc.stdout and "| dask.bag foldby |" in proc.stdout
+    results = json.loads((tmp_path / "out" / "latest.json").read_text())
+    assert all(r["correct"] in (True, None) for r in results["batch"])
+    assert {r["name"] for r in results["batch"]} >= {
+        "toolkit wordcount",
+        "plain Python Counter",
+        "dask.bag frequencies",
+        "dask.bag foldby",
+    }
+    assert len(results["streams"]) == 6
+    assert (tmp_path / "out" / "latest.md").read_text().startswith("Machine: ")
