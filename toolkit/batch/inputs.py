@@ -290,10 +290,6 @@ def decode(data: bytes, *, encoding: str, errors: str, where: str, offset: int) 
     return text, _local.bad
 
 
-def _describe(block: Block) -> str:
-    return block.file.path
-
-
 def read_text_chunks(
     block: Block,
     *,
@@ -312,7 +308,7 @@ def read_text_chunks(
     whitespace byte, which no word and no UTF-8, GBK or Shift-JIS sequence
     spans.
     """
-    where = _describe(block)
+    where = block.file.path
     opts = dict(block.file.storage_options)
     try:
         if not _newline_is_byte(encoding):

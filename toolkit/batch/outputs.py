@@ -17,7 +17,7 @@ import pandas as pd
 
 from toolkit.errors import ConfigError, OutputError
 
-__all__ = ["OUTPUT_FORMATS", "atomic_output", "output_format", "write_series"]
+__all__ = ["OUTPUT_FORMATS", "atomic_output", "json_default", "output_format", "write_series"]
 
 OUTPUT_FORMATS = {
     ".csv": "csv",
@@ -133,14 +133,17 @@ def write_series(
             frame.to_csv(f, sep="," if fmt == "csv" else "\t", index=False, lineterminator="\n")
         elif fmt == "json":
             obj = {_json_key(k): v for k, v in zip(frame[key], frame[value], strict=True)}
-            json.dump(obj, f, ensure_ascii=False, default=_plain)
+            json.dump(obj, f, ensure_ascii=False, default=json_default)
             f.write("\n")
         else:
             for k, v in zip(frame[key], frame[value], strict=True):
-                f.write(json.dumps({key: k, value: v}, ensure_ascii=False, default=_plain) + "\n")
+                f.write(
+                    json.dumps({key: k, value: v}, ensure_ascii=False, default=json_default) + "\n"
+                )
 
 
-def _plain(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps(default=...)`` for result values: numpy scalars, sets, tuples, else str."""
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     if isinstance(value, set | frozenset | tuple):

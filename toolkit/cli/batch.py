@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from toolkit.cli.app import CONTEXT, cli
-from toolkit.cli.options import cluster_from, cluster_options, read_options, tokenizer_options
+from toolkit.cli.options import (
+    cluster_from,
+    cluster_options,
+    output_options,
+    read_options,
+    tokenizer_options,
+)
 
 
 def _journal(resume: bool, output: str | None) -> str | None:
@@ -62,13 +68,7 @@ def _report_inputs(stats: Any) -> None:
     help="How many words to show (0: all).",
 )
 @tokenizer_options
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    help="Write all counts here: .csv .tsv .json .jsonl .parquet.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@output_options("counts")
 @read_options
 @cluster_options
 def wordcount(
@@ -180,13 +180,7 @@ def _print_table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> None:
     show_default=True,
     help="How many results to show, sorted by key (0: all).",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    help="Write all results here: .csv .tsv .json .jsonl .parquet.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+@output_options("results")
 @read_options
 @cluster_options
 def mapreduce(
@@ -235,7 +229,7 @@ def mapreduce(
         click.echo(f"toolkit: wrote {len(result):,} keys to {output}", err=True)
     shown = result if top == 0 else result.head(top)
     if as_json:
-        from toolkit.batch.outputs import _plain
+        from toolkit.batch.outputs import json_default
 
         click.echo(
             json.dumps(
@@ -244,7 +238,7 @@ def mapreduce(
                     "results": [{"key": k, "value": v} for k, v in shown.items()],
                 },
                 ensure_ascii=False,
-                default=_plain,
+                default=json_default,
             )
         )
         return

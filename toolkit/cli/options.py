@@ -188,3 +188,20 @@ def tokenizer_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def output_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--output FILE (all ``what``, format by extension) and --json."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--json", "as_json", is_flag=True, help="Print one JSON object instead of a table."
+        )(func)
+        return click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False),
+            help=f"Write all {what} here: .csv .tsv .json .jsonl .parquet.",
+        )(func)
+
+    return decorate

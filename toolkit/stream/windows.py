@@ -404,17 +404,13 @@ class pane_window(Stream):
         self.windowing = windowing
         self.top = top
         self.windows = PaneWindows(windowing.window_panes, windowing.every_panes, top=top)
-        self.late_pending = 0
-        self.stats = {"lines": 0, "windows": 0, "late": 0, "bad": 0}
+        self.late_pending = 0  # late events since the last window (reported with the next)
         Stream.__init__(self, upstream, **kwargs)
 
     def update(self, x: PaneCounts, who: Any = None, metadata: Any = None) -> Any:
         w = self.windows
         for pane, counts in x.counts.items():
             w.add(pane, counts, x.lines[pane])
-        self.stats["lines"] += sum(x.lines.values()) + x.late + x.bad
-        self.stats["late"] += x.late
-        self.stats["bad"] += x.bad
         self.late_pending += x.late
         if x.end and x.boundary is None:
             closed = w.flush()
@@ -429,6 +425,5 @@ class pane_window(Stream):
             if self.windowing.reports_late:
                 late, self.late_pending = self.late_pending, 0
             result = WindowResult(start, end, window.lines, window.words, window.top, late)
-            self.stats["windows"] += 1
             results.extend(self._emit(result, metadata=metadata))
         return results
