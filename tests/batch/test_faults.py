@@ -55,9 +55,9 @@ def test_poison_input_names_the_file_and_partition(tmp_path: Path) -> None:
 
     data = tmp_path / "data.txt"
     data.write_text("".join(f"fine {i}\n" for i in range(400)) + "POISON\n" + "fine\n" * 100)
-    env_failures = ("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "1")
+    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
     with (
-        subprocess_cluster(tmp_path / "cluster", n_workers=2, env=dict([env_failures])) as cluster,
+        subprocess_cluster(tmp_path / "cluster", n_workers=2, env=env) as cluster,
         connect(cluster.address, quiet=True) as conn,
     ):
         start = time.monotonic()
@@ -68,11 +68,10 @@ def test_poison_input_names_the_file_and_partition(tmp_path: Path) -> None:
         else:
             raise AssertionError("the poison line should have failed the job")
         assert time.monotonic() - start < 60
-    assert re.fullmatch(
-        r".*data\.txt \(bytes 3072 to 3997\): partition 3 "
-        r"killed the worker on each of 2 attempts.*",
-        message,
-    ), message
+    # a worker also holds a queued task that dies with it: the poison partition is always
+    # among the suspects, and an innocent one only if it was on the worker both times
+    assert re.fullmatch(r"the worker died on each of 2 attempts while it ran .*", message), message
+    assert re.search(r"partition 3 \(\S*data\.txt bytes 3072 to 3997\)", message), message
 
 
 def _run_in_thread(**kwargs: Any) -> tuple[threading.Thread, dict[str, Any]]:

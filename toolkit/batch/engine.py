@@ -297,16 +297,46 @@ def _run_distributed(
             wait(futures)
         return list(client.gather(futures))
     except BaseException as exc:
+        suspects = _suspects(client, exc)
         with contextlib.suppress(Exception):
             client.cancel(futures, force=True)
-        explained = _explain_cluster_failure(exc, client, blocks)
+        explained = _explain_cluster_failure(exc, client, blocks, suspects)
         if explained is not None:
             raise explained from None
         raise
 
 
+def _suspects(client: Any, exc: BaseException) -> list[Any]:
+    """The keys the scheduler blames for a KilledWorker: all tasks that were on the dead worker
+    every time, not only the one the exception names (a single-thread worker also holds a
+    queued task, innocent, that dies with it)."""
+    from distributed import KilledWorker
+
+    if not isinstance(exc, KilledWorker):
+        return []
+    limit = exc.allowed_failures
+    name = exc.task[0] if isinstance(exc.task, tuple) else exc.task
+
+    # nested, so cloudpickle sends it by value: the scheduler needs no toolkit installed
+    def blamed(dask_scheduler: Any) -> list[Any]:
+        return [
+            ts.key
+            for ts in dask_scheduler.tasks.values()
+            if ts.suspicious > limit
+            and (ts.key[0] if isinstance(ts.key, tuple) else ts.key) == name
+        ]
+
+    try:
+        keys = list(client.run_on_scheduler(blamed))
+    except Exception:
+        keys = []
+    if exc.task not in keys:
+        keys.append(exc.task)
+    return sorted(keys, key=str)
+
+
 def _explain_cluster_failure(
-    exc: BaseException, client: Any, blocks: list[list[Block]]
+    exc: BaseException, client: Any, blocks: list[list[Block]], suspects: list[Any]
 ) -> Exception | None:
     """One clear error for the ways a cluster can fail a job, or None to re-raise as it is."""
     from distributed import KilledWorker
@@ -315,22 +345,18 @@ def _explain_cluster_failure(
         key = exc.task
         name = str(key[0]) if isinstance(key, tuple) else str(key)
         tries = exc.allowed_failures + 1
-        if "-map-" in name and isinstance(key, tuple) and isinstance(key[1], int):
-            partition = blocks[key[1]]
-            block = partition[0]
-            span = (
-                ""
-                if block.length is None
-                else f" (bytes {block.offset} to {block.offset + block.length})"
-            )
-            more = f" and {len(partition) - 1} more files" if len(partition) > 1 else ""
+        died = f"the worker died on each of {tries} attempts"
+        if "-map-" in name and all(
+            isinstance(k, tuple) and isinstance(k[1], int) for k in suspects
+        ):
+            where = " or ".join(_describe_partition(blocks, k[1]) for k in suspects)
             return JobError(
-                f"{block.file.path}{span}{more}: partition {key[1]} killed the worker on each of "
-                f"{tries} attempts (out of memory, or a crash in native code); the job stopped"
+                f"{died} while it ran {where} (out of memory, or a crash in native code); "
+                "the job stopped"
             )
         return JobError(
-            f"task {name!r} killed the worker on each of {tries} attempts while merging "
-            "partial results (out of memory?); try more --split-out or a larger --memory-limit"
+            f"task {name!r}: {died} while merging partial results (out of memory?); "
+            "try more --split-out or a larger --memory-limit"
         )
     text = f"{type(exc).__name__}: {exc}"
     if "CancelledError" in type(exc).__name__ or "scheduler-connection-lost" in text:
@@ -342,6 +368,14 @@ def _explain_cluster_failure(
                 "the job did not finish and nothing was written"
             )
     return None
+
+
+def _describe_partition(blocks: list[list[Block]], index: int) -> str:
+    partition = blocks[index]
+    block = partition[0]
+    span = "" if block.length is None else f" bytes {block.offset} to {block.offset + block.length}"
+    more = f" and {len(partition) - 1} more files" if len(partition) > 1 else ""
+    return f"partition {index} ({block.file.path}{span}{more})"
 
 
 @contextlib.contextmanager
