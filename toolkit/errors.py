@@ -12,6 +12,8 @@ subclass also inherits the builtin a caller would naturally catch::
     ├── OutputError (OSError)           a result that cannot be written
     └── SourceError (RuntimeError)      a stream source that cannot start or read
 
+    ToolkitWarning (UserWarning)        something the user should know; the work goes on
+
 The CLI prints ``str(error)`` as one line and exits non-zero; a traceback
 means a bug in the toolkit.
 """
@@ -27,6 +29,7 @@ __all__ = [
     "OutputError",
     "SourceError",
     "ToolkitError",
+    "ToolkitWarning",
 ]
 
 
@@ -69,3 +72,7 @@ class OutputError(ToolkitError, OSError):
 
 class SourceError(ToolkitError, RuntimeError):
     """A stream source cannot start, or failed while reading."""
+
+
+class ToolkitWarning(UserWarning):
+    """Something went differently than asked but the work goes on (the CLI prints one line)."""

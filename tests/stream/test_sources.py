@@ -25,6 +25,7 @@ class Collector:
         self.source = source
         self.lines: list[str] = []
         self.bad = 0
+        self.positions: list[Any] = []
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.listening = threading.Event()
@@ -32,10 +33,11 @@ class Collector:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def put(self, lines: list[str], bad: int) -> None:
+    def put(self, lines: list[str], bad: int, position: Any = None) -> None:
         with self.lock:
             self.lines.extend(lines)
             self.bad += bad
+            self.positions.append(position)
 
     def _run(self) -> None:
         try:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import warnings
 from typing import Any, NoReturn
 
 import click
 
 from toolkit.cli import batch, cluster, stream  # noqa: F401  (registers the commands)
 from toolkit.cli.app import cli
-from toolkit.errors import ToolkitError
+from toolkit.errors import ToolkitError, ToolkitWarning
 
 __all__ = ["cli", "main"]
 
@@ -32,6 +33,7 @@ def _on_sigterm(signum: int, frame: Any) -> NoReturn:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``toolkit`` console script."""
     _quiet_dask_logs()
+    _one_line_warnings()
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
@@ -58,6 +60,19 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"toolkit: error: {message}", err=True)
         sys.exit(1)
+
+
+def _one_line_warnings() -> None:
+    """Print the toolkit's own warnings as ``toolkit: warning: ...`` lines on stderr."""
+    shown = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, ToolkitWarning):
+            click.echo(f"toolkit: warning: {message}", err=True)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
 
 
 def _quiet_dask_logs() -> None:

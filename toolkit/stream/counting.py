@@ -39,7 +39,14 @@ class CountJob:
             c = count_words(text, self.tokenizer, lowercase=self.lowercase)
             counts[pane] = filter_counts(c, min_length=self.min_length, stopwords=self.stopwords)
         return PaneCounts(
-            counts, batch.lines, batch.late, batch.bad, batch.boundary, batch.end, batch.late_lines
+            counts,
+            batch.lines,
+            batch.late,
+            batch.bad,
+            batch.boundary,
+            batch.end,
+            batch.late_lines,
+            batch.late_at,
         )
 
 
@@ -97,12 +104,20 @@ class count_panes(Stream):
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         else:
             self.pending.append(self.job(x))  # nothing to count: keep its place in the order
+        return self._release(wait_all=x.end, metadata=metadata)
+
+    def drain(self) -> list[Any]:
+        """Wait for every batch out on the cluster and emit its counts (before a checkpoint)."""
+        return self._release(wait_all=True)
+
+    def _release(self, *, wait_all: bool, metadata: Any = None) -> list[Any]:
+        """Emit what is ready, in order; block while too many batches are out."""
         results = []
-        # emit what is ready, in order; block while too many batches are out
         while self.pending:
             head = self.pending[0]
             is_future = hasattr(head, "result")
-            if is_future and not head.done() and self.in_flight <= self.max_in_flight and not x.end:
+            waiting = is_future and not head.done()
+            if waiting and self.in_flight <= self.max_in_flight and not wait_all:
                 break
             self.pending.popleft()
             if is_future:

@@ -17,6 +17,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from toolkit.errors import ConfigError
 from toolkit.text import top_k
@@ -87,6 +88,30 @@ class PaneWindows:
             self._running.counts.update(counts)
             self._running.lines += lines
             self._running.words += words
+
+    # -- checkpoints ------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The open panes as compact counts (JSON-able); see :meth:`restore`.
+
+        Examples
+        --------
+        >>> w = PaneWindows(2, 1); w.add(3, Counter(a=2), lines=1)
+        >>> v = PaneWindows(2, 1); v.restore(w.snapshot())
+        >>> [(c.start, c.end, c.top) for c in v.close_until(5)]
+        [(2, 4, [('a', 2)]), (3, 5, [('a', 2)])]
+        """
+        panes = [[k, p.lines, p.words, dict(p.counts)] for k, p in sorted(self.panes.items())]
+        return {"closed": self.closed, "panes": panes}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Replace the open panes with a :meth:`snapshot`'s."""
+        self.closed = int(state["closed"])
+        self.panes = {
+            int(k): Pane(Counter(counts), int(lines), int(words))
+            for k, lines, words, counts in state["panes"]
+        }
+        self._end = None  # the running total is rebuilt from the panes when next needed
+        self._running = Pane()
 
     # -- closing ----------------------------------------------------------------------
     def _first_end_after(self, pane: int) -> int:

@@ -8,6 +8,7 @@ events is the order of arrival and a full queue stops the source from reading.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import queue
 import sys
@@ -23,8 +24,10 @@ from streamz import Stream
 
 from toolkit.cluster import Connection
 from toolkit.errors import ConfigError, SourceError
+from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
 from toolkit.stream.counting import CountJob
 from toolkit.stream.metrics import install_collector, publish
+from toolkit.stream.sinks import FileSink
 from toolkit.stream.sources import LineSource
 from toolkit.stream.windows import (
     Chunk,
@@ -84,6 +87,16 @@ class WindowedWordCount:
         Chunks buffered between the source and the pipeline.
     clock
         Seconds since the epoch (processing time); tests pass their own.
+    checkpoint
+        A directory or fsspec URL (or a :class:`~toolkit.stream.checkpoint.CheckpointStore`)
+        for checkpoints: the stream resumes from the newest one, and writes one
+        every ``checkpoint_interval`` seconds and when it stops.
+    checkpoint_interval
+        Seconds between checkpoints.
+    drain
+        Whether :meth:`stop` closes and emits the open windows (default: yes
+        without a checkpoint; with one, they are kept in the checkpoint and
+        emitted by the run that resumes from it).
 
     Attributes
     ----------
@@ -103,9 +116,36 @@ class WindowedWordCount:
         queue_size: int = 8,
         clock: Callable[[], float] = time.time,
         name: str | None = None,
+        checkpoint: str | CheckpointStore | None = None,
+        checkpoint_interval: float = 5.0,
+        drain: bool | None = None,
     ) -> None:
         if queue_size < 1:
             raise ConfigError(f"queue size must be positive; got {queue_size!r}")
+        if not checkpoint_interval > 0:
+            raise ConfigError(f"checkpoint interval must be positive; got {checkpoint_interval!r}")
+        self.store = (
+            checkpoint
+            if isinstance(checkpoint, CheckpointStore) or checkpoint is None
+            else CheckpointStore(checkpoint)
+        )
+        self.checkpoint_interval = checkpoint_interval
+        self.drain = self.store is None if drain is None else drain
+        job = job or CountJob()
+        self.identity = {
+            "source": source.describe(),
+            "windowing": windowing.config(),
+            "job": {
+                "tokenizer": job.tokenizer,
+                "lowercase": job.lowercase,
+                "min_length": job.min_length,
+                "stopwords": sorted(job.stopwords or ()),
+            },
+            "top": top,
+        }
+        self.outputs: dict[str, FileSink] = {}
+        self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
+        self.checkpoints = 0
         self.source = source
         self.windowing = windowing
         self.client = client
@@ -114,14 +154,14 @@ class WindowedWordCount:
         self.stats = StreamStats()
         self.head = Stream()
         counted = self.head.assign_panes(windowing).count_panes(
-            job or CountJob(), client=client, max_in_flight=max_in_flight
+            job, client=client, max_in_flight=max_in_flight
         )
         self._counter = counted
         self.late = counted.filter(lambda pc: bool(pc.late_lines)).map(lambda pc: pc.late_lines)
         counted.sink(self._count_stats)
         self.results = counted.pane_window(windowing, top=top)
         self.results.sink(self._window_stats)
-        self._queue: queue.Queue[tuple[str, Any, int]] = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[tuple[str, Any, int, Any]] = queue.Queue(maxsize=queue_size)
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
 
@@ -163,10 +203,67 @@ class WindowedWordCount:
         """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
         self.stop_event.set()
 
-    def _put(self, lines: list[str], bad: int) -> None:
+    def write_to(self, path: str, late_path: str | None = None) -> None:
+        """Write window results (JSON lines) to ``path``, and late events to ``late_path``.
+
+        With a checkpoint, these files get every window exactly once across
+        crashes and restarts (see :mod:`toolkit.stream.sinks`).
+        """
+        sink = FileSink(path)
+        self.outputs["output"] = sink
+        self.results.sink(lambda r: sink.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n"))
+        if late_path is not None:
+            late = FileSink(late_path)
+            self.outputs["late_output"] = late
+            self.late.sink(lambda lines: late.write("".join(x + "\n" for x in lines)))
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def _resume(self) -> None:
+        state = self.store.load() if self.store is not None else None
+        if state is not None:
+            if state.get("identity") != self.identity:
+                theirs = state.get("identity") or {}
+                differ = sorted(k for k in self.identity if theirs.get(k) != self.identity[k])
+                raise CheckpointError(
+                    f"the checkpoint in {self.store.url!r} is of another job "  # type: ignore[union-attr]
+                    f"(its {', '.join(differ) or 'format'} differ); use another directory"
+                )
+            self.source.restore(state["source"])
+            self.windowing.restore(state["windowing"])
+            self.results.restore(state["windows"])
+            for key in ("lines", "bad", "late", "windows"):
+                setattr(self.stats, key, int(state["stats"][key]))
+            self.resumed = state
+        for name, sink in self.outputs.items():
+            sink.restore(None if state is None else state["outputs"].get(name))
+
+    def checkpoint(self) -> None:
+        """Write a checkpoint now (from the thread that runs the stream)."""
+        if self.store is None:
+            raise ConfigError("this stream has no checkpoint directory")
+        self._counter.drain()  # every chunk handed in so far is now in the windows
+        state = {
+            "identity": self.identity,
+            "source": self.source.snapshot(),
+            "windowing": self.windowing.snapshot(),
+            "windows": self.results.snapshot(),
+            "stats": {
+                "lines": self.stats.lines,
+                "bad": self.stats.bad,
+                "late": self.stats.late,
+                "windows": self.stats.windows,
+            },
+            "outputs": {name: sink.sync() for name, sink in self.outputs.items()},
+            "written": time.time(),
+        }
+        self.store.save(state)
+        self.checkpoints += 1
+        self.source.commit()  # only now may a broker forget what the checkpoint holds
+
+    def _put(self, lines: list[str], bad: int, position: Any = None) -> None:
         while not self.stop_event.is_set():
             try:
-                self._queue.put(("chunk", lines, bad), timeout=POLL)
+                self._queue.put(("chunk", lines, bad, position), timeout=POLL)
                 return
             except queue.Full:
                 continue
@@ -177,12 +274,13 @@ class WindowedWordCount:
         except BaseException as exc:  # reported by run() in the driver thread
             self.error = exc
         finally:
-            self._queue.put(("end", None, 0))
+            self._queue.put(("end", None, 0, None))
 
     def run(
         self,
         *,
         on_listen: Callable[[str], None] | None = None,
+        on_resume: Callable[[str], None] | None = None,
         stats_every: float | None = None,
         stats_out: TextIO | None = None,
     ) -> StreamStats:
@@ -192,6 +290,8 @@ class WindowedWordCount:
         ----------
         on_listen
             Called with the address once a network source listens.
+        on_resume
+            Called with a one-line description when the stream resumes from a checkpoint.
         stats_every
             Seconds between stats lines on ``stats_out`` (default stderr); None for none.
         """
@@ -202,9 +302,13 @@ class WindowedWordCount:
                 on_listen(address)
             listening.set()
 
+        self._resume()
+        if self.resumed is not None and on_resume is not None:
+            on_resume(self._resume_line())
         if self.client is not None:
             with contextlib.suppress(Exception):  # no prometheus on a remote scheduler: no page
                 self.client.run_on_scheduler(install_collector)
+        next_checkpoint = time.monotonic() + self.checkpoint_interval
         next_publish = time.monotonic()
         reader = threading.Thread(
             target=self._read, args=(ready,), name="toolkit-source", daemon=True
@@ -221,15 +325,16 @@ class WindowedWordCount:
         while True:
             timeout = min(POLL, max(0.0, next_tick - self.clock()))
             try:
-                kind, lines, bad = self._queue.get(timeout=timeout)
+                kind, lines, bad, position = self._queue.get(timeout=timeout)
             except queue.Empty:
-                kind, lines, bad = "idle", None, 0
+                kind, lines, bad, position = "idle", None, 0, None
             now = self.clock()
             if slide is not None and now >= next_tick:
                 self.head.emit(Tick(now))
                 next_tick = self._next_tick(slide)
             if kind == "chunk":
                 self.head.emit(Chunk(lines, now, bad))
+                self.source.mark(position)
             elif kind == "idle":
                 self.head.emit(Tick(now))  # lets finished cluster batches through
             if time.monotonic() >= next_publish:
@@ -239,10 +344,17 @@ class WindowedWordCount:
                 self.stats.in_flight = getattr(self._counter, "in_flight", 0)
                 print(self.stats.line(), file=out, flush=True)
                 next_stats = time.monotonic() + (stats_every or math.inf)
+            if self.store is not None and time.monotonic() >= next_checkpoint:
+                self.checkpoint()
+                next_checkpoint = time.monotonic() + self.checkpoint_interval
             if kind == "end" or (self.stop_event.is_set() and kind == "idle"):
                 break
+        stopped = kind != "end"
         self.stop_event.set()
-        self.head.emit(End())
+        if self.store is None or (self.error is None and (self.drain or not stopped)):
+            self.head.emit(End())  # close and emit every open window
+        if self.store is not None:
+            self.checkpoint()  # open windows (if kept) go on in the run that resumes
         self._publish()
         reader.join(timeout=5)
         if self.error is not None:
@@ -252,6 +364,15 @@ class WindowedWordCount:
                 f"the source failed: {type(self.error).__name__}: {self.error}"
             ) from self.error
         return self.stats
+
+    def _resume_line(self) -> str:
+        state = self.resumed or {}
+        last = (state.get("windows") or {}).get("last")
+        after = f", the last one [{last[0]:g}, {last[1]:g})" if last else ""
+        return (
+            f"toolkit: stream: resumed from {self.store.url} "  # type: ignore[union-attr]
+            f"({self.stats.lines:,} lines counted, {self.stats.windows:,} windows emitted{after})"
+        )
 
     def _next_tick(self, slide: float | None) -> float:
         if slide is None:

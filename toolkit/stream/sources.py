@@ -22,23 +22,29 @@ import sys
 import threading
 import time
 import urllib.parse
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import streamz
 
-from toolkit.errors import ConfigError, SourceError
+from toolkit.errors import ConfigError, SourceError, ToolkitWarning
 from toolkit.stream.registration import register_node
 
-__all__ = ["LineSource", "LineSplitter", "from_lines", "parse_source"]
+__all__ = ["LineSource", "LineSplitter", "SourceWarning", "from_lines", "parse_source"]
 
 DEFAULT_MAX_LINE_BYTES = 2**20
 READ_SIZE = 2**20
 
-#: ``put(lines, bad)``: hand over whole lines and how many bad lines were dropped.
-Put = Callable[[list[str], int], None]
+#: ``put(lines, bad, position)``: hand over whole lines, how many bad lines were dropped, and
+#: (for a replayable source) where the source stands after them.
+Put = Callable[[list[str], int, Any], None]
+
+
+class SourceWarning(ToolkitWarning):
+    """A source could not resume exactly where a checkpoint left it; the message says what."""
 
 
 class LineSplitter:
@@ -57,6 +63,11 @@ class LineSplitter:
         self.max_line_bytes = max_line_bytes
         self.carry = b""
         self.discarding = False  # inside an over-long line: drop until its newline
+        self.discarded = 0  # bytes of that line dropped so far
+
+    def held(self) -> int:
+        """Bytes fed but not yet handed out as lines (the start of an unfinished line)."""
+        return self.discarded if self.discarding else len(self.carry)
 
     def feed(self, data: bytes) -> tuple[list[str], int]:
         bad = 0
@@ -69,6 +80,7 @@ class LineSplitter:
             nl = head.find(b"\n")
             head = head[nl + 1 :] if nl >= 0 else b""
             self.discarding = False
+            self.discarded = 0
             bad += 1
             if nl < 0:
                 self._grow(tail)
@@ -79,9 +91,11 @@ class LineSplitter:
 
     def _grow(self, data: bytes) -> None:
         if self.discarding:
+            self.discarded += len(data)
             return
         self.carry += data
         if len(self.carry) > self.max_line_bytes:
+            self.discarded = len(self.carry)
             self.carry = b""
             self.discarding = True
 
@@ -109,6 +123,7 @@ class LineSplitter:
         carry, self.carry = self.carry, b""
         if self.discarding:
             self.discarding = False
+            self.discarded = 0
             return [], 1
         if not carry:
             return [], 0
@@ -119,9 +134,15 @@ class LineSplitter:
 
 @dataclass
 class LineSource:
-    """A parsed SOURCE argument; :meth:`run` reads it until it ends or ``stop`` is set."""
+    """A parsed SOURCE argument; :meth:`run` reads it until it ends or ``stop`` is set.
 
-    kind: str  # stdin, file, tcp, http, demo
+    Files and Redis streams are *replayable*: each chunk they hand over carries
+    a position, and a source started with ``resume_from`` set to a position
+    (see :meth:`snapshot`) reads on from there.  stdin, tcp, http and demo are
+    not: lines accepted but not yet in a checkpoint are lost at a crash.
+    """
+
+    kind: str  # stdin, file, tcp, http, demo, redis
     path: str = ""
     host: str = "127.0.0.1"
     port: int = 0
@@ -130,8 +151,12 @@ class LineSource:
     limit: int | None = None  # demo: stop after this many lines
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     max_body_bytes: int = 64 * 2**20
-    replayable_note: str = ""
     address: str = ""  # where a network source listens, once started
+    options: dict[str, Any] = field(default_factory=dict)  # redis: group, consumer, ...
+    resume_from: Any = None  # a position from a checkpoint
+    _marked: Any = field(default=None, repr=False)
+    _acks: list[Any] = field(default_factory=list, repr=False)
+    broker: Any = field(default=None, repr=False)  # redis: the client that acknowledges
 
     @property
     def finite(self) -> bool:
@@ -139,24 +164,77 @@ class LineSource:
             return self.limit is not None
         return self.kind in ("stdin", "file") and not self.follow
 
+    @property
+    def replayable(self) -> bool:
+        """Whether a checkpoint can bring this source back to a position."""
+        return self.kind in ("file", "redis")
+
+    def describe(self) -> str:
+        """The source, for messages and for telling checkpoints of different jobs apart."""
+        if self.kind == "file":
+            return os.path.abspath(self.path)
+        if self.kind == "redis":
+            from toolkit.stream.redis_streams import describe
+
+            return describe(self)
+        if self.kind in ("tcp", "http"):
+            suffix = self.path if self.kind == "http" else ""
+            return f"{self.kind}://{self.host}:{self.port}{suffix}"
+        return self.kind
+
     def run(self, put: Put, stop: threading.Event, ready: Callable[[str], None]) -> None:
         """Read until the input ends or ``stop`` is set; ``ready(address)`` once listening."""
         if self.kind == "stdin":
             _read_fd(sys.stdin.fileno(), put, stop, self.max_line_bytes)
         elif self.kind == "file":
-            _read_file(self.path, put, stop, self.follow, self.max_line_bytes)
+            _read_file(self, put, stop)
         elif self.kind == "tcp":
             _serve_tcp(self, put, stop, ready)
         elif self.kind == "http":
             _serve_http(self, put, stop, ready)
         elif self.kind == "demo":
             _demo(self, put, stop)
+        elif self.kind == "redis":
+            from toolkit.stream.redis_streams import read_redis
+
+            read_redis(self, put, stop)
+
+    # -- replay: called from the thread that runs the pipeline ------------------------------
+    def restore(self, position: Any) -> None:
+        """Start from a checkpointed position (before :meth:`run`)."""
+        self.resume_from = position
+        if self.kind == "redis" and position:
+            self._acks = list(position.get("ack", []))  # counted, maybe not acknowledged yet
+
+    def mark(self, position: Any) -> None:
+        """The chunk that carried ``position`` is now in the pipeline's state."""
+        if position is None:
+            return
+        if self.kind == "redis":
+            self._acks.extend(position["ids"])
+        else:
+            self._marked = position
+
+    def snapshot(self) -> Any:
+        """The position to store in a checkpoint (JSON-able), or None."""
+        if self.kind == "redis":
+            return {"ack": list(self._acks)}
+        return self._marked if self._marked is not None else self.resume_from
+
+    def commit(self) -> None:
+        """The last :meth:`snapshot` is durable: let the broker forget what it holds."""
+        if self.kind == "redis" and self._acks:
+            from toolkit.stream.redis_streams import acknowledge
+
+            acknowledge(self, self._acks)
+            self._acks = []
 
 
 def parse_source(
     spec: str, *, follow: bool = False, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 ) -> LineSource:
-    """Parse ``-``, a path, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH`` or ``demo:?rate=N``.
+    """Parse ``-``, a path, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH``, ``demo:?rate=N``,
+    or ``redis://HOST:PORT/STREAM?group=G&consumer=C``.
 
     Examples
     --------
@@ -181,6 +259,10 @@ def parse_source(
         if rate <= 0:
             raise ConfigError(f"demo rate must be positive; got {rate!r}")
         return LineSource("demo", rate=rate, limit=limit)
+    if spec.startswith(("redis://", "rediss://")):
+        from toolkit.stream.redis_streams import parse_redis
+
+        return LineSource("redis", max_line_bytes=max_line_bytes, **parse_redis(spec))
     if spec.startswith(("tcp://", "http://")):
         url = urllib.parse.urlsplit(spec)
         try:
@@ -200,7 +282,9 @@ def parse_source(
             max_line_bytes=max_line_bytes,
         )
     if "://" in spec:
-        raise ConfigError(f"unknown source {spec!r}: use -, a file, tcp://, http:// or demo:")
+        raise ConfigError(
+            f"unknown source {spec!r}: use -, a file, tcp://, http://, redis:// or demo:"
+        )
     if not os.path.isfile(spec):
         raise ConfigError(f"no such file: {spec!r}")
     return LineSource("file", path=spec, follow=follow, max_line_bytes=max_line_bytes)
@@ -217,26 +301,43 @@ def _read_fd(fd: int, put: Put, stop: threading.Event, max_line_bytes: int) -> N
             break
         lines, bad = splitter.feed(data)
         if lines or bad:
-            put(lines, bad)
+            put(lines, bad, None)
     lines, bad = splitter.finish()
     if lines or bad:
-        put(lines, bad)
+        put(lines, bad, None)
 
 
-def _read_file(
-    path: str, put: Put, stop: threading.Event, follow: bool, max_line_bytes: int
-) -> None:
-    """Read ``path`` to its end; with ``follow``, keep reading appended lines, like ``tail -F``."""
-    splitter = LineSplitter(max_line_bytes)
+def _read_file(source: LineSource, put: Put, stop: threading.Event) -> None:
+    """Read a file to its end; with ``follow``, keep reading appended lines, like ``tail -F``.
+
+    Each chunk carries the position after it: the file's identity (device,
+    inode) and the byte offset where the next unread line starts.
+    """
+    path, follow = source.path, source.follow
+    splitter = LineSplitter(source.max_line_bytes)
     f = open(path, "rb")  # noqa: SIM115  (reopened on rotation)
     try:
         ident = os.fstat(f.fileno())
+        offset = 0
+        if source.resume_from is not None:
+            old, offset = _resume_file(path, ident, source.resume_from)
+            if old is not None:  # rotated since the checkpoint: finish the old file first
+                with old:
+                    rest_lines, rest_bad = splitter.feed(old.read())
+                    last, last_bad = splitter.finish()
+                put(rest_lines + last, rest_bad + last_bad, _file_position(path, ident, 0))
+            f.seek(offset)
+
+        def position() -> dict[str, Any]:
+            return _file_position(path, ident, offset - splitter.held())
+
         while not stop.is_set():
             data = f.read(READ_SIZE)
             if data:
+                offset += len(data)
                 lines, bad = splitter.feed(data)
                 if lines or bad:
-                    put(lines, bad)
+                    put(lines, bad, position())
                 continue
             if not follow:
                 break
@@ -250,18 +351,58 @@ def _read_file(
                 rest = f.read()  # lines written to the old file before the switch
                 lines, bad = splitter.feed(rest)
                 tail_lines, tail_bad = splitter.finish()
-                if lines or bad or tail_lines or tail_bad:
-                    put(lines + tail_lines, bad + tail_bad)
                 f.close()
                 f = open(path, "rb")  # noqa: SIM115
-                ident = os.fstat(f.fileno())
+                ident, offset = os.fstat(f.fileno()), 0
+                if lines or bad or tail_lines or tail_bad:
+                    put(lines + tail_lines, bad + tail_bad, position())
             elif st.st_size < f.tell():  # truncated in place
                 f.seek(0)
+                offset = 0
         lines, bad = splitter.finish()
         if lines or bad:
-            put(lines, bad)
+            put(lines, bad, _file_position(path, ident, offset))
     finally:
         f.close()
+
+
+def _file_position(path: str, ident: os.stat_result, offset: int) -> dict[str, Any]:
+    return {"path": path, "dev": ident.st_dev, "ino": ident.st_ino, "offset": offset}
+
+
+def _resume_file(path: str, ident: os.stat_result, start: dict[str, Any]) -> tuple[Any, int]:
+    """Where to resume ``path`` from a checkpointed position: (old file to finish first, offset).
+
+    The same file (device and inode) resumes at the saved offset.  A file
+    rotated since (renamed in the same directory) is found by its inode and
+    finished first; then the new file is read from its start.
+    """
+    offset = int(start["offset"])
+    if (ident.st_dev, ident.st_ino) == (start["dev"], start["ino"]):
+        if ident.st_size < offset:
+            warnings.warn(
+                f"{path} is shorter ({ident.st_size} bytes) than at the checkpoint "
+                f"(byte {offset}): it was truncated; reading it from its start",
+                SourceWarning,
+                stacklevel=2,
+            )
+            return None, 0
+        return None, offset
+    directory = os.path.dirname(os.path.abspath(path))
+    for entry in os.scandir(directory):
+        with contextlib.suppress(OSError):
+            st = entry.stat(follow_symlinks=False)
+            if (st.st_dev, st.st_ino) == (start["dev"], start["ino"]) and entry.is_file():
+                old = open(entry.path, "rb")  # noqa: SIM115  (closed by the caller)
+                old.seek(offset)
+                return old, 0
+    warnings.warn(
+        f"{path} was replaced since the checkpoint and the old file is gone: its lines after "
+        f"byte {offset} were not read; reading the new file from its start",
+        SourceWarning,
+        stacklevel=2,
+    )
+    return None, 0
 
 
 def _serve_tcp(
@@ -286,12 +427,12 @@ def _serve_tcp(
                 lines, bad = splitter.feed(data)
                 if lines or bad:
                     with lock:  # one client's chunk stays whole
-                        put(lines, bad)
+                        put(lines, bad, None)
             # a line cut off by a disconnect is bad, not lost silently
             lines, bad = splitter.finish(partial_is_bad=True)
             if lines or bad:
                 with lock:
-                    put(lines, bad)
+                    put(lines, bad, None)
 
     class Server(socketserver.ThreadingTCPServer):
         daemon_threads = True
@@ -336,7 +477,7 @@ def _serve_http(
             last, last_bad = splitter.finish()
             lines, bad = lines + last, bad + last_bad
             with lock:
-                put(lines, bad)
+                put(lines, bad, None)
             self._reply(200, {"accepted": len(lines), "bad": bad})
 
     class Server(ThreadingHTTPServer):
@@ -384,7 +525,7 @@ def _demo(source: LineSource, put: Put, stop: threading.Event) -> None:
     while not stop.is_set() and (source.limit is None or sent < source.limit):
         n = per_chunk if source.limit is None else min(per_chunk, source.limit - sent)
         words = rng.choices(vocab, weights, k=n * 8)
-        put([" ".join(words[i * 8 : i * 8 + 8]) for i in range(n)], 0)
+        put([" ".join(words[i * 8 : i * 8 + 8]) for i in range(n)], 0, None)
         sent += n
         delay = start + sent / source.rate - time.monotonic()
         if delay > 0:
@@ -430,7 +571,7 @@ class from_lines(streamz.Source):
         self._next_tick = 0.0
         super().__init__(**kwargs)
 
-    def _put(self, lines: list[str], bad: int) -> None:
+    def _put(self, lines: list[str], bad: int, position: Any = None) -> None:
         while not self._stop.is_set():
             try:
                 self._queue.put(("chunk", lines, bad), timeout=0.1)

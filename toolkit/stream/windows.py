@@ -73,6 +73,7 @@ class PaneBatch:
     boundary: int | None = None  # close windows ending at or before this pane
     end: bool = False  # end of input: close up to `boundary`, or every window if None
     late_lines: list[str] = field(default_factory=list)
+    late_at: dict[int, int] = field(default_factory=dict)  # watermark pane -> late events
 
 
 @dataclass
@@ -86,6 +87,7 @@ class PaneCounts:
     boundary: int | None = None
     end: bool = False
     late_lines: list[str] = field(default_factory=list)
+    late_at: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,12 @@ class Windowing(Protocol):
     def assign(self, item: Chunk | Tick | End) -> PaneBatch: ...
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]: ...
+
+    def config(self) -> dict[str, Any]: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def restore(self, state: dict[str, Any]) -> None: ...
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -188,6 +196,16 @@ class CountWindowing:
         g = self.pane_lines
         return max(0, window.start * g), min(window.end * g, self.seen)
 
+    def config(self) -> dict[str, Any]:
+        g = self.pane_lines
+        return {"kind": "count", "size": g * self.window_panes, "every": g * self.every_panes}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"seen": self.seen}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.seen = int(state["seen"])
+
 
 class ProcessingTimeWindowing:
     """Windows of ``length`` seconds every ``slide`` seconds of arrival time, aligned to the epoch.
@@ -225,6 +243,19 @@ class ProcessingTimeWindowing:
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "kind": "processing-time",
+            "length": self.slide * self.window_panes,
+            "slide": self.slide,
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"latest": self.latest}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.latest = float(state["latest"])
 
 
 def parse_timestamp(value: Any) -> float:
@@ -307,6 +338,8 @@ class EventTimeWindowing:
             if pane < self.closed:
                 batch.late += 1
                 batch.late_lines.append(line)
+                # reported with the first window to close after it, however lines are chunked
+                batch.late_at[self.closed] = batch.late_at.get(self.closed, 0) + 1
                 continue
             panes.setdefault(pane, []).append(text)
             if t > self.max_time:
@@ -319,6 +352,23 @@ class EventTimeWindowing:
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "kind": "event-time",
+            "length": self.slide * self.window_panes,
+            "slide": self.slide,
+            "field": self.field,
+            "text_field": self.text_field,
+            "lateness": self.lateness,
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"max_time": self.max_time, "closed": self.closed}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.max_time = float(state["max_time"])
+        self.closed = int(state["closed"])
 
 
 def make_windowing(
@@ -404,14 +454,35 @@ class pane_window(Stream):
         self.windowing = windowing
         self.top = top
         self.windows = PaneWindows(windowing.window_panes, windowing.every_panes, top=top)
-        self.late_pending = 0  # late events since the last window (reported with the next)
+        # late events not reported yet, by the watermark pane when they came: each is
+        # reported with the first window that closes after it
+        self.late_pending: Counter[int] = Counter()
+        self.last: tuple[float, float] | None = None  # bounds of the last window emitted
         Stream.__init__(self, upstream, **kwargs)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The open windows, unreported late events and the last window emitted (JSON-able)."""
+        return {
+            "panes": self.windows.snapshot(),
+            "late_pending": sorted(self.late_pending.items()),
+            "last": self.last,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`snapshot`."""
+        self.windows.restore(state["panes"])
+        self.late_pending = Counter({int(k): int(n) for k, n in state["late_pending"]})
+        self.last = tuple(state["last"]) if state["last"] is not None else None
+
+    def _take_late(self, end: int) -> int:
+        due = [k for k in self.late_pending if k < end]
+        return sum(self.late_pending.pop(k) for k in due)
 
     def update(self, x: PaneCounts, who: Any = None, metadata: Any = None) -> Any:
         w = self.windows
         for pane, counts in x.counts.items():
             w.add(pane, counts, x.lines[pane])
-        self.late_pending += x.late
+        self.late_pending.update(x.late_at)
         if x.end and x.boundary is None:
             closed = w.flush()
         elif x.boundary is not None:
@@ -421,9 +492,8 @@ class pane_window(Stream):
         results = []
         for window in closed:
             start, end = self.windowing.bounds(window, final=x.end)
-            late = None
-            if self.windowing.reports_late:
-                late, self.late_pending = self.late_pending, 0
+            late = self._take_late(window.end) if self.windowing.reports_late else None
             result = WindowResult(start, end, window.lines, window.words, window.top, late)
+            self.last = (start, end)
             results.extend(self._emit(result, metadata=metadata))
         return results

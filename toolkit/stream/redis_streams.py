@@ -1,0 +1,243 @@
+"""A replayable source: a Redis stream read through a consumer group.
+
+``redis://HOST:PORT/STREAM?group=G&consumer=C`` reads entries with
+``XREADGROUP``.  Entries are acknowledged (``XACK``) only once a checkpoint
+holding their counts is written, so after a crash the group still has them
+pending and they are read again: first this consumer's own pending entries,
+then (``XAUTOCLAIM``) entries that other consumers left pending for longer than
+``claim-idle``, then new ones.  Each entry's ``field`` (default ``line``) is
+one or more lines of text.  Reading stops while the pipeline is behind
+(backpressure): Redis keeps what is not read yet.
+
+Query options: ``group`` (default ``toolkit``), ``consumer`` (default
+``toolkit-HOSTNAME``), ``start`` (the entry id a new group starts after:
+``0`` for the whole stream, the default, or ``$`` for new entries only; given
+for an existing group, the group is moved there), ``field``, ``count``
+(entries per read, default 1000), ``claim-idle`` (default ``60s``), ``db``.
+``rediss://`` connects with TLS; ``redis://:PASSWORD@HOST:PORT/...`` with a
+password.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.parse
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import ConfigError, SourceError
+
+if TYPE_CHECKING:
+    from toolkit.stream.sources import LineSource, Put
+
+__all__ = ["acknowledge", "describe", "parse_redis", "read_redis"]
+
+RETRY_FOR = 10.0  # seconds a dropped connection is retried before the source fails
+_OPTIONS = {"group", "consumer", "start", "field", "count", "claim-idle", "db"}
+
+
+def parse_redis(spec: str) -> dict[str, Any]:
+    """The :class:`~toolkit.stream.sources.LineSource` fields for a ``redis://`` URL.
+
+    Examples
+    --------
+    >>> parsed = parse_redis("redis://127.0.0.1:6379/events?group=g&consumer=c1")
+    >>> parsed["host"], parsed["port"], parsed["path"], parsed["options"]["consumer"]
+    ('127.0.0.1', 6379, 'events', 'c1')
+    """
+    from toolkit.units import parse_duration
+
+    url = urllib.parse.urlsplit(spec)
+    stream = urllib.parse.unquote(url.path.lstrip("/"))
+    if not stream:
+        raise ConfigError(
+            f"a redis source names its stream: redis://HOST:PORT/STREAM; got {spec!r}"
+        )
+    try:
+        port = url.port or 6379
+    except ValueError:
+        raise ConfigError(f"bad port in {spec!r}") from None
+    query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
+    unknown = sorted(set(query) - _OPTIONS)
+    if unknown:
+        raise ConfigError(
+            f"unknown redis source option(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_OPTIONS))}"
+        )
+    try:
+        count = int(query.get("count", "1000"))
+        db = int(query.get("db", "0"))
+    except ValueError:
+        raise ConfigError(f"count and db are whole numbers in {spec!r}") from None
+    if count < 1:
+        raise ConfigError(f"count must be positive in {spec!r}")
+    options = {
+        "group": query.get("group", "toolkit"),
+        "consumer": query.get("consumer", f"toolkit-{socket.gethostname()}"),
+        "start": query.get("start"),
+        "field": query.get("field", "line"),
+        "count": count,
+        "claim_idle": parse_duration(query.get("claim-idle", "60s")),
+        "db": db,
+        "tls": url.scheme == "rediss",
+        "username": urllib.parse.unquote(url.username) if url.username else None,
+        "password": urllib.parse.unquote(url.password) if url.password else None,
+    }
+    return {"host": url.hostname or "127.0.0.1", "port": port, "path": stream, "options": options}
+
+
+def describe(source: LineSource) -> str:
+    """``redis://HOST:PORT/STREAM?group=G`` (no password, no consumer: a restarted job may
+    take another consumer name and still own its checkpoint)."""
+    o = source.options
+    scheme = "rediss" if o["tls"] else "redis"
+    return f"{scheme}://{source.host}:{source.port}/{source.path}?group={o['group']}&db={o['db']}"
+
+
+def _client(source: LineSource) -> Any:
+    try:
+        import redis
+    except ImportError:
+        raise ConfigError(
+            "redis:// sources need the redis package: pip install 'toolkit[redis]'"
+        ) from None
+    o = source.options
+    return redis.Redis(
+        host=source.host,
+        port=source.port,
+        db=o["db"],
+        username=o["username"],
+        password=o["password"],
+        ssl=o["tls"],
+        socket_connect_timeout=5,
+        socket_timeout=30,
+    )
+
+
+def _where(source: LineSource) -> str:
+    return f"redis://{source.host}:{source.port}/{source.path}"
+
+
+def acknowledge(source: LineSource, ids: list[str]) -> None:
+    """XACK ``ids`` (entries whose counts are in a written checkpoint)."""
+    import redis
+
+    if source.broker is None:
+        source.broker = _client(source)
+    client = source.broker
+    try:
+        for i in range(0, len(ids), 10_000):
+            client.xack(source.path, source.options["group"], *ids[i : i + 10_000])
+    except redis.RedisError as exc:
+        # not fatal: unacknowledged entries are read again after a restart, and the
+        # checkpoint already says they are counted
+        raise SourceError(f"{_where(source)}: cannot acknowledge entries: {exc}") from None
+
+
+class _Reader:
+    """XREADGROUP / XAUTOCLAIM loop for one source; hands lines to ``put``."""
+
+    def __init__(self, source: LineSource, put: Put, stop: threading.Event) -> None:
+        self.source, self.put, self.stop = source, put, stop
+        self.o = source.options
+        self.client = _client(source)
+        self.stream = source.path
+        self.field = self.o["field"].encode()
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """A Redis command, retried for RETRY_FOR seconds if the connection drops."""
+        import redis
+
+        deadline = time.monotonic() + RETRY_FOR
+        while True:
+            try:
+                return getattr(self.client, name)(*args, **kwargs)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if time.monotonic() > deadline or self.stop.is_set():
+                    raise SourceError(
+                        f"{_where(self.source)}: lost the connection to Redis ({exc}); "
+                        "entries not yet in a checkpoint stay pending and are read on restart"
+                    ) from None
+                time.sleep(0.5)
+            except redis.ResponseError as exc:
+                raise SourceError(f"{_where(self.source)}: {name}: {exc}") from None
+
+    def ensure_group(self) -> None:
+        import redis
+
+        start = self.o["start"]
+        try:
+            self.client.xgroup_create(self.stream, self.o["group"], id=start or "0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise SourceError(f"{_where(self.source)}: cannot create group: {exc}") from None
+            if start is not None and self.source.resume_from is None:
+                self.call("xgroup_setid", self.stream, self.o["group"], start)
+        except redis.ConnectionError as exc:
+            raise SourceError(f"cannot reach Redis at {_where(self.source)}: {exc}") from None
+
+    def deliver(self, entries: list[Any], skip: set[bytes] | None = None) -> None:
+        limit = self.source.max_line_bytes
+        lines: list[str] = []
+        bad = 0
+        ids: list[str] = []
+        for entry_id, fields in entries:
+            ids.append(entry_id.decode())
+            if skip is not None and entry_id in skip:
+                continue  # counted in the checkpoint already
+            if not fields:
+                continue  # deleted from the stream since it was delivered
+            value = fields.get(self.field)
+            if value is None or len(value) > limit:
+                bad += 1
+                continue
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                bad += 1
+                continue
+            lines.extend(x.removesuffix("\r") for x in text.split("\n"))
+        if ids:
+            self.put(lines, bad, {"ids": ids})
+
+    def run(self) -> None:
+        self.ensure_group()
+        group, consumer, count = self.o["group"], self.o["consumer"], self.o["count"]
+        resumed = self.source.resume_from or {}
+        done = {x.encode() for x in resumed.get("ack", [])}
+        if done:  # counted in the checkpoint; maybe not acknowledged before the crash
+            for i in range(0, len(done), 10_000):
+                self.call("xack", self.stream, group, *sorted(done)[i : i + 10_000])
+        # 1. this consumer's pending entries: read before, not in a checkpoint
+        last: bytes | str = "0"
+        while not self.stop.is_set():
+            reply = self.call("xreadgroup", group, consumer, {self.stream: last}, count=count)
+            entries = reply[0][1] if reply else []
+            if not entries:
+                break
+            self.deliver(entries, skip=done)
+            last = entries[-1][0]
+        # 2. entries other consumers left pending too long
+        cursor: bytes | str = "0-0"
+        idle_ms = int(self.o["claim_idle"] * 1000)
+        while not self.stop.is_set():
+            reply = self.call(
+                "xautoclaim", self.stream, group, consumer, idle_ms, start_id=cursor, count=count
+            )
+            cursor, entries = reply[0], reply[1]
+            self.deliver([e for e in entries if e[1] is not None])
+            if cursor in (b"0-0", "0-0"):
+                break
+        # 3. new entries, as long as the pipeline keeps up (put blocks otherwise)
+        while not self.stop.is_set():
+            reply = self.call(
+                "xreadgroup", group, consumer, {self.stream: ">"}, count=count, block=200
+            )
+            if reply:
+                self.deliver(reply[0][1])
+
+
+def read_redis(source: LineSource, put: Put, stop: threading.Event) -> None:
+    """Read ``source`` (a redis stream) until ``stop``; see the module docs."""
+    _Reader(source, put, stop).run()

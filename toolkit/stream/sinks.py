@@ -1,0 +1,71 @@
+"""Output files that a checkpoint can roll back: exactly-once lines after a crash.
+
+A :class:`FileSink` appends whole lines.  At a checkpoint it is flushed and
+synced and its length goes into the checkpoint; on resume it is cut back to
+that length before the stream replays from the checkpoint's position.  The
+windows written after the checkpoint (and any half-written last line) are
+removed, then written again by the replay: every window appears once, whole.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO
+
+from toolkit.errors import OutputError
+
+__all__ = ["FileSink"]
+
+
+class FileSink:
+    """A file of lines that can be synced and truncated back to a checkpointed length.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.jsonl")
+    >>> sink = FileSink(path)
+    >>> sink.write("one\\n"); size = sink.sync(); sink.write("two\\n")
+    >>> sink.restore(size); sink.write("three\\n"); sink.close()
+    >>> open(path).read()
+    'one\\nthree\\n'
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            # appending keeps what an earlier run wrote until restore() decides
+            self.file: IO[bytes] = open(path, "ab")  # noqa: SIM115
+        except OSError as exc:
+            raise OutputError(f"cannot write {path!r}: {exc.strerror}") from None
+
+    def write(self, text: str) -> None:
+        """Append ``text`` (whole lines) and flush, so readers see whole lines."""
+        try:
+            self.file.write(text.encode("utf-8"))
+            self.file.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path!r}: {exc.strerror}") from None
+
+    def sync(self) -> int:
+        """Make what was written durable; its length, for a checkpoint."""
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            return self.file.tell()
+        except OSError as exc:
+            raise OutputError(f"cannot sync {self.path!r}: {exc.strerror}") from None
+
+    def restore(self, size: int | None) -> None:
+        """Cut the file back to ``size`` bytes (its length at a checkpoint; None: empty)."""
+        self.file.flush()
+        current = os.fstat(self.file.fileno()).st_size
+        if size is not None and current < size:
+            raise OutputError(
+                f"{self.path} has {current} bytes but had {size} at the checkpoint: it was "
+                "changed outside the stream; restore it or start over without the checkpoint"
+            )
+        self.file.truncate(size or 0)
+
+    def close(self) -> None:
+        self.file.close()
