@@ -86,6 +86,24 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 @click.option(
     "--follow", is_flag=True, help="Keep reading lines appended to the file (like tail -F)."
 )
+@click.option(
+    "--checkpoint",
+    metavar="DIR",
+    help="Checkpoint here (a path or fsspec URL) and resume from the newest checkpoint.",
+)
+@click.option(
+    "--checkpoint-interval",
+    metavar="DURATION",
+    default="5s",
+    show_default=True,
+    help="How often to checkpoint (and at every stop).",
+)
+@click.option(
+    "--drain/--no-drain",
+    default=None,
+    help="On Ctrl-C/SIGTERM, emit the open windows [default: yes; with --checkpoint, no: "
+    "they are kept for the next run].",
+)
 @click.option("--local", is_flag=True, help="Count in this process, with no cluster.")
 @tokenizer_options
 @click.option(
@@ -121,6 +139,9 @@ def stream(
     top: int,
     output: str | None,
     follow: bool,
+    checkpoint: str | None,
+    checkpoint_interval: str,
+    drain: bool | None,
     local: bool,
     tokenizer: str,
     lowercase: bool | None,
@@ -134,11 +155,20 @@ def stream(
     """Count words over windows of a live SOURCE, one JSON object per window.
 
     SOURCE is - (stdin, the default), a file (with --follow: keep reading it),
-    tcp://HOST:PORT (listen for lines), http://HOST:PORT/PATH (POST lines), or
-    demo:?rate=N&lines=M (generated text).  Network sources listen on 127.0.0.1
-    unless given a host.  Ctrl-C or SIGTERM stop reading and flush the open
-    windows (exit 130 or 143).  stdin, tcp and http cannot be replayed: lines in
-    flight when the process dies are lost; the stats line says how many were accepted.
+    tcp://HOST:PORT (listen for lines), http://HOST:PORT/PATH (POST lines),
+    redis://HOST:PORT/STREAM?group=G&consumer=C (a Redis stream, read with a
+    consumer group), or demo:?rate=N&lines=M (generated text).  Network sources
+    listen on 127.0.0.1 unless given a host.  Ctrl-C or SIGTERM stop reading and
+    flush the open windows (exit 130 or 143).
+
+    With --checkpoint DIR the stream survives a crash: it resumes from the
+    newest checkpoint, and with -o FILE every window is written exactly once
+    (the file is cut back to the checkpoint and the source replayed from
+    there; on stdout, windows after the last checkpoint may repeat: their
+    start/end identify them).  Files and redis:// streams are replayed;
+    stdin, tcp, http and demo cannot be: lines accepted after the last
+    checkpoint are lost when the process dies (the stats line says how many
+    lines were accepted).
     """
     from toolkit.stream.pipeline import stream_word_count
     from toolkit.stream.sources import parse_source
@@ -163,8 +193,19 @@ def stream(
         top=top,
         max_in_flight=max_in_flight,
     )
+    options.update(
+        checkpoint=checkpoint,
+        checkpoint_interval=parse_duration(checkpoint_interval),
+        drain=drain,
+    )
     stream_word_count(src, **options)  # bad options fail here, before a cluster starts
     every_s = 0.0 if stats_interval in ("0", "0s") else parse_duration(stats_interval)
+    if checkpoint and not src.replayable:
+        click.echo(
+            f"toolkit: warning: {src.kind} cannot be replayed: lines accepted after the last "
+            "checkpoint are lost if the process dies",
+            err=True,
+        )
 
     with contextlib.ExitStack() as stack:
         client = None
@@ -173,22 +214,31 @@ def stream(
             client = conn if isinstance(conn, str) else conn.client
             if isinstance(client, str):
                 client = None  # --scheduler sync/threads: count here
-        out = stack.enter_context(_open_output(output))
-        late_file = stack.enter_context(_open_output(late_output)) if late_output else None
         wc = stream_word_count(src, scheduler=client, **options)
+        if output is not None:
+            wc.write_to(output, late_output)
+            for sink in wc.outputs.values():
+                stack.callback(sink.close)
+        else:
 
-        def write(result: Any) -> None:
-            out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")  # one whole line
-            out.flush()
+            def write(result: Any) -> None:
+                line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+                sys.stdout.write(line)  # one whole line
+                sys.stdout.flush()
 
-        wc.results.sink(write)
-        if late_file is not None:
-            wc.late.sink(
-                lambda lines: (late_file.write("".join(x + "\n" for x in lines)), late_file.flush())
-            )
+            wc.results.sink(write)
+            if late_output is not None:
+                late_file = stack.enter_context(_open_output(late_output))
+                wc.late.sink(
+                    lambda lines: (
+                        late_file.write("".join(x + "\n" for x in lines)),
+                        late_file.flush(),
+                    )
+                )
         signals = stack.enter_context(_stop_on_signals(wc.stop))
         stats = wc.run(
             on_listen=lambda addr: click.echo(f"toolkit: listening on {addr}", err=True),
+            on_resume=lambda line: click.echo(line, err=True),
             stats_every=every_s or None,
         )
         click.echo(stats.line(), err=True)

@@ -37,6 +37,7 @@ from toolkit.stream.windows import (
     Tick,
     Windowing,
     WindowResult,
+    number,
 )
 
 __all__ = ["StreamStats", "WindowedWordCount", "stream_word_count", "to_frame"]
@@ -368,7 +369,7 @@ class WindowedWordCount:
     def _resume_line(self) -> str:
         state = self.resumed or {}
         last = (state.get("windows") or {}).get("last")
-        after = f", the last one [{last[0]:g}, {last[1]:g})" if last else ""
+        after = f", the last one [{number(last[0])}, {number(last[1])})" if last else ""
         return (
             f"toolkit: stream: resumed from {self.store.url} "  # type: ignore[union-attr]
             f"({self.stats.lines:,} lines counted, {self.stats.windows:,} windows emitted{after})"
@@ -397,6 +398,9 @@ def stream_word_count(
     scheduler: Any = None,
     follow: bool = False,
     max_in_flight: int = 4,
+    checkpoint: str | CheckpointStore | None = None,
+    checkpoint_interval: float = 5.0,
+    drain: bool | None = None,
 ) -> WindowedWordCount:
     """Build a windowed word count over a live source; call ``.run()`` to start it.
 
@@ -412,6 +416,8 @@ def stream_word_count(
         Words per window result (0: all).
     scheduler
         A :class:`~toolkit.Connection` or ``distributed.Client`` to count on; None counts here.
+    checkpoint, checkpoint_interval, drain
+        Checkpoints and resuming, as for :class:`WindowedWordCount`.
 
     Returns
     -------
@@ -444,7 +450,15 @@ def stream_word_count(
     job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
     client = scheduler.client if isinstance(scheduler, Connection) else scheduler
     return WindowedWordCount(
-        src, windowing, job=job, client=client, top=top, max_in_flight=max_in_flight
+        src,
+        windowing,
+        job=job,
+        client=client,
+        top=top,
+        max_in_flight=max_in_flight,
+        checkpoint=checkpoint,
+        checkpoint_interval=checkpoint_interval,
+        drain=drain,
     )
 
 

@@ -46,8 +46,6 @@ def parse_redis(spec: str) -> dict[str, Any]:
     >>> parsed["host"], parsed["port"], parsed["path"], parsed["options"]["consumer"]
     ('127.0.0.1', 6379, 'events', 'c1')
     """
-    from toolkit.units import parse_duration
-
     url = urllib.parse.urlsplit(spec)
     stream = urllib.parse.unquote(url.path.lstrip("/"))
     if not stream:
@@ -78,13 +76,19 @@ def parse_redis(spec: str) -> dict[str, Any]:
         "start": query.get("start"),
         "field": query.get("field", "line"),
         "count": count,
-        "claim_idle": parse_duration(query.get("claim-idle", "60s")),
+        "claim_idle": _idle(query.get("claim-idle", "60s")),
         "db": db,
         "tls": url.scheme == "rediss",
         "username": urllib.parse.unquote(url.username) if url.username else None,
         "password": urllib.parse.unquote(url.password) if url.password else None,
     }
     return {"host": url.hostname or "127.0.0.1", "port": port, "path": stream, "options": options}
+
+
+def _idle(text: str) -> float:
+    from toolkit.units import parse_duration
+
+    return 0.0 if text.strip() in ("0", "0s", "0ms") else parse_duration(text)
 
 
 def describe(source: LineSource) -> str:

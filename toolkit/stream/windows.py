@@ -104,8 +104,8 @@ class WindowResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object written for this window."""
         out: dict[str, Any] = {
-            "start": _number(self.start),
-            "end": _number(self.end),
+            "start": number(self.start),
+            "end": number(self.end),
             "lines": self.lines,
             "words": self.words,
             "top": [[w, c] for w, c in self.top],
@@ -115,7 +115,8 @@ class WindowResult:
         return out
 
 
-def _number(x: float) -> float | int:
+def number(x: float) -> float | int:
+    """A window bound as JSON shows it: an int when whole, else rounded to microseconds."""
     return int(x) if float(x).is_integer() else round(float(x), 6)
 
 
