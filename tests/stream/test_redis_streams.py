@@ -79,7 +79,7 @@ def test_reads_counts_bad_entries_and_acks_only_on_commit(tmp_path: Path) -> Non
         client.xadd("s", {"other": b"no line field"})
         src = parse_source(f"redis://{address}/s?group=g&consumer=c", max_line_bytes=50)
         reader = Reader(src)
-        reader.wait(5)
+        reader.wait(4)
         assert reader.lines() == ["one two", "naïve 日本", "a", "b"]
         assert sum(chunk[1] for chunk in reader.chunks) == 3  # invalid UTF-8, too long, no field
         for chunk in reader.chunks:
