@@ -68,29 +68,33 @@ def lines_of(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-def kill_until_done(
-    args: list[str], tmp: Path, *, seed: int, expected: int, max_kills: int = 12
-) -> tuple[int, int]:
-    """Run with a checkpoint, SIGKILL at random moments until a run finishes by itself.
-
-    Returns (kills, kills that landed while the output was partly written).
-    """
+def kill_at_random_points(
+    args: list[str], tmp: Path, *, seed: int, expected: list[str], kills: int = 4
+) -> int:
+    """Run with a checkpoint, and SIGKILL it each time its output reaches a random point
+    (then restart it).  Returns how many kills landed with the output partly written."""
     rng = random.Random(seed)
+    sizes = list(itertools.accumulate(len(x.encode()) + 1 for x in expected))
+    points = sorted(rng.sample(range(len(expected) // 10, len(expected) * 9 // 10), kills))
     out, log = tmp / "out.jsonl", tmp / "stderr.log"
-    kills = mid = 0
-    for _ in range(max_kills + 1):
+    mid = 0
+    for point in points:
         proc = start([*args, "-o", str(out)], log)
-        try:
-            proc.wait(timeout=rng.uniform(1.2, 2.4) if kills < max_kills else 300)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-            mid += 0 < len(lines_of(out)) < expected
-            continue
-        assert proc.returncode == 0, log.read_text()
-        return kills, mid
-    raise AssertionError(f"the stream did not finish: {log.read_text()}")
+        while proc.poll() is None and (not out.exists() or out.stat().st_size < sizes[point]):
+            time.sleep(0.002)
+        assert proc.poll() is None, log.read_text()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        mid += 0 < len(lines_of(out)) < len(expected)
+    return mid
+
+
+def kill_until_done(args: list[str], tmp: Path, *, seed: int, expected: list[str]) -> int:
+    """:func:`kill_at_random_points`, then a last run to the end of the input."""
+    mid = kill_at_random_points(args, tmp, seed=seed, expected=expected)
+    proc = start([*args, "-o", str(tmp / "out.jsonl")], tmp / "stderr.log")
+    assert proc.wait(timeout=300) == 0, (tmp / "stderr.log").read_text()
+    return mid
 
 
 def assert_same(output: list[str], expected: list[str]) -> None:
@@ -120,10 +124,8 @@ def checkpointed(args: list[str], tmp: Path) -> list[str]:
 def test_event_time_tumbling_over_a_file_survives_kills(events_file: Path, tmp_path: Path) -> None:
     args = [str(events_file), "--window", "10s", *EVENT_TIME, "--top", "0", "--local"]
     expected = reference(args, tmp_path)
-    kills, mid = kill_until_done(
-        checkpointed(args, tmp_path), tmp_path, seed=1, expected=len(expected)
-    )
-    assert kills >= 3 and mid >= 1, (kills, mid)
+    run = checkpointed(args, tmp_path)
+    assert kill_until_done(run, tmp_path, seed=1, expected=expected) == 4
     assert_same(lines_of(tmp_path / "out.jsonl"), expected)
 
 
@@ -133,18 +135,15 @@ def test_event_time_sliding_over_a_file_on_a_cluster_survives_kills(
     args = [str(events_file), "--window", "10s", "--every", "2s", *EVENT_TIME, "--top", "20"]
     expected = reference([*args, "--local"], tmp_path)
     on_cluster = [*checkpointed(args, tmp_path), "--scheduler", real_cluster.address]
-    kills, mid = kill_until_done(on_cluster, tmp_path, seed=2, expected=len(expected))
-    assert kills >= 3 and mid >= 1, (kills, mid)
+    assert kill_until_done(on_cluster, tmp_path, seed=2, expected=expected) == 4
     assert_same(lines_of(tmp_path / "out.jsonl"), expected)
 
 
 def test_count_windows_over_a_file_survive_kills(text_file: Path, tmp_path: Path) -> None:
     args = [str(text_file), "--count", "2000", "--every", "500", "--top", "0", "--local"]
     expected = reference(args, tmp_path)
-    kills, mid = kill_until_done(
-        checkpointed(args, tmp_path), tmp_path, seed=3, expected=len(expected)
-    )
-    assert kills >= 3 and mid >= 1, (kills, mid)
+    run = checkpointed(args, tmp_path)
+    assert kill_until_done(run, tmp_path, seed=3, expected=expected) == 4
     assert_same(lines_of(tmp_path / "out.jsonl"), expected)
 
 
@@ -280,26 +279,18 @@ def test_a_file_rotated_while_down_is_finished_then_the_new_one_read(tmp_path: P
 def test_event_time_over_a_redis_stream_survives_kills(
     events_file: Path, tmp_path: Path, every: str | None
 ) -> None:
-    slide = ["--every", every] if every else []
-    windows = ["--window", "10s", *slide, *EVENT_TIME, "--top", "0", "--local"]
+    slide = ["--every", every, "--top", "50"] if every else ["--top", "0"]
+    windows = ["--window", "10s", *slide, *EVENT_TIME, "--local"]
     expected = reference([str(events_file), *windows], tmp_path)
-    rng = random.Random(5)
     with redis_server(tmp_path / "redis") as (address, client):
         fill_stream(client, "events", events_file.read_text(encoding="utf-8").splitlines())
         url = f"redis://{address}/events?group=wc"
         out, log = tmp_path / "out.jsonl", tmp_path / "stderr.log"
-        common = [*checkpointed(windows, tmp_path), "--drain", "-o", str(out)]
-        kills = mid = 0
-        for _ in range(4):
-            proc = start([f"{url}&consumer=first", *common], log)
-            time.sleep(rng.uniform(1.2, 2.4))
-            assert proc.poll() is None, log.read_text()
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            kills += 1
-            mid += 0 < len(lines_of(out)) < len(expected)
+        common = [*checkpointed(windows, tmp_path), "--drain"]
+        run = [f"{url}&consumer=first", *common]
+        assert kill_at_random_points(run, tmp_path, seed=5, expected=expected) == 4
         # a consumer with another name takes over what the first left pending (XAUTOCLAIM)
-        proc = start([f"{url}&consumer=second&claim-idle=0s", *common], log)
+        proc = start([f"{url}&consumer=second&claim-idle=0s", *common, "-o", str(out)], log)
         deadline = time.monotonic() + 120
         while not consumed(client, "events", "wc") and time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()
@@ -307,5 +298,4 @@ def test_event_time_over_a_redis_stream_survives_kills(
         assert consumed(client, "events", "wc"), log.read_text()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 143, log.read_text()
-    assert mid >= 1, (kills, mid)
     assert_same(lines_of(out), expected)

@@ -164,6 +164,8 @@ class WindowedWordCount:
         self.results.sink(self._window_stats)
         self._queue: queue.Queue[tuple[str, Any, int, Any]] = queue.Queue(maxsize=queue_size)
         self.stop_event = threading.Event()
+        self._leftover: list[tuple[str, Any, int, Any]] = []
+        self._leftover_lock = threading.Lock()
         self.error: BaseException | None = None
 
     def _count_stats(self, pc: PaneCounts) -> None:
@@ -262,12 +264,15 @@ class WindowedWordCount:
         self.source.commit()  # only now may a broker forget what the checkpoint holds
 
     def _put(self, lines: list[str], bad: int, position: Any = None) -> None:
+        item = ("chunk", lines, bad, position)
         while not self.stop_event.is_set():
             try:
-                self._queue.put(("chunk", lines, bad, position), timeout=POLL)
+                self._queue.put(item, timeout=POLL)
                 return
             except queue.Full:
                 continue
+        with self._leftover_lock:  # accepted as the stream stopped: still counted
+            self._leftover.append(item)
 
     def _read(self, ready: Callable[[str], None]) -> None:
         try:
@@ -352,12 +357,13 @@ class WindowedWordCount:
                 break
         stopped = kind != "end"
         self.stop_event.set()
+        reader.join(timeout=5)
+        self._take_the_rest()
         if self.store is None or (self.error is None and (self.drain or not stopped)):
             self.head.emit(End())  # close and emit every open window
         if self.store is not None:
             self.checkpoint()  # open windows (if kept) go on in the run that resumes
         self._publish()
-        reader.join(timeout=5)
         if self.error is not None:
             if isinstance(self.error, SourceError | ConfigError):
                 raise self.error
@@ -365,6 +371,22 @@ class WindowedWordCount:
                 f"the source failed: {type(self.error).__name__}: {self.error}"
             ) from self.error
         return self.stats
+
+    def _take_the_rest(self) -> None:
+        """Count the chunks the source handed over while the stream was stopping."""
+        rest = []
+        while True:
+            try:
+                rest.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        with self._leftover_lock:
+            rest.extend(self._leftover)
+            self._leftover.clear()
+        for kind, lines, bad, position in rest:
+            if kind == "chunk":
+                self.head.emit(Chunk(lines, self.clock(), bad))
+                self.source.mark(position)
 
     def _resume_line(self) -> str:
         state = self.resumed or {}
