@@ -13,9 +13,12 @@ import json
 import os
 import platform
 import re
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -104,12 +107,20 @@ def run_streams(path: Path, repeat: int, textbook_lines: int = 1000) -> list[dic
             "toolkit stream on the cluster, sliding 60s every 1s",
             ["--window", "60s", "--every", "1s", "--workers", "2"],
         ),
+        (
+            "toolkit stream --local, tumbling count, checkpoint every 1s",
+            ["--count", "10000", "--local", "--checkpoint", "{checkpoint}"],
+        ),
     ]
     rows = []
     for name, args in cases:
         rates, walls = [], []
         for _ in range(repeat):
-            seconds, _, _, err = measure([toolkit, "stream", str(path), *args, *common])
+            with tempfile.TemporaryDirectory() as tmp:  # a fresh checkpoint: no resuming
+                run = [a.replace("{checkpoint}", tmp) for a in args]
+                if "--checkpoint" in run:
+                    run += ["--checkpoint-interval", "1s", "-o", os.path.join(tmp, "out.jsonl")]
+                seconds, _, _, err = measure([toolkit, "stream", str(path), *run, *common])
             rate = re.findall(r"\(([\d,]+)/s\)", err)[-1]
             rates.append(float(rate.replace(",", "")))
             walls.append(lines / seconds)
@@ -167,11 +178,78 @@ if __name__ == "__main__":
     return rows
 
 
+def run_latency(path: Path, rate: float, seconds: float = 20.0) -> dict[str, Any]:
+    """Latency from a 1 s processing-time window's end to its result on stdout.
+
+    ``toolkit stream tcp://...`` on an embedded two-worker cluster, fed ``rate``
+    lines/s from ``path`` over a socket (20 sends a second) for ``seconds``.
+    """
+    toolkit = str(Path(sys.executable).parent / "toolkit")
+    proc = subprocess.Popen(
+        [
+            *[toolkit, "stream", "tcp://127.0.0.1:0", "--window", "1s", "--workers", "2"],
+            *["--tokenizer", "whitespace", "--top", "1", "--stats-interval", "0"],
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    port = None
+    for line in proc.stderr:
+        found = re.search(r"listening on tcp://127\.0\.0\.1:(\d+)", line)
+        if found:
+            port = int(found.group(1))
+            break
+    if port is None:
+        raise RuntimeError("toolkit stream did not start listening")
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    latencies: list[float] = []
+    sending = threading.Event()
+    sending.set()
+
+    def read_results() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            if sending.is_set():  # windows flushed at the stop are not on time, by design
+                latencies.append(time.time() - json.loads(line)["end"])
+
+    reader = threading.Thread(target=read_results, daemon=True)
+    reader.start()
+    lines = path.read_bytes().splitlines(keepends=True)
+    per_send = max(1, int(rate / 20))
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        begun = time.monotonic()
+        sent = 0
+        while time.monotonic() - begun < seconds:
+            start = sent % len(lines)
+            sock.sendall(b"".join(lines[start : start + per_send]))
+            sent += per_send
+            delay = begun + sent / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        time.sleep(2.5)  # the last windows close
+        sending.clear()
+    proc.terminate()
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    settled = sorted(latencies[2:])  # the first windows include the cluster's warm-up
+    if not settled:
+        raise RuntimeError("no window results to time")
+    return {
+        "name": f"1s tumbling windows at {rate:,.0f} lines/s, on the cluster",
+        "rate": rate,
+        "windows": len(settled),
+        "p50_ms": 1000 * statistics.median(settled),
+        "p99_ms": 1000 * settled[min(len(settled) - 1, int(0.99 * len(settled)))],
+    }
+
+
 def markdown(
     batch: list[dict[str, Any]],
     notes: list[str],
     streams: list[dict[str, Any]],
     meta: dict[str, Any],
+    latency: dict[str, Any] | None = None,
 ) -> str:
     out = [
         f"Machine: {meta['machine']}; corpus: {meta['corpus_mb']:.0f} MB in {meta['files']} files; "
@@ -195,6 +273,14 @@ def markdown(
     ]
     for r in streams:
         out.append(f"| {r['name']} | {r['lines_s']:,.0f} | {r['ratio']:.2f}x |")
+    if latency:
+        out += [
+            "",
+            "| latency: window end to result written | windows | p50 ms | p99 ms |",
+            "|---|---:|---:|---:|",
+            f"| {latency['name']} | {latency['windows']} | {latency['p50_ms']:.0f} | "
+            f"{latency['p99_ms']:.0f} |",
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -212,10 +298,16 @@ def main() -> None:
         default=1000,
         help="lines for textbook streamz, which does about 100 lines/s",
     )
+    parser.add_argument(
+        "--latency-seconds", type=float, default=20.0, help="how long to feed the latency run"
+    )
     args = parser.parse_args()
     paths = corpus(Path(args.cache), args.size, args.files)
     batch, notes = run_batch(paths, args.repeat)
     streams = [] if args.no_streams else run_streams(paths[0], args.repeat, args.textbook_lines)
+    latency = None
+    if streams:  # at half the cluster's tumbling rate measured above
+        latency = run_latency(paths[0], streams[2]["lines_s"] / 2, args.latency_seconds)
     meta = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}",
@@ -223,13 +315,16 @@ def main() -> None:
         "files": len(paths),
         "repeat": args.repeat,
     }
-    table = markdown(batch, notes, streams, meta)
+    table = markdown(batch, notes, streams, meta, latency)
     print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.md").write_text(table)
     (out / "latest.json").write_text(
-        json.dumps({"meta": meta, "batch": batch, "streams": streams, "notes": notes}, indent=2)
+        json.dumps(
+            {"meta": meta, "batch": batch, "streams": streams, "latency": latency, "notes": notes},
+            indent=2,
+        )
     )
     if any(r["correct"] is False for r in batch):
         sys.exit("a contender gave different counts: see the table")

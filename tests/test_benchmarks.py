@@ -24,6 +24,8 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
             "1",
             "--textbook-lines",
             "20",
+            "--latency-seconds",
+            "4",
             "--cache",
             str(tmp_path / "cache"),
             "--out",
@@ -38,11 +40,13 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     assert "| toolkit wordcount |" in proc.stdout and "| dask.bag foldby |" in proc.stdout
     results = json.loads((tmp_path / "out" / "latest.json").read_text())
     assert all(r["correct"] in (True, None) for r in results["batch"])
+    assert "checkpoint every 1s" in proc.stdout
+    assert results["latency"]["windows"] >= 1 and results["latency"]["p99_ms"] > 0
     assert {r["name"] for r in results["batch"]} >= {
         "toolkit wordcount",
         "plain Python Counter",
         "dask.bag frequencies",
         "dask.bag foldby",
     }
-    assert len(results["streams"]) == 6
+    assert len(results["streams"]) == 7
     assert (tmp_path / "out" / "latest.md").read_text().startswith("Machine: ")
