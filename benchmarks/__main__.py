@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import platform
@@ -95,6 +96,39 @@ def run_batch(paths: list[Path], repeat: int) -> tuple[list[dict[str, Any]], lis
     return rows, notes
 
 
+BYTEWAX = """
+import sys, time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+import bytewax.operators as op
+import bytewax.operators.windowing as win
+from bytewax.connectors.files import FileSource
+from bytewax.dataflow import Dataflow
+from bytewax.testing import TestingSink, run_main
+
+def fold(counts, line):
+    counts.update(line.split())
+    return counts
+
+flow = Dataflow("wordcount")
+lines = op.input("lines", flow, FileSource(sys.argv[1]))
+keyed = op.key_on("all", lines, lambda _: "all")
+windows = win.fold_window(
+    "tumbling_1s", keyed, win.SystemClock(),
+    win.TumblingWindower(
+        length=timedelta(seconds=1), align_to=datetime(2024, 1, 1, tzinfo=timezone.utc)
+    ),
+    Counter, fold, lambda a, b: a + b,
+)
+out = []
+op.output("out", windows.down, TestingSink(out))
+n = sum(1 for _ in open(sys.argv[1], "rb"))
+t = time.perf_counter()
+run_main(flow)
+print(n / (time.perf_counter() - t))
+"""
+
+
 def run_streams(path: Path, repeat: int, textbook_lines: int = 1000) -> list[dict[str, Any]]:
     lines = sum(1 for _ in path.open("rb"))
     toolkit = str(Path(sys.executable).parent / "toolkit")
@@ -164,6 +198,16 @@ if __name__ == "__main__":
             time.sleep(0.01)
         print(len(lines) / (time.perf_counter() - t))
 """
+    if importlib.util.find_spec("bytewax") is not None:
+        rates = [
+            float(measure([sys.executable, "-c", BYTEWAX, str(path)])[2]) for _ in range(repeat)
+        ]
+        rows.append(
+            {
+                "name": "Bytewax, tumbling 1s (SystemClock), a Counter fold per line",
+                "lines_s": statistics.median(rates),
+            }
+        )
     rate = float(measure([sys.executable, "-c", textbook, str(path), str(textbook_lines)])[2])
     rows.append(
         {

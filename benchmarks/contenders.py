@@ -92,6 +92,30 @@ report(counts.iter_rows())
 """
 )
 
+PYSPARK = (
+    DIGEST
+    + """
+import sys
+from pyspark import SparkConf, SparkContext
+conf = (
+    SparkConf().setMaster("local[2]").setAppName("wordcount")
+    .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
+    .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
+)
+sc = SparkContext(conf=conf)
+sc.setLogLevel("ERROR")
+counts = (
+    sc.textFile(",".join(sys.argv[1:]))
+    .flatMap(lambda line: line.split())
+    .map(lambda w: (w, 1))
+    .reduceByKey(lambda a, b: a + b)
+    .collect()
+)
+sc.stop()
+report(counts)
+"""
+)
+
 
 @dataclass(frozen=True)
 class Contender:
@@ -125,7 +149,7 @@ def batch_contenders(python: str) -> tuple[list[Contender], list[str]]:
                 f"{name}: skipped, `{module}` is not installed (pip install -e '.[bench]')"
             )
     if have("pyspark") and shutil.which("java"):
-        notes.append("PySpark: installed, but not wired in yet")
+        out.append(Contender("PySpark RDD local[2]", [python, "-c", PYSPARK]))
     else:
         notes.append("PySpark RDD: skipped, pyspark (and Java) are not installed")
     if shutil.which("wc"):
