@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -169,6 +170,8 @@ def _resume(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
     )
     assert proc.returncode == 0, proc.stderr
     assert "resumed from" in proc.stderr
+    # the last stats line says how many checkpoints this run wrote (one at least, at the end)
+    assert re.search(r"batches in flight, [1-9][\d,]* checkpoints$", proc.stderr.strip())
     return proc
 
 

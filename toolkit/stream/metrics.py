@@ -23,6 +23,7 @@ METRICS = {
     "bad": "Lines dropped as bad (invalid UTF-8, over-long, cut off, not JSON)",
     "in_flight": "Micro-batches out on the cluster",
     "watermark_lag_seconds": "Wall clock minus the watermark (event time)",
+    "checkpoints": "Checkpoints written by this run (with --checkpoint)",
 }
 
 

@@ -54,14 +54,16 @@ class StreamStats:
     late: int = 0
     windows: int = 0
     in_flight: int = 0
+    checkpoints: int | None = None  # None: not checkpointing
     started: float = field(default_factory=time.monotonic)
 
     def line(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-9)
+        saved = "" if self.checkpoints is None else f", {self.checkpoints:,} checkpoints"
         return (
             f"toolkit: stream: {self.lines:,} lines ({self.lines / elapsed:,.0f}/s), "
             f"{self.windows:,} windows, {self.late:,} late, {self.bad:,} bad, "
-            f"{self.in_flight} batches in flight"
+            f"{self.in_flight} batches in flight{saved}"
         )
 
 
@@ -146,13 +148,12 @@ class WindowedWordCount:
         }
         self.outputs: dict[str, FileSink] = {}
         self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
-        self.checkpoints = 0
         self.source = source
         self.windowing = windowing
         self.client = client
         self.name = name or f"stream-{uuid.uuid4().hex[:8]}"
         self.clock = clock
-        self.stats = StreamStats()
+        self.stats = StreamStats(checkpoints=None if self.store is None else 0)
         self.head = Stream()
         counted = self.head.assign_panes(windowing).count_panes(
             job, client=client, max_in_flight=max_in_flight
@@ -196,6 +197,7 @@ class WindowedWordCount:
             "bad": s.bad,
             "in_flight": getattr(self._counter, "in_flight", 0),
             "watermark_lag_seconds": lag,
+            "checkpoints": s.checkpoints,
         }
 
     def _publish(self) -> None:
@@ -260,7 +262,7 @@ class WindowedWordCount:
             "written": time.time(),
         }
         self.store.save(state)
-        self.checkpoints += 1
+        self.stats.checkpoints = (self.stats.checkpoints or 0) + 1
         self.source.commit()  # only now may a broker forget what the checkpoint holds
 
     def _put(self, lines: list[str], bad: int, position: Any = None) -> None:
