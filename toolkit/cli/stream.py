@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from toolkit.cli.app import CONTEXT, cli
 from toolkit.cli.options import cluster_from, cluster_options, tokenizer_options
-from toolkit.errors import ConfigError, OutputError
+from toolkit.errors import ConfigError
 from toolkit.units import parse_duration
-
-
-@contextlib.contextmanager
-def _open_output(path: str | None) -> Iterator[IO[str]]:
-    if path is None:
-        yield sys.stdout
-        return
-    try:
-        f = open(path, "w", encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise OutputError(f"cannot write {path!r}: {exc.strerror}") from None
-    with f:
-        yield f
 
 
 @contextlib.contextmanager
@@ -171,6 +157,7 @@ def stream(
     lines were accepted).
     """
     from toolkit.stream.pipeline import stream_word_count
+    from toolkit.stream.sinks import window_line
     from toolkit.stream.sources import parse_source
     from toolkit.units import parse_size
 
@@ -215,26 +202,16 @@ def stream(
             if isinstance(client, str):
                 client = None  # --scheduler sync/threads: count here
         wc = stream_word_count(src, scheduler=client, **options)
-        if output is not None:
-            wc.write_to(output, late_output)
-            for sink in wc.outputs.values():
-                stack.callback(sink.close)
-        else:
+        if output is None:
 
             def write(result: Any) -> None:
-                line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
-                sys.stdout.write(line)  # one whole line
+                sys.stdout.write(window_line(result))  # one whole line
                 sys.stdout.flush()
 
             wc.results.sink(write)
-            if late_output is not None:
-                late_file = stack.enter_context(_open_output(late_output))
-                wc.late.sink(
-                    lambda lines: (
-                        late_file.write("".join(x + "\n" for x in lines)),
-                        late_file.flush(),
-                    )
-                )
+        wc.write_to(output, late_output)
+        for sink in wc.outputs.values():
+            stack.callback(sink.close)
         signals = stack.enter_context(_stop_on_signals(wc.stop))
         stats = wc.run(
             on_listen=lambda addr: click.echo(f"toolkit: listening on {addr}", err=True),

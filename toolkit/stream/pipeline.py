@@ -8,7 +8,6 @@ events is the order of arrival and a full queue stops the source from reading.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import queue
 import sys
@@ -27,7 +26,7 @@ from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
 from toolkit.stream.counting import CountJob
 from toolkit.stream.metrics import install_collector, publish
-from toolkit.stream.sinks import FileSink
+from toolkit.stream.sinks import FileSink, window_line
 from toolkit.stream.sources import LineSource
 from toolkit.stream.windows import (
     Chunk,
@@ -43,6 +42,7 @@ from toolkit.stream.windows import (
 __all__ = ["StreamStats", "WindowedWordCount", "stream_word_count", "to_frame"]
 
 POLL = 0.2  # seconds between ticks when nothing arrives
+_KEPT_STATS = ("lines", "bad", "late", "windows")  # carried over by a checkpoint
 
 
 @dataclass
@@ -208,15 +208,16 @@ class WindowedWordCount:
         """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
         self.stop_event.set()
 
-    def write_to(self, path: str, late_path: str | None = None) -> None:
+    def write_to(self, path: str | None, late_path: str | None = None) -> None:
         """Write window results (JSON lines) to ``path``, and late events to ``late_path``.
 
         With a checkpoint, these files get every window exactly once across
-        crashes and restarts (see :mod:`toolkit.stream.sinks`).
+        crashes and restarts (see :mod:`toolkit.stream.sinks`).  None writes nothing.
         """
-        sink = FileSink(path)
-        self.outputs["output"] = sink
-        self.results.sink(lambda r: sink.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n"))
+        if path is not None:
+            sink = FileSink(path)
+            self.outputs["output"] = sink
+            self.results.sink(lambda r: sink.write(window_line(r)))
         if late_path is not None:
             late = FileSink(late_path)
             self.outputs["late_output"] = late
@@ -236,7 +237,7 @@ class WindowedWordCount:
             self.source.restore(state["source"])
             self.windowing.restore(state["windowing"])
             self.results.restore(state["windows"])
-            for key in ("lines", "bad", "late", "windows"):
+            for key in _KEPT_STATS:
                 setattr(self.stats, key, int(state["stats"][key]))
             self.resumed = state
         for name, sink in self.outputs.items():
@@ -252,12 +253,7 @@ class WindowedWordCount:
             "source": self.source.snapshot(),
             "windowing": self.windowing.snapshot(),
             "windows": self.results.snapshot(),
-            "stats": {
-                "lines": self.stats.lines,
-                "bad": self.stats.bad,
-                "late": self.stats.late,
-                "windows": self.stats.windows,
-            },
+            "stats": {key: getattr(self.stats, key) for key in _KEPT_STATS},
             "outputs": {name: sink.sync() for name, sink in self.outputs.items()},
             "written": time.time(),
         }

@@ -27,11 +27,12 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ConfigError, SourceError
+from toolkit.stream.sources import Cursor
 
 if TYPE_CHECKING:
     from toolkit.stream.sources import LineSource, Put
 
-__all__ = ["acknowledge", "describe", "parse_redis", "read_redis"]
+__all__ = ["AckCursor", "describe", "parse_redis", "read_redis"]
 
 RETRY_FOR = 10.0  # seconds a dropped connection is retried before the source fails
 _OPTIONS = {"group", "consumer", "start", "field", "count", "claim-idle", "db"}
@@ -123,20 +124,46 @@ def _where(source: LineSource) -> str:
     return f"redis://{source.host}:{source.port}/{source.path}"
 
 
-def acknowledge(source: LineSource, ids: list[str]) -> None:
-    """XACK ``ids`` (entries whose counts are in a written checkpoint)."""
-    import redis
+class AckCursor(Cursor):
+    """The entries counted since the last checkpoint; XACKed once a checkpoint holds them.
 
-    if source.broker is None:
-        source.broker = _client(source)
-    client = source.broker
-    try:
-        for i in range(0, len(ids), 10_000):
-            client.xack(source.path, source.options["group"], *ids[i : i + 10_000])
-    except redis.RedisError as exc:
-        # not fatal: unacknowledged entries are read again after a restart, and the
-        # checkpoint already says they are counted
-        raise SourceError(f"{_where(source)}: cannot acknowledge entries: {exc}") from None
+    Its snapshot is ``{"ack": [ids]}``: after a crash between writing the
+    checkpoint and the XACK, the restarted reader acknowledges those ids
+    instead of counting them again.
+    """
+
+    def __init__(self, source: LineSource) -> None:
+        super().__init__()
+        self.source = source
+        self.ids: list[str] = []
+        self.client: Any = None
+
+    def restore(self, position: Any) -> None:
+        self.ids = list((position or {}).get("ack", []))  # counted, maybe not acknowledged
+
+    def mark(self, position: Any) -> None:
+        self.ids.extend(position["ids"])
+
+    def snapshot(self) -> Any:
+        return {"ack": list(self.ids)}
+
+    def commit(self) -> None:
+        if not self.ids:
+            return
+        import redis
+
+        if self.client is None:
+            self.client = _client(self.source)
+        try:
+            for i in range(0, len(self.ids), 10_000):
+                self.client.xack(
+                    self.source.path, self.source.options["group"], *self.ids[i : i + 10_000]
+                )
+        except redis.RedisError as exc:
+            # not fatal to the data: unacknowledged entries are read again after a
+            # restart, and the checkpoint says they are counted
+            raise SourceError(f"{_where(self.source)}: cannot acknowledge entries: {exc}") from None
+        self.ids = []
 
 
 class _Reader:

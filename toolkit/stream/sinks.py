@@ -9,12 +9,25 @@ removed, then written again by the replay: every window appears once, whole.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import IO
 
 from toolkit.errors import OutputError
+from toolkit.stream.windows import WindowResult
 
-__all__ = ["FileSink"]
+__all__ = ["FileSink", "window_line"]
+
+
+def window_line(result: WindowResult) -> str:
+    """One window result as the JSON line every sink writes.
+
+    Examples
+    --------
+    >>> window_line(WindowResult(0, 10, 1, 2, [("a", 2)]))
+    '{"start": 0, "end": 10, "lines": 1, "words": 2, "top": [["a", 2]]}\\n'
+    """
+    return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
 
 
 class FileSink:

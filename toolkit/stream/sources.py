@@ -154,9 +154,15 @@ class LineSource:
     address: str = ""  # where a network source listens, once started
     options: dict[str, Any] = field(default_factory=dict)  # redis: group, consumer, ...
     resume_from: Any = None  # a position from a checkpoint
-    _marked: Any = field(default=None, repr=False)
-    _acks: list[Any] = field(default_factory=list, repr=False)
-    broker: Any = field(default=None, repr=False)  # redis: the client that acknowledges
+    cursor: Cursor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind == "redis":
+            from toolkit.stream.redis_streams import AckCursor
+
+            self.cursor = AckCursor(self)
+        else:
+            self.cursor = Cursor()
 
     @property
     def finite(self) -> bool:
@@ -203,31 +209,43 @@ class LineSource:
     def restore(self, position: Any) -> None:
         """Start from a checkpointed position (before :meth:`run`)."""
         self.resume_from = position
-        if self.kind == "redis" and position:
-            self._acks = list(position.get("ack", []))  # counted, maybe not acknowledged yet
+        self.cursor.restore(position)
 
     def mark(self, position: Any) -> None:
         """The chunk that carried ``position`` is now in the pipeline's state."""
-        if position is None:
-            return
-        if self.kind == "redis":
-            self._acks.extend(position["ids"])
-        else:
-            self._marked = position
+        if position is not None:
+            self.cursor.mark(position)
 
     def snapshot(self) -> Any:
         """The position to store in a checkpoint (JSON-able), or None."""
-        if self.kind == "redis":
-            return {"ack": list(self._acks)}
-        return self._marked if self._marked is not None else self.resume_from
+        return self.cursor.snapshot()
 
     def commit(self) -> None:
         """The last :meth:`snapshot` is durable: let the broker forget what it holds."""
-        if self.kind == "redis" and self._acks:
-            from toolkit.stream.redis_streams import acknowledge
+        self.cursor.commit()
 
-            acknowledge(self, self._acks)
-            self._acks = []
+
+class Cursor:
+    """Where a replayable source stands: the position of the last chunk in the pipeline.
+
+    Brokers that acknowledge what they delivered subclass it (see
+    :class:`toolkit.stream.redis_streams.AckCursor`).
+    """
+
+    def __init__(self) -> None:
+        self.position: Any = None
+
+    def restore(self, position: Any) -> None:
+        self.position = position
+
+    def mark(self, position: Any) -> None:
+        self.position = position
+
+    def snapshot(self) -> Any:
+        return self.position
+
+    def commit(self) -> None:
+        pass
 
 
 def parse_source(
