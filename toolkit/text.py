@@ -131,23 +131,50 @@ def _char_class(codes: bytes, code: int, first: int = 0) -> str:
     return "[" + "".join(parts) + "]"
 
 
+SEPARATOR, WORD_CHAR, IDEOGRAPH, APOSTROPHE = 0, 1, 2, 3
+
+
+@functools.cache
+def word_classes(tokenizer: str) -> bytes:
+    """The class of every code point under ``tokenizer``, one byte each, from this Python's tables.
+
+    ``SEPARATOR`` (0) ends a word; ``WORD_CHAR`` (1) belongs to one;
+    ``IDEOGRAPH`` (2) is a word of its own; ``APOSTROPHE`` (3) stays inside a
+    word when a word character follows it.  ``whitespace`` has only the first
+    two: ``str.isspace`` separates.  Compiled tokenizers read this table.
+
+    Examples
+    --------
+    >>> [word_classes("words")[ord(c)] for c in "a ’大"]
+    [1, 0, 3, 2]
+    >>> [word_classes("whitespace")[ord(c)] for c in "a \u3000,"]
+    [1, 0, 0, 1]
+    """
+    chars = map(chr, range(sys.maxunicode + 1))
+    if get_tokenizer(tokenizer).name == "whitespace":
+        return bytes(0 if ch.isspace() else 1 for ch in chars)
+    codes = bytearray(
+        WORD_CHAR if cat[0] in "LM" or cat == "Nd" else SEPARATOR
+        for cat in map(unicodedata.category, chars)
+    )
+    for lo, hi in _IDEOGRAPHIC_RANGES:
+        codes[lo : hi + 1] = bytes(IDEOGRAPH if c else SEPARATOR for c in codes[lo : hi + 1])
+    for ch in APOSTROPHES:
+        codes[ord(ch)] = APOSTROPHE
+    return bytes(codes)
+
+
 @functools.cache
 def _words_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The ``words`` regex for text within the BMP, and for any text.
 
-    Built from the same definitions as the reference, from this Python's Unicode
-    tables: one byte a code point, 1 for a word character, 2 for an ideograph.
+    Built from the same definitions as the reference (:func:`word_classes`).
     sre matches a class of BMP code points with a lookup table, but one that
     also holds code points past U+FFFF by scanning hundreds of ranges (six
     times slower), so text with no such code point gets the BMP pattern.
     """
-    codes = bytearray(
-        1 if cat[0] in "LM" or cat == "Nd" else 0
-        for cat in map(unicodedata.category, map(chr, range(sys.maxunicode + 1)))
-    )
-    for lo, hi in _IDEOGRAPHIC_RANGES:
-        codes[lo : hi + 1] = bytes(2 if c else 0 for c in codes[lo : hi + 1])
-    bmp, astral = bytes(codes[:0x10000]), bytes(codes[0x10000:])
+    codes = word_classes("words")
+    bmp, astral = codes[:0x10000], codes[0x10000:]
     word_bmp, ideo_bmp = _char_class(bmp, 1), _char_class(bmp, 2)
     word_all = f"(?:{word_bmp}|{_char_class(astral, 1, 0x10000)})"
     ideo_all = f"{ideo_bmp}|{_char_class(astral, 2, 0x10000)}"
@@ -263,8 +290,9 @@ def count_words(
     tokenizer
         ``"words"`` (default) or ``"whitespace"``, or a :class:`Tokenizer`.
     lowercase
-        Lowercase with ``str.lower`` before splitting; ``None`` means the
-        tokenizer's default (``words``: yes, ``whitespace``: no).
+        Lowercase each word with ``str.lower`` (so a word-final ``Σ`` becomes
+        ``ς`` whatever follows the word); ``None`` means the tokenizer's
+        default (``words``: yes, ``whitespace``: no).
     counts
         A Counter to add to (it is updated in place and returned).
 
@@ -278,8 +306,18 @@ def count_words(
         lowercase = tok.lowercase
     if counts is None:
         counts = Counter()
-    counts.update(tok.tokenize(text.lower() if lowercase else text))
+    if not lowercase:
+        counts.update(tok.tokenize(text))
+    elif _CAPITAL_SIGMA in text:
+        counts.update(map(str.lower, tok.tokenize(text)))
+    else:
+        # the same words: lowering never changes a character's class (tested over every
+        # code point) and only a capital sigma lowers differently in and out of context
+        counts.update(tok.tokenize(text.lower()))
     return counts
+
+
+_CAPITAL_SIGMA = "\u03a3"
 
 
 def filter_counts(

@@ -26,7 +26,14 @@ import dask
 from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 
-from toolkit.batch.inputs import Block, InputStats, read_text_chunks
+from toolkit.batch.inputs import (
+    Block,
+    InputStats,
+    decode_chunk,
+    is_utf8,
+    read_byte_chunks,
+    read_text_chunks,
+)
 from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ClusterError, ConfigError, DecodeError, InputError, JobError
@@ -46,7 +53,13 @@ class Job(Protocol):
         ...
 
     def empty(self) -> Any:
-        """A fresh accumulator (a dict, or a dict subclass)."""
+        """A fresh accumulator: a dict (subclass), or an object pickled in one piece.
+
+        A job may also define ``consume_bytes(acc, data) -> bool`` (take UTF-8
+        bytes straight from the file; False hands the piece back as text) and
+        ``split(acc, n) -> list`` (cut an accumulator that is not a dict into
+        ``n`` hash buckets).
+        """
         ...
 
     def consume(self, acc: Any, text: str) -> None:
@@ -135,16 +148,28 @@ def _map_one(job: Job, block: Block, read: ReadOptions) -> tuple[Any, InputStats
     """One block's accumulator, or None when it was skipped (``skip_bad_files``)."""
     stats = InputStats()
     acc = job.empty()
-    chunks = read_text_chunks(
-        block,
-        encoding=read.encoding,
-        errors=read.errors,
-        stats=stats,
-        split_long_lines=getattr(job, "splits_long_lines", False),
-    )
+    split_long_lines = getattr(job, "splits_long_lines", False)
+    consume_bytes = getattr(job, "consume_bytes", None)
     try:
-        for text in chunks:
-            job.consume(acc, text)
+        if consume_bytes is not None and is_utf8(read.encoding):
+            # the job takes UTF-8 bytes as they are read; text only for a piece it refuses
+            for offset, piece in read_byte_chunks(
+                block, stats=stats, split_long_lines=split_long_lines
+            ):
+                if not consume_bytes(acc, piece):
+                    text = decode_chunk(
+                        block, offset, piece, encoding="utf-8", errors=read.errors, stats=stats
+                    )
+                    job.consume(acc, text)
+        else:
+            for text in read_text_chunks(
+                block,
+                encoding=read.encoding,
+                errors=read.errors,
+                stats=stats,
+                split_long_lines=split_long_lines,
+            ):
+                job.consume(acc, text)
     except JobError as exc:
         raise JobError(f"{block.file.path} (block at byte {block.offset}): {exc}") from None
     except InputError as exc:
@@ -157,11 +182,20 @@ def _map_one(job: Job, block: Block, read: ReadOptions) -> tuple[Any, InputStats
     return acc, stats
 
 
-def split_partial(part: Partial, n: int) -> list[Partial]:
-    """Cut a partial into ``n`` buckets by :func:`stable_hash` (stats go to bucket 0)."""
-    buckets: list[Any] = [type(part.data)() for _ in range(n)]
-    for key, value in part.data.items():
-        buckets[stable_hash(key) % n][key] = value
+def split_partial(job: Job, part: Partial, n: int) -> list[Partial]:
+    """Cut a partial into ``n`` buckets (stats go to bucket 0).
+
+    By the job's own ``split(acc, n)`` if it has one, else by :func:`stable_hash`
+    of each key of a dict accumulator.
+    """
+    split = getattr(job, "split", None)
+    buckets: list[Any]
+    if split is not None:
+        buckets = split(part.data, n)
+    else:
+        buckets = [type(part.data)() for _ in range(n)]
+        for key, value in part.data.items():
+            buckets[stable_hash(key) % n][key] = value
     out = [Partial(b, InputStats()) for b in buckets]
     out[0].stats = part.stats
     return out
@@ -222,7 +256,7 @@ def build_graph(
         pick_name = f"{job.name}-bucket-{token}"
         leaves = [[] for _ in range(split_out)]
         for i in range(len(blocks)):
-            dsk[(split_name, i)] = (split_partial, (map_name, i), split_out)
+            dsk[(split_name, i)] = (split_partial, job, (map_name, i), split_out)
             for j in range(split_out):
                 dsk[(pick_name, i, j)] = (pick, (split_name, i), j)
                 leaves[j].append((pick_name, i, j))

@@ -25,8 +25,11 @@ __all__ = [
     "Block",
     "InputFile",
     "InputStats",
+    "decode_chunk",
+    "is_utf8",
     "pack_blocks",
     "plan_blocks",
+    "read_byte_chunks",
     "read_text_chunks",
     "resolve_inputs",
 ]
@@ -308,12 +311,55 @@ def read_text_chunks(
     whitespace byte, which no word and no UTF-8, GBK or Shift-JIS sequence
     spans.
     """
-    where = block.file.path
-    opts = dict(block.file.storage_options)
+    if not _newline_is_byte(encoding):
+        yield from _guarded(
+            block,
+            _read_stream(
+                block,
+                encoding,
+                errors,
+                block.file.path,
+                stats,
+                chunk_size,
+                dict(block.file.storage_options),
+            ),
+        )
+        return
+    for offset, piece in read_byte_chunks(
+        block, stats=stats, chunk_size=chunk_size, split_long_lines=split_long_lines
+    ):
+        yield decode_chunk(block, offset, piece, encoding=encoding, errors=errors, stats=stats)
+
+
+def is_utf8(encoding: str) -> bool:
+    """Whether ``encoding`` names UTF-8 (whose chunks can be handed over as bytes).
+
+    Examples
+    --------
+    >>> is_utf8("UTF8"), is_utf8("utf-8-sig"), is_utf8("latin-1")
+    (True, False, False)
+    """
     try:
-        if not _newline_is_byte(encoding):
-            yield from _read_stream(block, encoding, errors, where, stats, chunk_size, opts)
-            return
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
+
+
+def read_byte_chunks(
+    block: Block,
+    *,
+    stats: InputStats,
+    chunk_size: int = CHUNK_SIZE,
+    split_long_lines: bool = False,
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(offset, piece)``: the raw bytes of ``block``, cut as :func:`read_text_chunks`.
+
+    Only for encodings whose newline is the byte ``\\n``.  Adds bytes and
+    lines to ``stats``; turn a piece into text with :func:`decode_chunk`.
+    """
+    opts = dict(block.file.storage_options)
+
+    def pieces() -> Iterator[tuple[int, bytes]]:
         with fsspec.open(block.file.path, "rb", compression=block.file.compression, **opts) as f:
             start, end = 0, None
             if block.length is not None:
@@ -322,18 +368,39 @@ def read_text_chunks(
                 f.seek(start)
             last = b""
             for offset, piece in _byte_pieces(f, start, end, chunk_size, split_long_lines):
-                text, bad = decode(
-                    piece, encoding=encoding, errors=errors, where=where, offset=offset
-                )
                 stats.bytes += len(piece)
                 stats.lines += piece.count(b"\n")
-                if bad:
-                    stats.bad_sequences += bad
-                    stats.bad_lines += _bad_line_count(piece, encoding)
                 last = piece
-                yield text
+                yield offset, piece
             if last and not last.endswith(b"\n"):
                 stats.lines += 1  # the file's last line has no newline
+
+    yield from _guarded(block, pieces())
+
+
+def decode_chunk(
+    block: Block, offset: int, piece: bytes, *, encoding: str, errors: str, stats: InputStats
+) -> str:
+    """The text of a piece from :func:`read_byte_chunks`, bad sequences handled by ``errors``.
+
+    Raises
+    ------
+    DecodeError
+        With ``errors="strict"``, naming the file and the byte offset.
+    """
+    where = block.file.path
+    text, bad = decode(piece, encoding=encoding, errors=errors, where=where, offset=offset)
+    if bad:
+        stats.bad_sequences += bad
+        stats.bad_lines += _bad_line_count(piece, encoding)
+    return text
+
+
+def _guarded(block: Block, chunks: Iterator[Any]) -> Iterator[Any]:
+    """``chunks``, with file-system errors turned into one-line :class:`InputError`."""
+    where = block.file.path
+    try:
+        yield from chunks
     except (DecodeError, InputError):
         raise
     except FileNotFoundError as exc:

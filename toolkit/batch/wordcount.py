@@ -1,10 +1,9 @@
-"""Word count: the canonical MapReduce job, with counts per block and merges of Counters."""
+"""Word count: the canonical MapReduce job, with counts per block and merges of word tables."""
 
 from __future__ import annotations
 
 import html
 import os
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +24,9 @@ from toolkit.batch.journal import Journal, job_signature
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
 from toolkit.stopwords import load_stopwords
-from toolkit.text import count_words, filter_counts, get_tokenizer, merge_counts, top_k
+from toolkit.text import filter_counts, get_tokenizer, top_k
 from toolkit.units import parse_size
+from toolkit.wordtable import WordTable
 
 __all__ = ["WordCountJob", "WordCounts", "counts_frame", "word_count"]
 
@@ -42,7 +42,12 @@ class Bucket:
 
 @dataclass(frozen=True)
 class WordCountJob:
-    """The word-count job for the engine (see :class:`toolkit.batch.engine.Job`)."""
+    """The word-count job for the engine (see :class:`toolkit.batch.engine.Job`).
+
+    Blocks are counted into :class:`~toolkit.wordtable.WordTable` partials
+    straight from their UTF-8 bytes; the tables merge in the tree and become a
+    ``Counter`` only in each bucket's last task.
+    """
 
     tokenizer: str = "words"
     lowercase: bool = True
@@ -52,19 +57,26 @@ class WordCountJob:
     name: str = "wordcount"
     splits_long_lines: bool = True  # a cut at whitespace changes no count
 
-    def empty(self) -> Counter[str]:
-        return Counter()
+    def empty(self) -> WordTable:
+        return WordTable(self.tokenizer, self.lowercase)
 
-    def consume(self, acc: Counter[str], text: str) -> None:
-        count_words(text, self.tokenizer, lowercase=self.lowercase, counts=acc)
+    def consume(self, acc: WordTable, text: str) -> None:
+        acc.add_text(text)
 
-    def merge(self, acc: Counter[str], other: Counter[str]) -> Counter[str]:
-        return merge_counts(acc, other)
+    def consume_bytes(self, acc: WordTable, data: bytes) -> bool:
+        return acc.add_bytes(data)
 
-    def finish(self, acc: Counter[str]) -> Bucket:
-        filter_counts(acc, min_length=self.min_length, stopwords=self.stopwords)
-        items = top_k(acc, self.keep) if self.keep else list(acc.items())
-        return Bucket(items, total=sum(acc.values()), distinct=len(acc))
+    def merge(self, acc: WordTable, other: WordTable) -> WordTable:
+        return acc.merge(other)
+
+    def split(self, acc: WordTable, n: int) -> list[WordTable]:
+        return acc.split(n)
+
+    def finish(self, acc: WordTable) -> Bucket:
+        counts = acc.to_counter()
+        filter_counts(counts, min_length=self.min_length, stopwords=self.stopwords)
+        items = top_k(counts, self.keep) if self.keep else list(counts.items())
+        return Bucket(items, total=sum(counts.values()), distinct=len(counts))
 
 
 def counts_frame(items: Iterable[tuple[str, int]]) -> pd.Series:
@@ -160,8 +172,9 @@ def word_count(
 ) -> WordCounts:
     """Count words in text files as a MapReduce job on Dask.
 
-    Each block of input is tokenized and counted on a worker into one Counter;
-    the Counters merge in a tree.  The result is exact whatever the cluster.
+    Each block of input is tokenized and counted on a worker into one word
+    table (:class:`~toolkit.wordtable.WordTable`); the tables merge in a tree.
+    The result is exact whatever the cluster.
 
     Parameters
     ----------

@@ -1,0 +1,581 @@
+"""Word counts kept in flat arrays, counted straight from UTF-8 bytes by a compiled kernel.
+
+``Counter(tokenize(text))`` builds one Python string per word; at ~6 bytes a
+word that costs as much as the rest of the job.  A :class:`WordTable` is an
+open-addressing hash table whose keys live in one byte arena: the kernel
+(compiled by numba) walks the bytes of a chunk, decodes code points, looks
+each one up in a class table made from the same definitions as
+:mod:`toolkit.text`, hashes each word in place and bumps its count.  A
+Python string is made once per *distinct* word, when the table is turned into
+a ``Counter`` at the end.  Tables pickle as a few arrays, so partials move
+between workers in one piece, and merge by a second kernel.
+
+The plain tokenizers of :mod:`toolkit.text` are the reference: the tests
+hold :meth:`WordTable.to_counter` to ``count_words`` on the same text.
+
+Examples
+--------
+>>> table = WordTable("words", lowercase=True)
+>>> table.add_bytes("The cat and the hat. Straße, STRASSE!".encode())
+True
+>>> sorted(table.to_counter().items())
+[('and', 1), ('cat', 1), ('hat', 1), ('strasse', 1), ('straße', 1), ('the', 2)]
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from toolkit.text import get_tokenizer, word_classes
+
+__all__ = ["WordTable", "first_invalid_utf8"]
+
+SEP, WORD, IDEO, APOS = 0, 1, 2, 3  # the classes of toolkit.text.word_classes
+
+
+@functools.cache
+def _classes(tokenizer: str) -> np.ndarray:
+    """One byte per code point: its class under ``tokenizer`` (see :func:`word_classes`)."""
+    return np.frombuffer(word_classes(tokenizer), dtype=np.uint8)
+
+
+# -- kernels ------------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def first_invalid_utf8(buf: np.ndarray) -> int:  # pragma: no cover - compiled
+    """The index of the first byte that is not part of valid UTF-8 in ``buf``, or -1.
+
+    Valid means what Python's strict ``utf-8`` codec accepts: no overlong forms,
+    no surrogates, nothing past U+10FFFF, no truncated sequence at the end.
+    """
+    n = buf.size
+    i = 0
+    while i < n:
+        b = buf[i]
+        if b < 0x80:
+            i += 1
+            continue
+        if 0xC2 <= b <= 0xDF:
+            if i + 1 >= n or (buf[i + 1] & 0xC0) != 0x80:
+                return i
+            i += 2
+        elif 0xE0 <= b <= 0xEF:
+            if i + 2 >= n:
+                return i
+            b1 = buf[i + 1]
+            if (b1 & 0xC0) != 0x80 or (buf[i + 2] & 0xC0) != 0x80:
+                return i
+            if b == 0xE0 and b1 < 0xA0:  # overlong
+                return i
+            if b == 0xED and b1 >= 0xA0:  # surrogate
+                return i
+            i += 3
+        elif 0xF0 <= b <= 0xF4:
+            if i + 3 >= n:
+                return i
+            b1 = buf[i + 1]
+            if (b1 & 0xC0) != 0x80 or (buf[i + 2] & 0xC0) != 0x80 or (buf[i + 3] & 0xC0) != 0x80:
+                return i
+            if b == 0xF0 and b1 < 0x90:  # overlong
+                return i
+            if b == 0xF4 and b1 >= 0x90:  # past U+10FFFF
+                return i
+            i += 4
+        else:
+            return i
+    return -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _decode(buf: np.ndarray, i: int) -> tuple[Any, int]:  # pragma: no cover - compiled
+    """The code point at ``buf[i]`` (valid UTF-8) and its length in bytes."""
+    b = np.int64(buf[i])
+    if b < 0x80:
+        return b, 1
+    if b < 0xE0:
+        return ((b & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F), 2
+    if b < 0xF0:
+        return (
+            ((b & 0x0F) << 12)
+            | ((np.int64(buf[i + 1]) & 0x3F) << 6)
+            | (np.int64(buf[i + 2]) & 0x3F)
+        ), 3
+    return (
+        ((b & 0x07) << 18)
+        | ((np.int64(buf[i + 1]) & 0x3F) << 12)
+        | ((np.int64(buf[i + 2]) & 0x3F) << 6)
+        | (np.int64(buf[i + 3]) & 0x3F)
+    ), 4
+
+
+# A word's hash: its (folded) bytes packed 8 at a time into a uint64, each full one mixed
+# into the state by a multiply; the last, partial one and the length by a final mix.  (The
+# same bytes always give the same hash, in every process: tables merge by it.)
+_P1 = np.uint64(0x9E3779B97F4A7C15)
+_P2 = np.uint64(0xBF58476D1CE4E5B9)
+_HASH_BITS = np.uint64((1 << 62) - 1)  # stored as a non-negative int64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _finish(h: np.uint64, acc: np.uint64, length: Any) -> np.int64:  # pragma: no cover
+    h = (h ^ acc ^ np.uint64(length)) * _P1
+    h ^= h >> np.uint64(32)
+    h *= _P2
+    h ^= h >> np.uint64(29)
+    return np.int64(h & _HASH_BITS)
+
+
+# A slot is two int64: the word's key (0: empty) and its count; four slots share a cache
+# line, so a lookup of a short word touches one line.  The key of a word of at most 7 bytes
+# is its bytes packed with its length in the top byte (exact: the arena is not read); of a
+# longer word, 0xFF in the top byte and 56 bits of its hash (then the bytes are compared).
+# Beside the slots, where each word sits in the arena and its length.
+_LOW56 = np.int64((1 << 56) - 1)
+_LONG = np.int64(-(1 << 56))  # 0xFF in the top byte
+_MAX_LOAD = 0.7
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _key_of(h: np.uint64, acc: np.uint64, length: int) -> tuple[np.int64, np.int64]:
+    """The slot key and the probe hash of a word from its hash state."""  # pragma: no cover
+    hashed = _finish(h, acc, length) & _LOW56
+    if length <= 7:
+        return np.int64(acc) | (np.int64(length) << 56), hashed
+    return hashed | _LONG, hashed
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _probe_hash(key: np.int64) -> np.int64:  # pragma: no cover - compiled
+    """The probe hash of a stored key (what :func:`_key_of` gave with it)."""
+    if key < 0:
+        return key & _LOW56
+    return _finish(np.uint64(0), np.uint64(key & _LOW56), key >> 56) & _LOW56
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _insert(
+    buf: np.ndarray,
+    start: int,
+    key: np.int64,
+    h: np.int64,
+    length: int,
+    fold: np.ndarray,
+    add: int,
+    slots: np.ndarray,
+    where: np.ndarray,
+    arena: np.ndarray,
+    meta: np.ndarray,
+) -> bool:  # pragma: no cover - compiled
+    """Add ``add`` to the count of the word ``fold[buf[start:start + length]]``.
+
+    False (nothing changed) if the table or the arena is full.
+    """
+    mask = slots.shape[0] - 1
+    s = h & mask
+    while True:
+        stored = slots[s, 0]
+        if stored == 0:
+            break
+        if stored == key:
+            same = True
+            if key < 0:  # a long word: equal hashes, compare the bytes
+                o = where[s, 0]
+                if where[s, 1] != length:
+                    same = False
+                else:
+                    for j in range(length):
+                        if arena[o + j] != fold[buf[start + j]]:
+                            same = False
+                            break
+            if same:
+                slots[s, 1] += add
+                return True
+        s = (s + 1) & mask
+    n, used = meta[0], meta[1]
+    if used + length > arena.size or (n + 1) > _MAX_LOAD * slots.shape[0]:
+        return False
+    for j in range(length):
+        arena[used + j] = fold[buf[start + j]]
+    slots[s, 0] = key
+    slots[s, 1] = add
+    where[s, 0] = used
+    where[s, 1] = length
+    meta[0] = n + 1
+    meta[1] = used + length
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _insert_word(
+    buf: np.ndarray,
+    start: int,
+    end: int,
+    h: np.uint64,
+    acc: np.uint64,
+    fold: np.ndarray,
+    slots: np.ndarray,
+    where: np.ndarray,
+    arena: np.ndarray,
+    meta: np.ndarray,
+) -> bool:  # pragma: no cover - compiled
+    """Count one occurrence of the word ``buf[start:end]`` whose hash state is ``h``, ``acc``."""
+    key, hashed = _key_of(h, acc, end - start)
+    return _insert(buf, start, key, hashed, end - start, fold, 1, slots, where, arena, meta)
+
+
+@njit(cache=True, nogil=True)
+def _count(
+    buf: np.ndarray,
+    pos: int,
+    classes: np.ndarray,
+    fold: np.ndarray,
+    slots: np.ndarray,
+    where: np.ndarray,
+    arena: np.ndarray,
+    meta: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Count the words of ``buf[pos:]`` (valid UTF-8) into the table.
+
+    Returns ``buf.size`` when done, or the start of the word that did not fit
+    (grow the table and call again from there: a word start needs no context).
+    """
+    n = buf.size
+    i = pos
+    start = -1  # start of the current word, -1 when outside one
+    h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+    while i < n:
+        b = buf[i]
+        cp: Any
+        if b < 0x80:
+            cp, size = b, 1
+        else:
+            cp, size = _decode(buf, i)
+        c = classes[cp]
+        joins = c == WORD
+        if c == APOS and start >= 0 and i + size < n:
+            joins = classes[_decode(buf, i + size)[0]] == WORD
+        if joins:
+            if start < 0:
+                start = i
+                h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+            for j in range(i, i + size):
+                acc |= np.uint64(fold[buf[j]]) << shift
+                shift += np.uint64(8)
+                if shift == np.uint64(64):
+                    h = (h ^ acc) * _P1
+                    acc, shift = np.uint64(0), np.uint64(0)
+            i += size
+            while i < n:  # the rest of a run of ASCII word characters, in a tight loop
+                b = buf[i]
+                if b >= 0x80 or classes[b] != WORD:
+                    break
+                acc |= np.uint64(fold[b]) << shift
+                shift += np.uint64(8)
+                if shift == np.uint64(64):
+                    h = (h ^ acc) * _P1
+                    acc, shift = np.uint64(0), np.uint64(0)
+                i += 1
+            continue
+        if start >= 0:  # the current word ends here
+            if not _insert_word(buf, start, i, h, acc, fold, slots, where, arena, meta):
+                return start
+            start = -1
+        if c == IDEO:  # a word of its own (at most 4 bytes: short)
+            acc = np.uint64(0)
+            for j in range(size):
+                acc |= np.uint64(buf[i + j]) << np.uint64(8 * j)
+            zero = np.uint64(0)
+            if not _insert_word(buf, i, i + size, zero, acc, fold, slots, where, arena, meta):
+                return i
+        i += size
+    if start >= 0 and not _insert_word(buf, start, n, h, acc, fold, slots, where, arena, meta):
+        return start
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _add_words(
+    first: int,
+    source: np.ndarray,
+    places: np.ndarray,
+    counts: np.ndarray,
+    slots: np.ndarray,
+    where: np.ndarray,
+    arena: np.ndarray,
+    meta: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Add ``counts[k]`` to each word ``source[o:o + m]`` with ``(o, m) = places[k]``.
+
+    From ``k = first`` on; returns how far it got (``counts.size`` when done).
+    The words are taken as they are (already tokenized and folded).
+    """
+    identity = np.arange(256).astype(np.uint8)
+    for k in range(first, counts.size):
+        o, m = places[k, 0], places[k, 1]
+        h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+        for j in range(o, o + m):
+            acc |= np.uint64(source[j]) << shift
+            shift += np.uint64(8)
+            if shift == np.uint64(64):
+                h = (h ^ acc) * _P1
+                acc, shift = np.uint64(0), np.uint64(0)
+        key, hashed = _key_of(h, acc, m)
+        if not _insert(source, o, key, hashed, m, identity, counts[k], slots, where, arena, meta):
+            return k
+    return counts.size
+
+
+@njit(cache=True, nogil=True)
+def _has_wide_byte(arena: np.ndarray, places: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """For each word ``arena[o:o + m]``, whether it has a byte past ASCII."""
+    out = np.zeros(places.shape[0], dtype=np.bool_)
+    for k in range(places.shape[0]):
+        for j in range(places[k, 0], places[k, 0] + places[k, 1]):
+            if arena[j] >= 0x80:
+                out[k] = True
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _buckets(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - compiled
+    """The bucket (of ``n``) of each occupied slot key: the same word, the same bucket."""
+    out = np.empty(keys.size, dtype=np.int64)
+    for k in range(keys.size):
+        out[k] = _probe_hash(keys[k]) % n
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _place(
+    slots: np.ndarray, where: np.ndarray, keys: np.ndarray, places: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Put the occupied ``keys`` (distinct words) and their ``places`` into empty slots."""
+    mask = slots.shape[0] - 1
+    for k in range(keys.shape[0]):
+        key = keys[k, 0]
+        if key == 0:
+            continue
+        s = _probe_hash(key) & mask
+        while slots[s, 0] != 0:
+            s = (s + 1) & mask
+        slots[s, 0], slots[s, 1] = key, keys[k, 1]
+        where[s, 0], where[s, 1] = places[k, 0], places[k, 1]
+
+
+_IDENTITY = np.arange(256, dtype=np.uint8)
+_ASCII_LOWER = _IDENTITY.copy()
+_ASCII_LOWER[ord("A") : ord("Z") + 1] += 32
+
+
+# -- the table ------------------------------------------------------------------------------
+
+
+class WordTable:
+    """Counts of words, filled from UTF-8 bytes; a compact, picklable partial.
+
+    Parameters
+    ----------
+    tokenizer
+        ``"words"`` or ``"whitespace"`` (see :mod:`toolkit.text`).
+    lowercase
+        Lowercase each word (ASCII letters in the kernel, the rest with
+        ``str.lower`` once per distinct word in :meth:`to_counter`).
+    capacity
+        Distinct words to make room for at first (the table grows).
+    """
+
+    def __init__(self, tokenizer: str = "words", lowercase: bool = True, capacity: int = 1024):
+        self.tokenizer = get_tokenizer(tokenizer).name
+        self.lowercase = bool(lowercase)
+        size = _slots_for(capacity)
+        self._slots = np.zeros((size, 2), dtype=np.int64)  # key, count
+        self._where = np.zeros((size, 2), dtype=np.int64)  # offset in the arena, length
+        self._arena = np.zeros(8 * max(16, capacity), dtype=np.uint8)
+        self._meta = np.zeros(2, dtype=np.int64)  # distinct words, arena bytes used
+
+    def __len__(self) -> int:
+        """Distinct words (before lowercasing of non-ASCII words)."""
+        return int(self._meta[0])
+
+    @property
+    def total(self) -> int:
+        """Words counted."""
+        return int(self._slots[:, 1].sum())
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the table's arrays."""
+        return int(self._slots.nbytes + self._where.nbytes + self._arena.nbytes)
+
+    # -- filling
+
+    def add_bytes(self, data: bytes | bytearray | memoryview | np.ndarray) -> bool:
+        """Count the words of UTF-8 ``data``; False (nothing counted) if it is not valid UTF-8."""
+        buf = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
+        if first_invalid_utf8(buf) >= 0:
+            return False
+        self._count_valid(buf)
+        return True
+
+    def add_text(self, text: str) -> None:
+        """Count the words of ``text``."""
+        self._count_valid(np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8))
+
+    def _count_valid(self, buf: np.ndarray) -> None:
+        classes = _classes(self.tokenizer)
+        fold = _ASCII_LOWER if self.lowercase else _IDENTITY
+        pos = 0
+        while True:
+            pos = _count(buf, pos, classes, fold, *self._state())
+            if pos >= buf.size:
+                return
+            self._grow(need_bytes=buf.size - pos)
+
+    def merge(self, other: WordTable) -> WordTable:
+        """Add ``other``'s counts into this table (in place) and return it."""
+        if (other.tokenizer, other.lowercase) != (self.tokenizer, self.lowercase):
+            raise ValueError("cannot merge word tables of different tokenizers or case folding")
+        keys, places = other._used()
+        self._add_words(other._arena, places, keys[:, 1])
+        return self
+
+    def _add_words(self, source: np.ndarray, places: np.ndarray, counts: np.ndarray) -> None:
+        k = 0
+        while k < counts.size:
+            k = _add_words(k, source, places, counts, *self._state())
+            if k < counts.size:
+                self._grow(need_bytes=int(places[k:, 1].sum()))
+
+    def normalize(self) -> WordTable:
+        """Lowercase the non-ASCII words with ``str.lower`` (when ``lowercase``); return the table.
+
+        The kernel folds ASCII letters only.  After this, every word is final,
+        so equal words have equal bytes (what :meth:`split` buckets by).
+        """
+        if not self.lowercase:
+            return self
+        keys, places = self._used()
+        wide = np.flatnonzero(_has_wide_byte(self._arena, places))
+        words = [self._arena[o : o + m].tobytes() for o, m in places[wide].tolist()]
+        lowered = [w.decode("utf-8").lower().encode("utf-8") for w in words]
+        changed = [i for i, (w, low) in enumerate(zip(words, lowered, strict=True)) if w != low]
+        if not changed:
+            return self
+        keep = np.ones(len(keys), dtype=bool)
+        keep[wide[changed]] = False
+        fresh = WordTable(self.tokenizer, self.lowercase, capacity=len(keys))
+        fresh._add_words(self._arena, places[keep], keys[keep, 1])
+        fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 1])
+        self._slots, self._where, self._arena, self._meta = fresh._state()
+        return self
+
+    def split(self, n: int) -> list[WordTable]:
+        """Cut the table into ``n`` tables by a hash of each (normalized) word."""
+        self.normalize()
+        keys, places = self._used()
+        bucket = _buckets(keys[:, 0], n)
+        out = []
+        for b in range(n):
+            mine = bucket == b
+            table = WordTable(self.tokenizer, self.lowercase, capacity=int(mine.sum()))
+            table._add_words(self._arena, places[mine], keys[mine, 1])
+            out.append(table)
+        return out
+
+    def _state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self._slots, self._where, self._arena, self._meta
+
+    def _grow(self, need_bytes: int) -> None:
+        n, used = int(self._meta[0]), int(self._meta[1])
+        if n + 1 > _MAX_LOAD * self._slots.shape[0]:
+            keys, places = self._slots, self._where
+            self._slots = np.zeros((2 * keys.shape[0], 2), dtype=np.int64)
+            self._where = np.zeros((2 * keys.shape[0], 2), dtype=np.int64)
+            _place(self._slots, self._where, keys, places)
+        else:  # the arena is what is full
+            arena = np.zeros(max(2 * self._arena.size, used + need_bytes), dtype=np.uint8)
+            arena[:used] = self._arena[:used]
+            self._arena = arena
+
+    # -- reading out
+
+    def _used(self) -> tuple[np.ndarray, np.ndarray]:
+        """The occupied slots and their places, in slot order."""
+        occupied = self._slots[:, 0] != 0
+        return self._slots[occupied], self._where[occupied]
+
+    def items(self) -> list[tuple[str, int]]:
+        """``(word, count)`` per distinct word: ASCII letters folded, others not yet."""
+        keys, places = self._used()
+        text = self._arena[: int(self._meta[1])].tobytes()
+        return [
+            (text[o : o + m].decode("utf-8"), c)
+            for (o, m), c in zip(places.tolist(), keys[:, 1].tolist(), strict=True)
+        ]
+
+    def to_counter(self) -> Counter[str]:
+        """The counts as a ``Counter`` of words, each lowercased with ``str.lower`` if asked."""
+        counts: Counter[str] = Counter()
+        pairs = self.items()
+        if not self.lowercase:
+            dict.update(counts, pairs)
+            return counts
+        ascii_pairs = []
+        for word, c in pairs:
+            if word.isascii():
+                ascii_pairs.append((word, c))
+            else:  # a lowered non-ASCII word may meet another word, or an ASCII one
+                counts[word.lower()] += c
+        if counts:
+            for word, c in ascii_pairs:
+                counts[word] += c
+        else:
+            dict.update(counts, ascii_pairs)
+        return counts
+
+    # -- pickling: only the occupied slots and the arena's used bytes
+
+    def __getstate__(self) -> dict[str, Any]:
+        keys, places = self._used()
+        return {
+            "tokenizer": self.tokenizer,
+            "lowercase": self.lowercase,
+            "keys": keys,
+            "places": places,
+            "arena": self._arena[: int(self._meta[1])].copy(),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.tokenizer = state["tokenizer"]
+        self.lowercase = state["lowercase"]
+        keys, places, self._arena = state["keys"], state["places"], state["arena"]
+        size = _slots_for(keys.shape[0])
+        self._slots = np.zeros((size, 2), dtype=np.int64)
+        self._where = np.zeros((size, 2), dtype=np.int64)
+        _place(self._slots, self._where, keys, places)
+        self._meta = np.array([keys.shape[0], self._arena.size], dtype=np.int64)
+
+    def __repr__(self) -> str:
+        return (
+            f"WordTable({self.tokenizer!r}, lowercase={self.lowercase}, "
+            f"distinct={len(self)}, total={self.total})"
+        )
+
+
+def _packed(words: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """``words`` as one byte array and the ``(offset, length)`` of each."""
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return np.frombuffer(b"".join(words), dtype=np.uint8), np.stack([offsets, lengths], axis=1)
+
+
+def _slots_for(capacity: int) -> int:
+    """Slots for ``capacity`` words at most half full: a power of two, at least 16."""
+    return 1 << max(4, (2 * int(capacity)).bit_length())
