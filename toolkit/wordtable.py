@@ -29,6 +29,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from numba import njit
 
 from toolkit.text import get_tokenizer, word_classes
@@ -344,6 +345,23 @@ def _has_wide_byte(arena: np.ndarray, places: np.ndarray) -> np.ndarray:  # prag
 
 
 @njit(cache=True, nogil=True)
+def _gather(
+    arena: np.ndarray, places: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """The words ``arena[o:o + m]`` for ``(o, m)`` in ``places``, end to end, and their offsets."""
+    offsets = np.empty(places.shape[0] + 1, dtype=np.int64)
+    offsets[0] = 0
+    for k in range(places.shape[0]):
+        offsets[k + 1] = offsets[k] + places[k, 1]
+    data = np.empty(offsets[-1], dtype=np.uint8)
+    for k in range(places.shape[0]):
+        o, d = places[k, 0], offsets[k]
+        for j in range(places[k, 1]):
+            data[d + j] = arena[o + j]
+    return data, offsets
+
+
+@njit(cache=True, nogil=True)
 def _buckets(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - compiled
     """The bucket (of ``n``) of each occupied slot key: the same word, the same bucket."""
     out = np.empty(keys.size, dtype=np.int64)
@@ -519,6 +537,19 @@ class WordTable:
             (text[o : o + m].decode("utf-8"), c)
             for (o, m), c in zip(places.tolist(), keys[:, 1].tolist(), strict=True)
         ]
+
+    def to_arrow(self) -> tuple[pa.Array, np.ndarray]:
+        """The words (a pyarrow ``large_string`` array) and their counts, normalized.
+
+        No Python object is made per word: this is how large results leave a worker.
+        """
+        self.normalize()
+        keys, places = self._used()
+        data, offsets = _gather(self._arena, places)
+        words = pa.LargeStringArray.from_buffers(
+            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
+        )
+        return words, keys[:, 1].copy()
 
     def to_counter(self) -> Counter[str]:
         """The counts as a ``Counter`` of words, each lowercased with ``str.lower`` if asked."""

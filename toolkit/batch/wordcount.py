@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from toolkit.batch.engine import ReadOptions, run_job
 from toolkit.batch.inputs import (
@@ -24,18 +27,23 @@ from toolkit.batch.journal import Journal, job_signature
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
 from toolkit.stopwords import load_stopwords
-from toolkit.text import filter_counts, get_tokenizer, top_k
+from toolkit.text import get_tokenizer
 from toolkit.units import parse_size
 from toolkit.wordtable import WordTable
 
-__all__ = ["WordCountJob", "WordCounts", "counts_frame", "word_count"]
+__all__ = ["WordCountJob", "WordCounts", "counts_frame", "top_arrays", "word_count"]
 
 
 @dataclass(frozen=True)
 class Bucket:
-    """One output bucket of a word count: its (top) counts and its totals."""
+    """One output bucket of a word count: its (top) words and counts, and its totals.
 
-    counts: list[tuple[str, int]]
+    Arrays, not Python objects per word: a bucket of millions of words moves
+    to the client as a few buffers.
+    """
+
+    words: pa.Array  # large_string
+    counts: np.ndarray  # int64, one per word
     total: int
     distinct: int
 
@@ -45,8 +53,8 @@ class WordCountJob:
     """The word-count job for the engine (see :class:`toolkit.batch.engine.Job`).
 
     Blocks are counted into :class:`~toolkit.wordtable.WordTable` partials
-    straight from their UTF-8 bytes; the tables merge in the tree and become a
-    ``Counter`` only in each bucket's last task.
+    straight from their UTF-8 bytes; the tables merge in the tree, and each
+    bucket's last task turns its table into arrays (pyarrow words, numpy counts).
     """
 
     tokenizer: str = "words"
@@ -73,10 +81,40 @@ class WordCountJob:
         return acc.split(n)
 
     def finish(self, acc: WordTable) -> Bucket:
-        counts = acc.to_counter()
-        filter_counts(counts, min_length=self.min_length, stopwords=self.stopwords)
-        items = top_k(counts, self.keep) if self.keep else list(counts.items())
-        return Bucket(items, total=sum(counts.values()), distinct=len(counts))
+        words, counts = acc.to_arrow()
+        keep = np.ones(len(counts), dtype=bool)
+        if self.min_length > 1:
+            keep &= pc.utf8_length(words).to_numpy() >= self.min_length
+        if self.stopwords:
+            keep &= ~pc.is_in(words, pa.array(sorted(self.stopwords))).to_numpy(
+                zero_copy_only=False
+            )
+        if not keep.all():
+            words, counts = words.filter(pa.array(keep)), counts[keep]
+        total, distinct = int(counts.sum()), len(counts)
+        if self.keep:
+            words, counts = top_arrays(words, counts, self.keep)
+        return Bucket(words, counts, total=total, distinct=distinct)
+
+
+def top_arrays(words: pa.Array, counts: np.ndarray, k: int | None) -> tuple[pa.Array, np.ndarray]:
+    """The ``k`` most frequent words (all for ``None``), by count descending then word.
+
+    Examples
+    --------
+    >>> words, counts = top_arrays(pa.array(["b", "a", "c", "d"]), np.array([2, 2, 5, 1]), 3)
+    >>> words.to_pylist(), counts.tolist()
+    (['c', 'a', 'b'], [5, 2, 2])
+    """
+    if k and k < len(counts):
+        kth = np.partition(counts, len(counts) - k)[len(counts) - k]
+        candidates = np.flatnonzero(counts >= kth)  # ties at the k-th count: sorted below
+        words, counts = words.take(pa.array(candidates)), counts[candidates]
+    order = pc.sort_indices(
+        pa.table({"count": counts, "word": words}),
+        sort_keys=[("count", "descending"), ("word", "ascending")],
+    ).to_numpy()[: k or None]
+    return words.take(pa.array(order)), counts[order]
 
 
 def counts_frame(items: Iterable[tuple[str, int]]) -> pd.Series:
@@ -88,14 +126,14 @@ def counts_frame(items: Iterable[tuple[str, int]]) -> pd.Series:
     {'c': 5, 'a': 2, 'b': 2}
     """
     pairs = list(items)
-    frame = pd.DataFrame(
-        {
-            "word": pd.array([w for w, _ in pairs], dtype="str"),
-            "count": pd.array([c for _, c in pairs], dtype="int64"),
-        }
-    )
-    frame = frame.sort_values(["count", "word"], ascending=[False, True], kind="stable")
-    return frame.set_index("word")["count"]
+    words = pa.array([w for w, _ in pairs], type=pa.large_string())
+    return _series(*top_arrays(words, np.array([c for _, c in pairs], dtype=np.int64), None))
+
+
+def _series(words: pa.Array, counts: np.ndarray) -> pd.Series:
+    """A counts Series from arrays already in order."""
+    index = pd.Index(words.to_pandas(), name="word", dtype="str")
+    return pd.Series(counts, index=index, name="count", dtype="int64")
 
 
 @dataclass
@@ -267,11 +305,10 @@ def word_count(
     )
     if log is not None:
         log.remove()  # the job finished: nothing left to resume
-    items = [item for b in buckets for item in b.counts]
-    if top:
-        items = top_k(dict(items), top)
+    words = pa.concat_arrays([b.words for b in buckets])
+    counts = np.concatenate([b.counts for b in buckets])
     return WordCounts(
-        counts=counts_frame(items),
+        counts=_series(*top_arrays(words, counts, top or None)),
         total_words=sum(b.total for b in buckets),
         distinct_words=sum(b.distinct for b in buckets),
         stats=stats,
