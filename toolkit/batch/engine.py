@@ -134,20 +134,31 @@ def stable_hash(key: object) -> int:
 
 
 def map_block(job: Job, blocks: list[Block], read: ReadOptions) -> Partial:
-    """The map task of one partition: fold every block's text into one accumulator."""
+    """The map task of one partition: fold every block's text into one accumulator.
+
+    Blocks fold into the same accumulator, unless a bad file may be skipped:
+    then each block has its own, merged only once the block was read whole.
+    """
     acc, stats = None, InputStats()
+    shared = None if read.skip_bad_files else job.empty()
     for block in blocks:
-        part, block_stats = _map_one(job, block, read)
+        part, block_stats = _map_one(job, block, read, shared)
         stats = stats + block_stats
-        if part is not None:
+        if part is not None and part is not shared:
             acc = part if acc is None else job.merge(acc, part)
+    if shared is not None:
+        acc = shared
     return Partial(job.empty() if acc is None else acc, stats)
 
 
-def _map_one(job: Job, block: Block, read: ReadOptions) -> tuple[Any, InputStats]:
-    """One block's accumulator, or None when it was skipped (``skip_bad_files``)."""
+def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any = None) -> tuple[Any, InputStats]:
+    """Fold one block into ``acc`` (a fresh one if None) and return it with the block's stats.
+
+    None instead when the block was skipped (``skip_bad_files``).
+    """
     stats = InputStats()
-    acc = job.empty()
+    if acc is None:
+        acc = job.empty()
     split_long_lines = getattr(job, "splits_long_lines", False)
     consume_bytes = getattr(job, "consume_bytes", None)
     try:

@@ -6,7 +6,7 @@ import html
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,9 @@ from toolkit.errors import ConfigError
 from toolkit.stopwords import load_stopwords
 from toolkit.text import get_tokenizer
 from toolkit.units import parse_size
-from toolkit.wordtable import WordTable
+
+if TYPE_CHECKING:
+    from toolkit.wordtable import WordTable
 
 __all__ = ["WordCountJob", "WordCounts", "counts_frame", "top_arrays", "word_count"]
 
@@ -66,7 +68,9 @@ class WordCountJob:
     splits_long_lines: bool = True  # a cut at whitespace changes no count
 
     def empty(self) -> WordTable:
-        return WordTable(self.tokenizer, self.lowercase)
+        from toolkit.wordtable import WordTable  # numba: loaded on the workers only
+
+        return WordTable(self.tokenizer, self.lowercase, capacity=1 << 14)
 
     def consume(self, acc: WordTable, text: str) -> None:
         acc.add_text(text)
