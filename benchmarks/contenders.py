@@ -56,8 +56,8 @@ TOOLKIT = (
     + """
 import sys, toolkit
 if __name__ == "__main__":
-    with toolkit.connect(n_workers=2, quiet=True) as conn:
-        result = toolkit.word_count(sys.argv[2:], tokenizer=sys.argv[1], scheduler=conn)
+    with toolkit.connect(n_workers=int(sys.argv[2]), quiet=True) as conn:
+        result = toolkit.word_count(sys.argv[3:], tokenizer=sys.argv[1], scheduler=conn)
     report(result.counts.items())
 """
 )
@@ -129,12 +129,17 @@ def batch_contenders(python: str) -> tuple[list[Contender], list[str]]:
     """The contenders available here, and notes on those that are not."""
     have = lambda m: importlib.util.find_spec(m) is not None  # noqa: E731
     out = [
-        Contender("toolkit wordcount", [python, "-c", TOOLKIT, "whitespace"]),
+        Contender("toolkit wordcount", [python, "-c", TOOLKIT, "whitespace", "2"]),
         Contender(
             "toolkit wordcount (words tokenizer)",
-            [python, "-c", TOOLKIT, "words"],
+            [python, "-c", TOOLKIT, "words", "2"],
             "Unicode words, lowercased: a different answer by design",
             checks=False,
+        ),
+        Contender(
+            "toolkit wordcount, 1 worker",
+            [python, "-c", TOOLKIT, "whitespace", "1"],
+            "the same job on one worker process: how it scales",
         ),
         Contender("plain Python Counter", [python, "-c", PLAIN]),
         Contender("dask.bag frequencies", [python, "-c", DASK_BAG, "frequencies"]),

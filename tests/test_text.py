@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 import pytest
@@ -17,6 +18,7 @@ from toolkit.text import (
     top_k,
     whitespace,
     whitespace_reference,
+    word_classes,
     words,
     words_reference,
 )
@@ -113,3 +115,34 @@ def test_filter_and_merge() -> None:
     merge_counts(total, Counter(a=1))
     merge_counts(total, {"a": 2, "b": 1})
     assert total == Counter(a=3, b=1)
+
+
+def test_lowering_never_changes_what_a_character_is() -> None:
+    # why count_words may lowercase a whole text before splitting it (when it has no Σ)
+    for tokenizer in ("words", "whitespace"):
+        classes = word_classes(tokenizer)
+        for cp in range(sys.maxunicode + 1):
+            ch = chr(cp)
+            lowered = ch.lower()
+            if lowered != ch:
+                assert {classes[ord(c)] for c in lowered} == {classes[cp]}, (tokenizer, hex(cp))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ΟΔΟΣ.ΑΒ", ["οδος", "αβ"]),  # word-final sigma, whatever follows the word
+        ("ΑΣⅠ", ["ας"]),
+        ("ΑΣ'Α ΣΑ", ["ασ'α", "σα"]),
+    ],
+)
+def test_each_word_is_lowercased_on_its_own(text: str, expected: list[str]) -> None:
+    assert count_words(text) == Counter(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_messy_alphabet, max_size=60), st.sampled_from(["words", "whitespace"]))
+def test_lowercase_counts_equal_the_lowered_reference_words(text: str, tokenizer: str) -> None:
+    reference = get_tokenizer(tokenizer).reference
+    expected = Counter(w.lower() for w in reference(text))
+    assert count_words(text, tokenizer, lowercase=True) == expected

@@ -28,6 +28,7 @@ __all__ = [
     "top_k",
     "whitespace",
     "whitespace_reference",
+    "word_classes",
     "words",
     "words_reference",
 ]

@@ -1,0 +1,180 @@
+"""The compiled word table, held to the plain reference tokenizers on the same text."""
+
+from __future__ import annotations
+
+import pickle
+import random
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import MESSY_LINES
+from toolkit.corpus import generate_lines
+from toolkit.text import get_tokenizer, words
+from toolkit.wordtable import WordTable, first_invalid_utf8
+
+MODES = [("words", True), ("words", False), ("whitespace", False), ("whitespace", True)]
+
+
+def reference(text: str, tokenizer: str, lowercase: bool) -> Counter[str]:
+    found = get_tokenizer(tokenizer).reference(text)
+    return Counter(w.lower() for w in found) if lowercase else Counter(found)
+
+
+def table_of(text: str, tokenizer: str, lowercase: bool, **kw: int) -> WordTable:
+    table = WordTable(tokenizer, lowercase, **kw)
+    assert table.add_bytes(text.encode())
+    return table
+
+
+# characters that make tokenizers go wrong: apostrophes, marks, ideographs, astral letters,
+# every kind of Unicode space, NUL, capitals whose lowercase differs in length or context
+_PIECES = st.sampled_from(
+    [
+        *"aZé'’-_ .,!2٣²\n\t\r\x00\x0b\x0c\x1c\x1f",
+        *"\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\u200b",
+        *"\u0301大デー・ΣσςßİĲǅ",
+        "𝔘",
+        "𠀀",
+        "🎉",
+        "ABCDEFGHIJ",  # a word longer than 7 bytes (keys compared byte by byte)
+    ]
+)
+_MESSY_TEXT = st.lists(_PIECES, max_size=60).map("".join)
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+@settings(max_examples=300, deadline=None)
+@given(text=_MESSY_TEXT)
+def test_counts_equal_the_reference_on_messy_text(
+    text: str, tokenizer: str, lowercase: bool
+) -> None:
+    table = table_of(text, tokenizer, lowercase, capacity=1)
+    assert table.to_counter() == reference(text, tokenizer, lowercase)
+    assert table.total == sum(reference(text, tokenizer, lowercase).values())
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(max_size=120))
+def test_counts_equal_the_reference_on_any_unicode(
+    text: str, tokenizer: str, lowercase: bool
+) -> None:
+    text = text.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
+    expected = reference(text, tokenizer, lowercase)
+    assert table_of(text, tokenizer, lowercase).to_counter() == expected
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+def test_every_code_point_between_two_letters(tokenizer: str, lowercase: bool) -> None:
+    chars = (chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF)
+    text = "".join(f"x{c}Y{c}{c}z " for c in chars)
+    table = table_of(text, tokenizer, lowercase)
+    found = words(text) if tokenizer == "words" else text.split()  # both tested on the reference
+    assert table.to_counter() == Counter(w.lower() if lowercase else w for w in found)
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+def test_messy_lines_and_a_generated_corpus(tokenizer: str, lowercase: bool) -> None:
+    text = "\n".join(MESSY_LINES) + "".join(generate_lines(200_000, seed=5))
+    table = table_of(text, tokenizer, lowercase)
+    assert table.to_counter() == reference(text, tokenizer, lowercase)
+    words_, counts = table.to_arrow()
+    assert dict(zip(words_.to_pylist(), counts.tolist(), strict=True)) == table.to_counter()
+
+
+def test_long_words_and_a_table_that_grows_from_nothing() -> None:
+    rng = random.Random(4)
+    vocabulary = ["x" * n for n in (1, 7, 8, 9, 15, 16, 17, 300)] + ["ü" * 5, "y" * 1_000_000]
+    vocabulary += [f"w{rng.getrandbits(40):x}" for _ in range(20_000)]
+    text = " ".join(rng.choice(vocabulary) for _ in range(100_000)) + " " + " ".join(vocabulary)
+    table = table_of(text, "whitespace", False, capacity=1)
+    assert table.to_counter() == Counter(text.split())
+
+
+def test_chunks_cut_at_whitespace_count_like_the_whole() -> None:
+    text = "".join(generate_lines(50_000, seed=8)) + "\n".join(MESSY_LINES)
+    data = text.encode()
+    whole = table_of(text, "words", True)
+    pieces = WordTable("words", True)
+    start = 0
+    for cut in sorted(random.Random(2).sample(range(len(data)), 40)):
+        cut = data.index(b" ", cut) + 1 if b" " in data[cut:] else len(data)
+        if cut > start:
+            assert pieces.add_bytes(data[start:cut])
+            start = cut
+    assert pieces.add_bytes(data[start:])
+    assert pieces.to_counter() == whole.to_counter()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"\xff",
+        b"\x80abc",  # a lone continuation byte
+        b"caf\xe9 ok",  # Latin-1
+        b"\xc0\xaf",  # overlong
+        b"\xe0\x80\xaf",  # overlong
+        b"\xed\xa0\x80",  # a surrogate
+        b"\xf4\x90\x80\x80",  # past U+10FFFF
+        b"ok \xe2\x82",  # cut short at the end
+        b"\xf0\x9f\x8e",
+    ],
+)
+def test_invalid_utf8_is_refused_and_nothing_is_counted(bad: bytes) -> None:
+    table = table_of("before", "words", True)
+    assert table.add_bytes(b"some words " + bad + b" more") is False
+    assert table.to_counter() == Counter(before=1)
+    with pytest.raises(UnicodeDecodeError) as info:
+        (b"some words " + bad).decode()
+    assert first_invalid_utf8(np.frombuffer(b"some words " + bad, np.uint8)) == info.value.start
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=40))
+def test_utf8_validation_agrees_with_python(data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+        expected = -1
+    except UnicodeDecodeError as exc:
+        expected = exc.start
+    assert first_invalid_utf8(np.frombuffer(data, np.uint8)) == expected
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+def test_merge_split_and_pickle_keep_every_count(tokenizer: str, lowercase: bool) -> None:
+    lines = list(generate_lines(60_000, seed=11)) + MESSY_LINES * 3
+    half = len(lines) // 2
+    a = table_of("".join(lines[:half]), tokenizer, lowercase, capacity=1)
+    b = pickle.loads(pickle.dumps(table_of("".join(lines[half:]), tokenizer, lowercase)))
+    expected = reference("".join(lines), tokenizer, lowercase)
+    merged = pickle.loads(pickle.dumps(a)).merge(b)
+    assert merged.to_counter() == expected
+    buckets = [pickle.loads(pickle.dumps(t)) for t in merged.split(5)]
+    seen: Counter[str] = Counter()
+    for bucket in buckets:
+        part = bucket.to_counter()
+        assert not set(part) & set(seen)  # a word lands in one bucket only
+        seen.update(part)
+    assert seen == expected
+    # the same word goes to the same bucket from any table
+    other = table_of("".join(lines[:1000]), tokenizer, lowercase).split(5)
+    for mine, theirs in zip(buckets, other, strict=True):
+        assert set(theirs.to_counter()) <= set(mine.to_counter())
+
+
+def test_tables_of_different_kinds_do_not_merge() -> None:
+    with pytest.raises(ValueError, match="different tokenizers"):
+        WordTable("words").merge(WordTable("whitespace"))
+
+
+def test_empty_table() -> None:
+    table = pickle.loads(pickle.dumps(WordTable()))
+    assert table.add_bytes(b"") and len(table) == 0 and table.total == 0
+    assert table.to_counter() == Counter() and len(table.to_arrow()[1]) == 0
+    assert [len(t) for t in table.split(3)] == [0, 0, 0]
+    assert table_of("a b a", "words", True).merge(table).to_counter() == Counter(a=2, b=1)
