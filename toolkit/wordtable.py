@@ -417,6 +417,8 @@ class WordTable:
         self._where = np.zeros((size, 2), dtype=np.int64)  # offset in the arena, length
         self._arena = np.zeros(8 * max(16, capacity), dtype=np.uint8)
         self._meta = np.zeros(2, dtype=np.int64)  # distinct words, arena bytes used
+        # an unpickled table keeps its words compact until something is added to it
+        self._compact: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         """Distinct words (before lowercasing of non-ASCII words)."""
@@ -425,12 +427,13 @@ class WordTable:
     @property
     def total(self) -> int:
         """Words counted."""
-        return int(self._slots[:, 1].sum())
+        return int(self._used()[0][:, 1].sum())
 
     @property
     def nbytes(self) -> int:
         """Memory held by the table's arrays."""
-        return int(self._slots.nbytes + self._where.nbytes + self._arena.nbytes)
+        arrays = self._compact if self._compact is not None else (self._slots, self._where)
+        return int(sum(a.nbytes for a in arrays) + self._arena.nbytes)
 
     # -- filling
 
@@ -492,6 +495,7 @@ class WordTable:
         fresh._add_words(self._arena, places[keep], keys[keep, 1])
         fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 1])
         self._slots, self._where, self._arena, self._meta = fresh._state()
+        self._compact = None
         return self
 
     def split(self, n: int) -> list[WordTable]:
@@ -508,6 +512,14 @@ class WordTable:
         return out
 
     def _state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The arrays the kernels fill (the hash slots are built now if the table was compact)."""
+        if self._compact is not None:
+            keys, places = self._compact
+            size = _slots_for(keys.shape[0] + 1)
+            self._slots = np.zeros((size, 2), dtype=np.int64)
+            self._where = np.zeros((size, 2), dtype=np.int64)
+            _place(self._slots, self._where, keys, places)
+            self._compact = None
         return self._slots, self._where, self._arena, self._meta
 
     def _grow(self, need_bytes: int) -> None:
@@ -525,7 +537,9 @@ class WordTable:
     # -- reading out
 
     def _used(self) -> tuple[np.ndarray, np.ndarray]:
-        """The occupied slots and their places, in slot order."""
+        """The occupied slots (key, count) and their places (offset, length)."""
+        if self._compact is not None:
+            return self._compact
         occupied = self._slots[:, 0] != 0
         return self._slots[occupied], self._where[occupied]
 
@@ -587,10 +601,7 @@ class WordTable:
         self.tokenizer = state["tokenizer"]
         self.lowercase = state["lowercase"]
         keys, places, self._arena = state["keys"], state["places"], state["arena"]
-        size = _slots_for(keys.shape[0])
-        self._slots = np.zeros((size, 2), dtype=np.int64)
-        self._where = np.zeros((size, 2), dtype=np.int64)
-        _place(self._slots, self._where, keys, places)
+        self._compact = (keys, places)  # no hash slots until something is added
         self._meta = np.array([keys.shape[0], self._arena.size], dtype=np.int64)
 
     def __repr__(self) -> str:
@@ -608,5 +619,5 @@ def _packed(words: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _slots_for(capacity: int) -> int:
-    """Slots for ``capacity`` words at most half full: a power of two, at least 16."""
-    return 1 << max(4, (2 * int(capacity)).bit_length())
+    """Slots for ``capacity`` words at most 60% full: a power of two, at least 16."""
+    return 1 << max(4, (int(capacity / 0.6)).bit_length())

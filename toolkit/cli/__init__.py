@@ -8,6 +8,7 @@ line on stderr and exit 1; a usage error exits 2; Ctrl-C exits 130 and SIGTERM
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import warnings
@@ -26,7 +27,14 @@ class Terminated(BaseException):
     """Raised in the main thread when SIGTERM arrives."""
 
 
+_MAIN_PID = os.getpid()
+
+
 def _on_sigterm(signum: int, frame: Any) -> NoReturn:
+    if os.getpid() != _MAIN_PID:
+        # a worker forked from the CLI (the embedded cluster): end as SIGTERM would have
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
     raise Terminated()
 
 
