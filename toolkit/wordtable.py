@@ -252,6 +252,33 @@ def _count(
     h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
     while i < n:
         b = buf[i]
+        if start < 0 and b < 0x80:
+            # the common case, outside a word at an ASCII byte: separators are skipped, and
+            # an ASCII word that ends at an ASCII separator is counted here in a tight loop
+            if classes[b] != WORD:  # ASCII: a separator, or an apostrophe outside a word
+                i += 1
+                continue
+            start = i
+            h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+            while True:
+                acc |= np.uint64(fold[b]) << shift
+                shift += np.uint64(8)
+                if shift == np.uint64(64):
+                    h = (h ^ acc) * _P1
+                    acc, shift = np.uint64(0), np.uint64(0)
+                i += 1
+                if i >= n:
+                    break
+                b = buf[i]
+                if b >= 0x80 or classes[b] != WORD:
+                    break
+            if i < n and (b >= 0x80 or classes[b] == APOS):
+                continue  # the word may go on: the general path below decides
+            if not _insert_word(buf, start, i, h, acc, fold, slots, where, arena, meta):
+                return start
+            start = -1
+            i += 1  # the ASCII separator after the word (or past the end)
+            continue
         cp: Any
         if b < 0x80:
             cp, size = b, 1
