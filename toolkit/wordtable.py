@@ -132,38 +132,50 @@ def _finish(h: np.uint64, acc: np.uint64, length: Any) -> np.int64:  # pragma: n
     return np.int64(h & _HASH_BITS)
 
 
-# A slot is two int64: the word's key (0: empty) and its count; four slots share a cache
-# line, so a lookup of a short word touches one line.  The key of a word of at most 7 bytes
-# is its bytes packed with its length in the top byte (exact: the arena is not read); of a
-# longer word, 0xFF in the top byte and 56 bits of its hash (then the bytes are compared).
-# Beside the slots, where each word sits in the arena and its length.
+# A slot is three int64: two key words and the count.  A word of at most 15 bytes is its
+# own key: bytes 0-7 in the first word, bytes 8-14 and its length (top byte) in the second,
+# so a lookup compares two integers and never reads the arena.  A longer word's key is 56
+# bits of its hash and 0xFF with its length: equal keys, then the bytes are compared.  The
+# second word is never 0 for a word: 0 marks an empty slot.  Beside the slots, where each
+# word sits in the arena and its length (read for long words and to read the table out).
 _LOW56 = np.int64((1 << 56) - 1)
 _LONG = np.int64(-(1 << 56))  # 0xFF in the top byte
 _MAX_LOAD = 0.7
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _key_of(h: np.uint64, acc: np.uint64, length: int) -> tuple[np.int64, np.int64]:
-    """The slot key and the probe hash of a word from its hash state."""  # pragma: no cover
-    hashed = _finish(h, acc, length) & _LOW56
-    if length <= 7:
-        return np.int64(acc) | (np.int64(length) << 56), hashed
-    return hashed | _LONG, hashed
+def _keys_of(
+    h: np.uint64, first: np.uint64, acc: np.uint64, length: int
+) -> tuple[np.int64, np.int64, np.int64]:  # pragma: no cover - compiled
+    """A word's two key words and its probe hash, from its hash state.
+
+    ``acc`` holds the bytes after the last full 8, ``first`` the last full 8.
+    """
+    probe = _finish(h, acc, length) & _LOW56
+    if length < 8:
+        return np.int64(acc), np.int64(length) << 56, probe
+    if length < 16:
+        return np.int64(first), np.int64(acc) | (np.int64(length) << 56), probe
+    return probe, _LONG | np.int64(length), probe
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _probe_hash(key: np.int64) -> np.int64:  # pragma: no cover - compiled
-    """The probe hash of a stored key (what :func:`_key_of` gave with it)."""
-    if key < 0:
-        return key & _LOW56
-    return _finish(np.uint64(0), np.uint64(key & _LOW56), key >> 56) & _LOW56
+def _probe_hash(k1: np.int64, k2: np.int64) -> np.int64:  # pragma: no cover - compiled
+    """The probe hash of a stored key (what :func:`_keys_of` gave with it)."""
+    if k2 < 0:
+        return k1
+    length = k2 >> 56
+    if length < 8:
+        return _finish(np.uint64(0), np.uint64(k1), length) & _LOW56
+    return _finish(np.uint64(k1) * _P1, np.uint64(k2 & _LOW56), length) & _LOW56
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _insert(
     buf: np.ndarray,
     start: int,
-    key: np.int64,
+    k1: np.int64,
+    k2: np.int64,
     h: np.int64,
     length: int,
     fold: np.ndarray,
@@ -180,22 +192,19 @@ def _insert(
     mask = slots.shape[0] - 1
     s = h & mask
     while True:
-        stored = slots[s, 0]
+        stored = slots[s, 1]
         if stored == 0:
             break
-        if stored == key:
+        if stored == k2 and slots[s, 0] == k1:
             same = True
-            if key < 0:  # a long word: equal hashes, compare the bytes
+            if k2 < 0:  # a long word: equal hashes, compare the bytes
                 o = where[s, 0]
-                if where[s, 1] != length:
-                    same = False
-                else:
-                    for j in range(length):
-                        if arena[o + j] != fold[buf[start + j]]:
-                            same = False
-                            break
+                for j in range(length):
+                    if arena[o + j] != fold[buf[start + j]]:
+                        same = False
+                        break
             if same:
-                slots[s, 1] += add
+                slots[s, 2] += add
                 return True
         s = (s + 1) & mask
     n, used = meta[0], meta[1]
@@ -203,8 +212,9 @@ def _insert(
         return False
     for j in range(length):
         arena[used + j] = fold[buf[start + j]]
-    slots[s, 0] = key
-    slots[s, 1] = add
+    slots[s, 0] = k1
+    slots[s, 1] = k2
+    slots[s, 2] = add
     where[s, 0] = used
     where[s, 1] = length
     meta[0] = n + 1
@@ -218,6 +228,7 @@ def _insert_word(
     start: int,
     end: int,
     h: np.uint64,
+    first: np.uint64,
     acc: np.uint64,
     fold: np.ndarray,
     slots: np.ndarray,
@@ -225,9 +236,9 @@ def _insert_word(
     arena: np.ndarray,
     meta: np.ndarray,
 ) -> bool:  # pragma: no cover - compiled
-    """Count one occurrence of the word ``buf[start:end]`` whose hash state is ``h``, ``acc``."""
-    key, hashed = _key_of(h, acc, end - start)
-    return _insert(buf, start, key, hashed, end - start, fold, 1, slots, where, arena, meta)
+    """Count one occurrence of the word ``buf[start:end]`` from its hash state."""
+    k1, k2, probe = _keys_of(h, first, acc, end - start)
+    return _insert(buf, start, k1, k2, probe, end - start, fold, 1, slots, where, arena, meta)
 
 
 @njit(cache=True, nogil=True)
@@ -249,7 +260,7 @@ def _count(
     n = buf.size
     i = pos
     start = -1  # start of the current word, -1 when outside one
-    h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+    h, first, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
     while i < n:
         b = buf[i]
         if start < 0 and b < 0x80:
@@ -259,13 +270,13 @@ def _count(
                 i += 1
                 continue
             start = i
-            h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+            h, first, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
             while True:
                 acc |= np.uint64(fold[b]) << shift
                 shift += np.uint64(8)
                 if shift == np.uint64(64):
                     h = (h ^ acc) * _P1
-                    acc, shift = np.uint64(0), np.uint64(0)
+                    first, acc, shift = acc, np.uint64(0), np.uint64(0)
                 i += 1
                 if i >= n:
                     break
@@ -274,7 +285,7 @@ def _count(
                     break
             if i < n and (b >= 0x80 or classes[b] == APOS):
                 continue  # the word may go on: the general path below decides
-            if not _insert_word(buf, start, i, h, acc, fold, slots, where, arena, meta):
+            if not _insert_word(buf, start, i, h, first, acc, fold, slots, where, arena, meta):
                 return start
             start = -1
             i += 1  # the ASCII separator after the word (or past the end)
@@ -291,13 +302,13 @@ def _count(
         if joins:
             if start < 0:
                 start = i
-                h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+                h, first, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
             for j in range(i, i + size):
                 acc |= np.uint64(fold[buf[j]]) << shift
                 shift += np.uint64(8)
                 if shift == np.uint64(64):
                     h = (h ^ acc) * _P1
-                    acc, shift = np.uint64(0), np.uint64(0)
+                    first, acc, shift = acc, np.uint64(0), np.uint64(0)
             i += size
             while i < n:  # the rest of a run of ASCII word characters, in a tight loop
                 b = buf[i]
@@ -307,11 +318,11 @@ def _count(
                 shift += np.uint64(8)
                 if shift == np.uint64(64):
                     h = (h ^ acc) * _P1
-                    acc, shift = np.uint64(0), np.uint64(0)
+                    first, acc, shift = acc, np.uint64(0), np.uint64(0)
                 i += 1
             continue
         if start >= 0:  # the current word ends here
-            if not _insert_word(buf, start, i, h, acc, fold, slots, where, arena, meta):
+            if not _insert_word(buf, start, i, h, first, acc, fold, slots, where, arena, meta):
                 return start
             start = -1
         if c == IDEO:  # a word of its own (at most 4 bytes: short)
@@ -319,10 +330,12 @@ def _count(
             for j in range(size):
                 acc |= np.uint64(buf[i + j]) << np.uint64(8 * j)
             zero = np.uint64(0)
-            if not _insert_word(buf, i, i + size, zero, acc, fold, slots, where, arena, meta):
+            if not _insert_word(buf, i, i + size, zero, zero, acc, fold, slots, where, arena, meta):
                 return i
         i += size
-    if start >= 0 and not _insert_word(buf, start, n, h, acc, fold, slots, where, arena, meta):
+    if start >= 0 and not _insert_word(
+        buf, start, n, h, first, acc, fold, slots, where, arena, meta
+    ):
         return start
     return n
 
@@ -346,15 +359,15 @@ def _add_words(
     identity = np.arange(256).astype(np.uint8)
     for k in range(first, counts.size):
         o, m = places[k, 0], places[k, 1]
-        h, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0)
+        h, head, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
         for j in range(o, o + m):
             acc |= np.uint64(source[j]) << shift
             shift += np.uint64(8)
             if shift == np.uint64(64):
                 h = (h ^ acc) * _P1
-                acc, shift = np.uint64(0), np.uint64(0)
-        key, hashed = _key_of(h, acc, m)
-        if not _insert(source, o, key, hashed, m, identity, counts[k], slots, where, arena, meta):
+                head, acc, shift = acc, np.uint64(0), np.uint64(0)
+        k1, k2, probe = _keys_of(h, head, acc, m)
+        if not _insert(source, o, k1, k2, probe, m, identity, counts[k], slots, where, arena, meta):
             return k
     return counts.size
 
@@ -390,10 +403,10 @@ def _gather(
 
 @njit(cache=True, nogil=True)
 def _buckets(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - compiled
-    """The bucket (of ``n``) of each occupied slot key: the same word, the same bucket."""
-    out = np.empty(keys.size, dtype=np.int64)
-    for k in range(keys.size):
-        out[k] = _probe_hash(keys[k]) % n
+    """The bucket (of ``n``) of each occupied slot: the same word, the same bucket."""
+    out = np.empty(keys.shape[0], dtype=np.int64)
+    for k in range(keys.shape[0]):
+        out[k] = _probe_hash(keys[k, 0], keys[k, 1]) % n
     return out
 
 
@@ -404,13 +417,12 @@ def _place(
     """Put the occupied ``keys`` (distinct words) and their ``places`` into empty slots."""
     mask = slots.shape[0] - 1
     for k in range(keys.shape[0]):
-        key = keys[k, 0]
-        if key == 0:
+        if keys[k, 1] == 0:
             continue
-        s = _probe_hash(key) & mask
-        while slots[s, 0] != 0:
+        s = _probe_hash(keys[k, 0], keys[k, 1]) & mask
+        while slots[s, 1] != 0:
             s = (s + 1) & mask
-        slots[s, 0], slots[s, 1] = key, keys[k, 1]
+        slots[s, 0], slots[s, 1], slots[s, 2] = keys[k, 0], keys[k, 1], keys[k, 2]
         where[s, 0], where[s, 1] = places[k, 0], places[k, 1]
 
 
@@ -440,7 +452,7 @@ class WordTable:
         self.tokenizer = get_tokenizer(tokenizer).name
         self.lowercase = bool(lowercase)
         size = _slots_for(capacity)
-        self._slots = np.zeros((size, 2), dtype=np.int64)  # key, count
+        self._slots = np.zeros((size, 3), dtype=np.int64)  # key, key, count
         self._where = np.zeros((size, 2), dtype=np.int64)  # offset in the arena, length
         self._arena = np.zeros(8 * max(16, capacity), dtype=np.uint8)
         self._meta = np.zeros(2, dtype=np.int64)  # distinct words, arena bytes used
@@ -454,7 +466,7 @@ class WordTable:
     @property
     def total(self) -> int:
         """Words counted."""
-        return int(self._used()[0][:, 1].sum())
+        return int(self._used()[0][:, 2].sum())
 
     @property
     def nbytes(self) -> int:
@@ -491,7 +503,7 @@ class WordTable:
         if (other.tokenizer, other.lowercase) != (self.tokenizer, self.lowercase):
             raise ValueError("cannot merge word tables of different tokenizers or case folding")
         keys, places = other._used()
-        self._add_words(other._arena, places, keys[:, 1])
+        self._add_words(other._arena, places, keys[:, 2])
         return self
 
     def _add_words(self, source: np.ndarray, places: np.ndarray, counts: np.ndarray) -> None:
@@ -519,8 +531,8 @@ class WordTable:
         keep = np.ones(len(keys), dtype=bool)
         keep[wide[changed]] = False
         fresh = WordTable(self.tokenizer, self.lowercase, capacity=len(keys))
-        fresh._add_words(self._arena, places[keep], keys[keep, 1])
-        fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 1])
+        fresh._add_words(self._arena, places[keep], keys[keep, 2])
+        fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 2])
         self._slots, self._where, self._arena, self._meta = fresh._state()
         self._compact = None
         return self
@@ -529,12 +541,12 @@ class WordTable:
         """Cut the table into ``n`` tables by a hash of each (normalized) word."""
         self.normalize()
         keys, places = self._used()
-        bucket = _buckets(keys[:, 0], n)
+        bucket = _buckets(keys, n)
         out = []
         for b in range(n):
             mine = bucket == b
             table = WordTable(self.tokenizer, self.lowercase, capacity=int(mine.sum()))
-            table._add_words(self._arena, places[mine], keys[mine, 1])
+            table._add_words(self._arena, places[mine], keys[mine, 2])
             out.append(table)
         return out
 
@@ -543,7 +555,7 @@ class WordTable:
         if self._compact is not None:
             keys, places = self._compact
             size = _slots_for(keys.shape[0] + 1)
-            self._slots = np.zeros((size, 2), dtype=np.int64)
+            self._slots = np.zeros((size, 3), dtype=np.int64)
             self._where = np.zeros((size, 2), dtype=np.int64)
             _place(self._slots, self._where, keys, places)
             self._compact = None
@@ -553,7 +565,7 @@ class WordTable:
         n, used = int(self._meta[0]), int(self._meta[1])
         if n + 1 > _MAX_LOAD * self._slots.shape[0]:
             keys, places = self._slots, self._where
-            self._slots = np.zeros((2 * keys.shape[0], 2), dtype=np.int64)
+            self._slots = np.zeros((2 * keys.shape[0], 3), dtype=np.int64)
             self._where = np.zeros((2 * keys.shape[0], 2), dtype=np.int64)
             _place(self._slots, self._where, keys, places)
         else:  # the arena is what is full
@@ -564,10 +576,10 @@ class WordTable:
     # -- reading out
 
     def _used(self) -> tuple[np.ndarray, np.ndarray]:
-        """The occupied slots (key, count) and their places (offset, length)."""
+        """The occupied slots (key, key, count) and their places (offset, length)."""
         if self._compact is not None:
             return self._compact
-        occupied = self._slots[:, 0] != 0
+        occupied = self._slots[:, 1] != 0
         return self._slots[occupied], self._where[occupied]
 
     def items(self) -> list[tuple[str, int]]:
@@ -576,7 +588,7 @@ class WordTable:
         text = self._arena[: int(self._meta[1])].tobytes()
         return [
             (text[o : o + m].decode("utf-8"), c)
-            for (o, m), c in zip(places.tolist(), keys[:, 1].tolist(), strict=True)
+            for (o, m), c in zip(places.tolist(), keys[:, 2].tolist(), strict=True)
         ]
 
     def to_arrow(self) -> tuple[pa.Array, np.ndarray]:
@@ -590,7 +602,7 @@ class WordTable:
         words = pa.LargeStringArray.from_buffers(
             len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
         )
-        return words, keys[:, 1].copy()
+        return words, keys[:, 2].copy()
 
     def to_counter(self) -> Counter[str]:
         """The counts as a ``Counter`` of words, each lowercased with ``str.lower`` if asked."""
