@@ -16,10 +16,13 @@ hold :meth:`WordTable.to_counter` to ``count_words`` on the same text.
 Examples
 --------
 >>> table = WordTable("words", lowercase=True)
->>> table.add_bytes("The cat and the hat. Straße, STRASSE!".encode())
+>>> data = "The cat and the hat. Straße, STRASSE!".encode()
+>>> table.add_bytes(data) == len(data)
 True
+>>> table.add_bytes(b"a caf\\xe9 ok")  # Latin-1, not UTF-8: counted up to "caf"
+2
 >>> sorted(table.to_counter().items())
-[('and', 1), ('cat', 1), ('hat', 1), ('strasse', 1), ('straße', 1), ('the', 2)]
+[('a', 1), ('and', 1), ('cat', 1), ('hat', 1), ('strasse', 1), ('straße', 1), ('the', 2)]
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from numba import njit
 
 from toolkit.text import get_tokenizer, word_classes
 
-__all__ = ["WordTable", "first_invalid_utf8"]
+__all__ = ["WordTable"]
 
 SEP, WORD, IDEO, APOS = 0, 1, 2, 3  # the classes of toolkit.text.word_classes
 
@@ -46,51 +49,6 @@ def _classes(tokenizer: str) -> np.ndarray:
 
 
 # -- kernels ------------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True)
-def first_invalid_utf8(buf: np.ndarray) -> int:  # pragma: no cover - compiled
-    """The index of the first byte that is not part of valid UTF-8 in ``buf``, or -1.
-
-    Valid means what Python's strict ``utf-8`` codec accepts: no overlong forms,
-    no surrogates, nothing past U+10FFFF, no truncated sequence at the end.
-    """
-    n = buf.size
-    i = 0
-    while i < n:
-        b = buf[i]
-        if b < 0x80:
-            i += 1
-            continue
-        if 0xC2 <= b <= 0xDF:
-            if i + 1 >= n or (buf[i + 1] & 0xC0) != 0x80:
-                return i
-            i += 2
-        elif 0xE0 <= b <= 0xEF:
-            if i + 2 >= n:
-                return i
-            b1 = buf[i + 1]
-            if (b1 & 0xC0) != 0x80 or (buf[i + 2] & 0xC0) != 0x80:
-                return i
-            if b == 0xE0 and b1 < 0xA0:  # overlong
-                return i
-            if b == 0xED and b1 >= 0xA0:  # surrogate
-                return i
-            i += 3
-        elif 0xF0 <= b <= 0xF4:
-            if i + 3 >= n:
-                return i
-            b1 = buf[i + 1]
-            if (b1 & 0xC0) != 0x80 or (buf[i + 2] & 0xC0) != 0x80 or (buf[i + 3] & 0xC0) != 0x80:
-                return i
-            if b == 0xF0 and b1 < 0x90:  # overlong
-                return i
-            if b == 0xF4 and b1 >= 0x90:  # past U+10FFFF
-                return i
-            i += 4
-        else:
-            return i
-    return -1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -113,6 +71,37 @@ def _decode(buf: np.ndarray, i: int) -> tuple[Any, int]:  # pragma: no cover - c
         | ((np.int64(buf[i + 2]) & 0x3F) << 6)
         | (np.int64(buf[i + 3]) & 0x3F)
     ), 4
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _decode_checked(buf: np.ndarray, i: int, n: int) -> tuple[Any, int]:  # pragma: no cover
+    """The code point of the multi-byte sequence at ``buf[i]`` and its length; length 0 if
+    it is not valid UTF-8 as Python's strict codec has it (no overlong forms, surrogates,
+    code points past U+10FFFF or sequences cut short by ``n``)."""
+    b = buf[i]
+    ok = False
+    if 0xC2 <= b <= 0xDF:
+        ok = i + 1 < n and (buf[i + 1] & 0xC0) == 0x80
+    elif 0xE0 <= b <= 0xEF:
+        ok = (
+            i + 2 < n
+            and (buf[i + 1] & 0xC0) == 0x80
+            and (buf[i + 2] & 0xC0) == 0x80
+            and not (b == 0xE0 and buf[i + 1] < 0xA0)  # overlong
+            and not (b == 0xED and buf[i + 1] >= 0xA0)  # a surrogate
+        )
+    elif 0xF0 <= b <= 0xF4:
+        ok = (
+            i + 3 < n
+            and (buf[i + 1] & 0xC0) == 0x80
+            and (buf[i + 2] & 0xC0) == 0x80
+            and (buf[i + 3] & 0xC0) == 0x80
+            and not (b == 0xF0 and buf[i + 1] < 0x90)  # overlong
+            and not (b == 0xF4 and buf[i + 1] >= 0x90)  # past U+10FFFF
+        )
+    if ok:
+        return _decode(buf, i)
+    return 0, 0
 
 
 # A word's hash: its (folded) bytes packed 8 at a time into a uint64, each full one mixed
@@ -252,10 +241,13 @@ def _count(
     arena: np.ndarray,
     meta: np.ndarray,
 ) -> int:  # pragma: no cover - compiled
-    """Count the words of ``buf[pos:]`` (valid UTF-8) into the table.
+    """Count the words of the UTF-8 ``buf[pos:]`` into the table.
 
-    Returns ``buf.size`` when done, or the start of the word that did not fit
-    (grow the table and call again from there: a word start needs no context).
+    Returns ``buf.size`` when done, or a place to stop at with every word before
+    it counted: the start of the word that did not fit (grow the table and call
+    again from there: a word start needs no context), or, with ``meta[2]`` set
+    to 1, the start of the word holding the first byte that is not UTF-8 (or
+    that byte, outside a word).
     """
     n = buf.size
     i = pos
@@ -294,11 +286,22 @@ def _count(
         if b < 0x80:
             cp, size = b, 1
         else:
-            cp, size = _decode(buf, i)
+            cp, size = _decode_checked(buf, i, n)
+            if size == 0:  # not UTF-8: stop before the word that holds it
+                meta[2] = 1
+                return start if start >= 0 else i
         c = classes[cp]
         joins = c == WORD
         if c == APOS and start >= 0 and i + size < n:
-            joins = classes[_decode(buf, i + size)[0]] == WORD
+            nb = buf[i + size]
+            if nb < 0x80:
+                joins = classes[nb] == WORD
+            else:
+                ncp, nsize = _decode_checked(buf, i + size, n)
+                if nsize == 0:
+                    meta[2] = 1
+                    return start
+                joins = classes[ncp] == WORD
         if joins:
             if start < 0:
                 start = i
@@ -455,7 +458,7 @@ class WordTable:
         self._slots = np.zeros((size, 3), dtype=np.int64)  # key, key, count
         self._where = np.zeros((size, 2), dtype=np.int64)  # offset in the arena, length
         self._arena = np.zeros(8 * max(16, capacity), dtype=np.uint8)
-        self._meta = np.zeros(2, dtype=np.int64)  # distinct words, arena bytes used
+        self._meta = np.zeros(3, dtype=np.int64)  # distinct words, arena bytes used, bad UTF-8
         # an unpickled table keeps its words compact until something is added to it
         self._compact: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -476,27 +479,34 @@ class WordTable:
 
     # -- filling
 
-    def add_bytes(self, data: bytes | bytearray | memoryview | np.ndarray) -> bool:
-        """Count the words of UTF-8 ``data``; False (nothing counted) if it is not valid UTF-8."""
+    def add_bytes(self, data: bytes | bytearray | memoryview | np.ndarray) -> int:
+        """Count the words of UTF-8 ``data``; return how many of its bytes were counted.
+
+        That is ``len(data)``, unless ``data`` holds a byte that is not UTF-8:
+        then the words before the one holding it are counted, and the rest,
+        from that word's start, is left to the caller (to decode by some
+        policy and pass to :meth:`add_text`).  Validation happens in the same
+        pass as counting.
+        """
         buf = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
-        if first_invalid_utf8(buf) >= 0:
-            return False
-        self._count_valid(buf)
-        return True
-
-    def add_text(self, text: str) -> None:
-        """Count the words of ``text``."""
-        self._count_valid(np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8))
-
-    def _count_valid(self, buf: np.ndarray) -> None:
         classes = _classes(self.tokenizer)
         fold = _ASCII_LOWER if self.lowercase else _IDENTITY
         pos = 0
         while True:
             pos = _count(buf, pos, classes, fold, *self._state())
             if pos >= buf.size:
-                return
+                return int(buf.size)
+            if self._meta[2]:
+                self._meta[2] = 0
+                return pos
             self._grow(need_bytes=buf.size - pos)
+
+    def add_text(self, text: str) -> None:
+        """Count the words of ``text``."""
+        # a lone surrogate (no UTF-8 for it) becomes "?": both separate words
+        data = text.encode("utf-8", "replace")
+        if self.add_bytes(data) != len(data):  # pragma: no cover - encoded text is UTF-8
+            raise AssertionError("the UTF-8 encoding of a text was refused")
 
     def merge(self, other: WordTable) -> WordTable:
         """Add ``other``'s counts into this table (in place) and return it."""
@@ -641,7 +651,7 @@ class WordTable:
         self.lowercase = state["lowercase"]
         keys, places, self._arena = state["keys"], state["places"], state["arena"]
         self._compact = (keys, places)  # no hash slots until something is added
-        self._meta = np.array([keys.shape[0], self._arena.size], dtype=np.int64)
+        self._meta = np.array([keys.shape[0], self._arena.size, 0], dtype=np.int64)
 
     def __repr__(self) -> str:
         return (

@@ -55,8 +55,9 @@ class Job(Protocol):
     def empty(self) -> Any:
         """A fresh accumulator: a dict (subclass), or an object pickled in one piece.
 
-        A job may also define ``consume_bytes(acc, data) -> bool`` (take UTF-8
-        bytes straight from the file; False hands the piece back as text) and
+        A job may also define ``consume_bytes(acc, data) -> int`` (take UTF-8
+        bytes straight from the file; it returns how many it took, and the rest
+        comes back decoded, as text) and
         ``split(acc, n) -> list`` (cut an accumulator that is not a dict into
         ``n`` hash buckets).
         """
@@ -167,9 +168,15 @@ def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any = None) -> tupl
             for offset, piece in read_byte_chunks(
                 block, stats=stats, split_long_lines=split_long_lines
             ):
-                if not consume_bytes(acc, piece):
+                done = consume_bytes(acc, piece)
+                if done < len(piece):  # not UTF-8 from there: decode it by the errors policy
                     text = decode_chunk(
-                        block, offset, piece, encoding="utf-8", errors=read.errors, stats=stats
+                        block,
+                        offset + done,
+                        piece[done:],
+                        encoding="utf-8",
+                        errors=read.errors,
+                        stats=stats,
                     )
                     job.consume(acc, text)
         else:
