@@ -376,6 +376,36 @@ def _add_words(
 
 
 @njit(cache=True, nogil=True)
+def _add_keys(
+    first: int,
+    keys: np.ndarray,
+    places: np.ndarray,
+    source: np.ndarray,
+    identity: np.ndarray,
+    slots: np.ndarray,
+    where: np.ndarray,
+    arena: np.ndarray,
+    meta: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Add the rows of another table's slots (``keys``; words at ``places`` in ``source``).
+
+    From row ``first`` on; returns how far it got (``keys.shape[0]`` when done).
+    The stored keys are reused: no word is hashed again.
+    """
+    for k in range(first, keys.shape[0]):
+        k1, k2 = keys[k, 0], keys[k, 1]
+        if k2 == 0:
+            continue
+        o, m = places[k, 0], places[k, 1]
+        probe = _probe_hash(k1, k2)
+        if not _insert(
+            source, o, k1, k2, probe, m, identity, keys[k, 2], slots, where, arena, meta
+        ):
+            return k
+    return keys.shape[0]
+
+
+@njit(cache=True, nogil=True)
 def _has_wide_byte(arena: np.ndarray, places: np.ndarray) -> np.ndarray:  # pragma: no cover
     """For each word ``arena[o:o + m]``, whether it has a byte past ASCII."""
     out = np.zeros(places.shape[0], dtype=np.bool_)
@@ -513,8 +543,15 @@ class WordTable:
         if (other.tokenizer, other.lowercase) != (self.tokenizer, self.lowercase):
             raise ValueError("cannot merge word tables of different tokenizers or case folding")
         keys, places = other._used()
-        self._add_words(other._arena, places, keys[:, 2])
+        self._add_keys(keys, places, other._arena)
         return self
+
+    def _add_keys(self, keys: np.ndarray, places: np.ndarray, source: np.ndarray) -> None:
+        k = 0
+        while k < keys.shape[0]:
+            k = _add_keys(k, keys, places, source, _IDENTITY, *self._state())
+            if k < keys.shape[0]:
+                self._grow(need_bytes=int(places[k:, 1].sum()))
 
     def _add_words(self, source: np.ndarray, places: np.ndarray, counts: np.ndarray) -> None:
         k = 0
@@ -541,7 +578,7 @@ class WordTable:
         keep = np.ones(len(keys), dtype=bool)
         keep[wide[changed]] = False
         fresh = WordTable(self.tokenizer, self.lowercase, capacity=len(keys))
-        fresh._add_words(self._arena, places[keep], keys[keep, 2])
+        fresh._add_keys(keys[keep], places[keep], self._arena)
         fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 2])
         self._slots, self._where, self._arena, self._meta = fresh._state()
         self._compact = None
@@ -556,7 +593,7 @@ class WordTable:
         for b in range(n):
             mine = bucket == b
             table = WordTable(self.tokenizer, self.lowercase, capacity=int(mine.sum()))
-            table._add_words(self._arena, places[mine], keys[mine, 2])
+            table._add_keys(keys[mine], places[mine], self._arena)
             out.append(table)
         return out
 
