@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
+from toolkit.errors import JobError
 from toolkit.text import get_tokenizer, word_classes
 
 __all__ = ["WordTable"]
@@ -126,10 +127,12 @@ def _finish(h: np.uint64, acc: np.uint64, length: Any) -> np.int64:  # pragma: n
 # so a lookup compares two integers and never reads the arena.  A longer word's key is 56
 # bits of its hash and 0xFF with its length: equal keys, then the bytes are compared.  The
 # second word is never 0 for a word: 0 marks an empty slot.  Beside the slots, where each
-# word sits in the arena and its length (read for long words and to read the table out).
+# word sits in the arena and its length, as int32 (read for long words and to read the table
+# out; an arena holds at most 2 GiB).
 _LOW56 = np.int64((1 << 56) - 1)
 _LONG = np.int64(-(1 << 56))  # 0xFF in the top byte
 _MAX_LOAD = 0.7
+_MAX_ARENA = 2**31 - 1  # offsets and lengths are int32
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -486,7 +489,7 @@ class WordTable:
         self.lowercase = bool(lowercase)
         size = _slots_for(capacity)
         self._slots = np.zeros((size, 3), dtype=np.int64)  # key, key, count
-        self._where = np.zeros((size, 2), dtype=np.int64)  # offset in the arena, length
+        self._where = np.zeros((size, 2), dtype=np.int32)  # offset in the arena, length
         self._arena = np.zeros(8 * max(16, capacity), dtype=np.uint8)
         self._meta = np.zeros(3, dtype=np.int64)  # distinct words, arena bytes used, bad UTF-8
         # an unpickled table keeps its words compact until something is added to it
@@ -603,7 +606,7 @@ class WordTable:
             keys, places = self._compact
             size = _slots_for(keys.shape[0] + 1)
             self._slots = np.zeros((size, 3), dtype=np.int64)
-            self._where = np.zeros((size, 2), dtype=np.int64)
+            self._where = np.zeros((size, 2), dtype=np.int32)
             _place(self._slots, self._where, keys, places)
             self._compact = None
         return self._slots, self._where, self._arena, self._meta
@@ -613,10 +616,18 @@ class WordTable:
         if n + 1 > _MAX_LOAD * self._slots.shape[0]:
             keys, places = self._slots, self._where
             self._slots = np.zeros((2 * keys.shape[0], 3), dtype=np.int64)
-            self._where = np.zeros((2 * keys.shape[0], 2), dtype=np.int64)
+            self._where = np.zeros((2 * keys.shape[0], 2), dtype=np.int32)
             _place(self._slots, self._where, keys, places)
         else:  # the arena is what is full
-            arena = np.zeros(max(2 * self._arena.size, used + need_bytes), dtype=np.uint8)
+            size = max(2 * self._arena.size, used + need_bytes)
+            if size > _MAX_ARENA:
+                size = max(used + need_bytes, _MAX_ARENA)
+            if size > _MAX_ARENA:
+                raise JobError(
+                    "a word table would hold more than 2 GiB of distinct words (or one word "
+                    "that long); use more --split-out (or cut the input with whitespace)"
+                )
+            arena = np.zeros(size, dtype=np.uint8)
             arena[:used] = self._arena[:used]
             self._arena = arena
 
@@ -699,9 +710,10 @@ class WordTable:
 
 def _packed(words: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """``words`` as one byte array and the ``(offset, length)`` of each."""
-    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    lengths = np.array([len(w) for w in words], dtype=np.int32)
     offsets = np.cumsum(lengths) - lengths
-    return np.frombuffer(b"".join(words), dtype=np.uint8), np.stack([offsets, lengths], axis=1)
+    places = np.stack([offsets, lengths], axis=1).astype(np.int32)
+    return np.frombuffer(b"".join(words), dtype=np.uint8), places
 
 
 def _slots_for(capacity: int) -> int:
