@@ -207,3 +207,17 @@ def test_empty_table() -> None:
     assert table.to_counter() == Counter() and len(table.to_arrow()[1]) == 0
     assert [len(t) for t in table.split(3)] == [0, 0, 0]
     assert table_of("a b a", "words", True).merge(table).to_counter() == Counter(a=2, b=1)
+
+
+def test_a_compact_table_reads_merges_and_grows_like_the_others() -> None:
+    text = "".join(generate_lines(20_000, seed=12)) + "\n".join(MESSY_LINES)
+    expected = reference(text + text, "words", True)
+    table = table_of(text, "words", True).compact()
+    assert table.to_counter() == reference(text, "words", True)
+    assert pickle.loads(pickle.dumps(table)).to_counter() == table.to_counter()
+    other = table_of(text, "words", True).compact()
+    assert table.merge(other).to_counter() == expected  # rebuilds its slots to take more
+    again = table_of(text, "words", True).compact()
+    data = text.encode()
+    assert again.add_bytes(data) == len(data)
+    assert again.to_counter() == expected

@@ -563,6 +563,19 @@ class WordTable:
             if k < counts.size:
                 self._grow(need_bytes=int(places[k:, 1].sum()))
 
+    def compact(self) -> WordTable:
+        """Keep only the occupied slots and the arena's used bytes (in place); return the table.
+
+        For a table that will only be read, merged into another or sent: it
+        then holds about 32 bytes a word plus the words, against about twice
+        that with room to grow.  Adding to it later rebuilds the slots.
+        """
+        if self._compact is None:
+            self._compact = self._used()
+            del self._slots, self._where
+        self._arena = self._arena[: int(self._meta[1])].copy()
+        return self
+
     def normalize(self) -> WordTable:
         """Lowercase the non-ASCII words with ``str.lower`` (when ``lowercase``); return the table.
 
@@ -597,7 +610,7 @@ class WordTable:
             mine = bucket == b
             table = WordTable(self.tokenizer, self.lowercase, capacity=int(mine.sum()))
             table._add_keys(keys[mine], places[mine], self._arena)
-            out.append(table)
+            out.append(table.compact())
         return out
 
     def _state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -685,7 +698,7 @@ class WordTable:
     # -- pickling: only the occupied slots and the arena's used bytes
 
     def __getstate__(self) -> dict[str, Any]:
-        keys, places = self._used()
+        keys, places = self._used()  # copies unless compact
         return {
             "tokenizer": self.tokenizer,
             "lowercase": self.lowercase,

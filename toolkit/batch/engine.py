@@ -59,7 +59,8 @@ class Job(Protocol):
         bytes straight from the file; it returns how many it took, and the rest
         comes back decoded, as text) and
         ``split(acc, n) -> list`` (cut an accumulator that is not a dict into
-        ``n`` hash buckets).
+        ``n`` hash buckets) and ``seal(acc) -> acc`` (make a map or merge result
+        compact: it is only read, merged from or sent after that).
         """
         ...
 
@@ -149,7 +150,13 @@ def map_block(job: Job, blocks: list[Block], read: ReadOptions) -> Partial:
             acc = part if acc is None else job.merge(acc, part)
     if shared is not None:
         acc = shared
-    return Partial(job.empty() if acc is None else acc, stats)
+    return Partial(_sealed(job, job.empty() if acc is None else acc), stats)
+
+
+def _sealed(job: Job, acc: Any) -> Any:
+    """``acc`` made compact by the job's ``seal`` if it has one: it is only read from now on."""
+    seal = getattr(job, "seal", None)
+    return acc if seal is None else seal(acc)
 
 
 def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any = None) -> tuple[Any, InputStats]:
@@ -230,7 +237,7 @@ def combine(job: Job, parts: list[Partial]) -> Partial:
     for p in parts[1:]:
         acc = job.merge(acc, p.data)
         stats = stats + p.stats
-    return Partial(acc, stats)
+    return Partial(_sealed(job, acc), stats)
 
 
 def combine_and_finish(job: Job, parts: list[Partial]) -> Finished:

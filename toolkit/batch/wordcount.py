@@ -84,6 +84,9 @@ class WordCountJob:
     def split(self, acc: WordTable, n: int) -> list[WordTable]:
         return acc.split(n)
 
+    def seal(self, acc: WordTable) -> WordTable:
+        return acc.compact()
+
     def finish(self, acc: WordTable) -> Bucket:
         words, counts = acc.to_arrow()
         keep = np.ones(len(counts), dtype=bool)
