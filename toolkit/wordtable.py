@@ -114,6 +114,22 @@ _HASH_BITS = np.uint64((1 << 62) - 1)  # stored as a non-negative int64
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _absorb(
+    h: np.uint64, first: np.uint64, acc: np.uint64, shift: np.uint64, byte: Any
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:  # pragma: no cover - compiled
+    """Take one more byte of a word into its hash state ``(h, first, acc, shift)``.
+
+    ``acc`` collects bytes 8 at a time; each full 8 is mixed into ``h`` and kept in
+    ``first`` (for a word of 8 to 15 bytes, its first 8: part of its key).
+    """
+    acc |= np.uint64(byte) << shift
+    shift += np.uint64(8)
+    if shift == np.uint64(64):
+        return (h ^ acc) * _P1, acc, np.uint64(0), np.uint64(0)
+    return h, first, acc, shift
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _finish(h: np.uint64, acc: np.uint64, length: Any) -> np.int64:  # pragma: no cover
     h = (h ^ acc ^ np.uint64(length)) * _P1
     h ^= h >> np.uint64(32)
@@ -267,11 +283,7 @@ def _count(
             start = i
             h, first, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
             while True:
-                acc |= np.uint64(fold[b]) << shift
-                shift += np.uint64(8)
-                if shift == np.uint64(64):
-                    h = (h ^ acc) * _P1
-                    first, acc, shift = acc, np.uint64(0), np.uint64(0)
+                h, first, acc, shift = _absorb(h, first, acc, shift, fold[b])
                 i += 1
                 if i >= n:
                     break
@@ -310,21 +322,13 @@ def _count(
                 start = i
                 h, first, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
             for j in range(i, i + size):
-                acc |= np.uint64(fold[buf[j]]) << shift
-                shift += np.uint64(8)
-                if shift == np.uint64(64):
-                    h = (h ^ acc) * _P1
-                    first, acc, shift = acc, np.uint64(0), np.uint64(0)
+                h, first, acc, shift = _absorb(h, first, acc, shift, fold[buf[j]])
             i += size
             while i < n:  # the rest of a run of ASCII word characters, in a tight loop
                 b = buf[i]
                 if b >= 0x80 or classes[b] != WORD:
                     break
-                acc |= np.uint64(fold[b]) << shift
-                shift += np.uint64(8)
-                if shift == np.uint64(64):
-                    h = (h ^ acc) * _P1
-                    first, acc, shift = acc, np.uint64(0), np.uint64(0)
+                h, first, acc, shift = _absorb(h, first, acc, shift, fold[b])
                 i += 1
             continue
         if start >= 0:  # the current word ends here
@@ -367,11 +371,7 @@ def _add_words(
         o, m = places[k, 0], places[k, 1]
         h, head, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
         for j in range(o, o + m):
-            acc |= np.uint64(source[j]) << shift
-            shift += np.uint64(8)
-            if shift == np.uint64(64):
-                h = (h ^ acc) * _P1
-                head, acc, shift = acc, np.uint64(0), np.uint64(0)
+            h, head, acc, shift = _absorb(h, head, acc, shift, source[j])
         k1, k2, probe = _keys_of(h, head, acc, m)
         if not _insert(source, o, k1, k2, probe, m, identity, counts[k], slots, where, arena, meta):
             return k
