@@ -5,6 +5,8 @@
 2
 """
 
+from typing import TYPE_CHECKING, Any
+
 from toolkit.batch import (
     InputStats,
     WordCounts,
@@ -25,8 +27,22 @@ from toolkit.errors import (
     SourceError,
     ToolkitError,
 )
-from toolkit.stream import WindowedWordCount, stream_word_count, to_frame
 from toolkit.text import TOKENIZERS, count_words, top_k
+
+if TYPE_CHECKING:
+    from toolkit.stream import WindowedWordCount, stream_word_count, to_frame
+
+_STREAM_NAMES = ("WindowedWordCount", "stream_word_count", "to_frame")
+
+
+def __getattr__(name: str) -> Any:
+    # the stream API (and streamz) load when first used: a batch job does not pay for them
+    if name in _STREAM_NAMES:
+        import toolkit.stream
+
+        return getattr(toolkit.stream, name)
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
