@@ -3,15 +3,15 @@
 ``Counter(tokenize(text))`` builds one Python string per word; at ~6 bytes a
 word that costs as much as the rest of the job.  A :class:`WordTable` is an
 open-addressing hash table whose keys live in one byte arena: the kernel
-(compiled by numba) walks the bytes of a chunk, decodes code points, looks
-each one up in a class table made from the same definitions as
-:mod:`toolkit.text`, hashes each word in place and bumps its count.  A
-Python string is made once per *distinct* word, when the table is turned into
-a ``Counter`` at the end.  Tables pickle as a few arrays, so partials move
-between workers in one piece, and merge by a second kernel.
+(compiled by numba) walks the bytes of a chunk, validates and decodes code
+points, looks each one up in a class table made from the same definitions as
+:mod:`toolkit.text`, hashes each word in place and bumps its count.  Tables
+pickle as a few arrays, so partials move between workers in one piece; they
+merge and split by their stored keys, and leave as a pyarrow array of words
+(:meth:`WordTable.to_arrow`) without a Python string per word.
 
 The plain tokenizers of :mod:`toolkit.text` are the reference: the tests
-hold :meth:`WordTable.to_counter` to ``count_words`` on the same text.
+hold :meth:`WordTable.to_counter` to them on the same text.
 
 Examples
 --------
@@ -36,11 +36,12 @@ import pyarrow as pa
 from numba import njit
 
 from toolkit.errors import JobError
+from toolkit.text import APOSTROPHE as APOS
+from toolkit.text import IDEOGRAPH as IDEO
+from toolkit.text import WORD_CHAR as WORD
 from toolkit.text import get_tokenizer, word_classes
 
 __all__ = ["WordTable"]
-
-SEP, WORD, IDEO, APOS = 0, 1, 2, 3  # the classes of toolkit.text.word_classes
 
 
 @functools.cache
@@ -110,7 +111,7 @@ def _decode_checked(buf: np.ndarray, i: int, n: int) -> tuple[Any, int]:  # prag
 # same bytes always give the same hash, in every process: tables merge by it.)
 _P1 = np.uint64(0x9E3779B97F4A7C15)
 _P2 = np.uint64(0xBF58476D1CE4E5B9)
-_HASH_BITS = np.uint64((1 << 62) - 1)  # stored as a non-negative int64
+_LOW56 = np.int64((1 << 56) - 1)  # a hash keeps 56 bits: the top byte of a key is its kind
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -131,11 +132,12 @@ def _absorb(
 
 @njit(cache=True, nogil=True, inline="always")
 def _finish(h: np.uint64, acc: np.uint64, length: Any) -> np.int64:  # pragma: no cover
+    """A word's 56-bit hash from its hash state and its length."""
     h = (h ^ acc ^ np.uint64(length)) * _P1
     h ^= h >> np.uint64(32)
     h *= _P2
     h ^= h >> np.uint64(29)
-    return np.int64(h & _HASH_BITS)
+    return np.int64(h) & _LOW56
 
 
 # A slot is three int64: two key words and the count.  A word of at most 15 bytes is its
@@ -145,7 +147,6 @@ def _finish(h: np.uint64, acc: np.uint64, length: Any) -> np.int64:  # pragma: n
 # second word is never 0 for a word: 0 marks an empty slot.  Beside the slots, where each
 # word sits in the arena and its length, as int32 (read for long words and to read the table
 # out; an arena holds at most 2 GiB).
-_LOW56 = np.int64((1 << 56) - 1)
 _LONG = np.int64(-(1 << 56))  # 0xFF in the top byte
 _MAX_LOAD = 0.7
 _MAX_ARENA = 2**31 - 1  # offsets and lengths are int32
@@ -159,7 +160,7 @@ def _keys_of(
 
     ``acc`` holds the bytes after the last full 8, ``first`` the last full 8.
     """
-    probe = _finish(h, acc, length) & _LOW56
+    probe = _finish(h, acc, length)
     if length < 8:
         return np.int64(acc), np.int64(length) << 56, probe
     if length < 16:
@@ -174,8 +175,8 @@ def _probe_hash(k1: np.int64, k2: np.int64) -> np.int64:  # pragma: no cover - c
         return k1
     length = k2 >> 56
     if length < 8:
-        return _finish(np.uint64(0), np.uint64(k1), length) & _LOW56
-    return _finish(np.uint64(k1) * _P1, np.uint64(k2 & _LOW56), length) & _LOW56
+        return _finish(np.uint64(0), np.uint64(k1), length)
+    return _finish(np.uint64(k1) * _P1, np.uint64(k2 & _LOW56), length)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -356,6 +357,7 @@ def _add_words(
     source: np.ndarray,
     places: np.ndarray,
     counts: np.ndarray,
+    identity: np.ndarray,
     slots: np.ndarray,
     where: np.ndarray,
     arena: np.ndarray,
@@ -366,7 +368,6 @@ def _add_words(
     From ``k = first`` on; returns how far it got (``counts.size`` when done).
     The words are taken as they are (already tokenized and folded).
     """
-    identity = np.arange(256).astype(np.uint8)
     for k in range(first, counts.size):
         o, m = places[k, 0], places[k, 1]
         h, head, acc, shift = np.uint64(0), np.uint64(0), np.uint64(0), np.uint64(0)
@@ -479,7 +480,7 @@ class WordTable:
         ``"words"`` or ``"whitespace"`` (see :mod:`toolkit.text`).
     lowercase
         Lowercase each word (ASCII letters in the kernel, the rest with
-        ``str.lower`` once per distinct word in :meth:`to_counter`).
+        ``str.lower`` once per distinct word in :meth:`normalize`).
     capacity
         Distinct words to make room for at first (the table grows).
     """
@@ -559,7 +560,7 @@ class WordTable:
     def _add_words(self, source: np.ndarray, places: np.ndarray, counts: np.ndarray) -> None:
         k = 0
         while k < counts.size:
-            k = _add_words(k, source, places, counts, *self._state())
+            k = _add_words(k, source, places, counts, _IDENTITY, *self._state())
             if k < counts.size:
                 self._grow(need_bytes=int(places[k:, 1].sum()))
 
@@ -654,7 +655,7 @@ class WordTable:
         return self._slots[occupied], self._where[occupied]
 
     def items(self) -> list[tuple[str, int]]:
-        """``(word, count)`` per distinct word: ASCII letters folded, others not yet."""
+        """``(word, count)`` per distinct key (non-ASCII letters lowered by :meth:`normalize`)."""
         keys, places = self._used()
         text = self._arena[: int(self._meta[1])].tobytes()
         return [
@@ -676,23 +677,9 @@ class WordTable:
         return words, keys[:, 2].copy()
 
     def to_counter(self) -> Counter[str]:
-        """The counts as a ``Counter`` of words, each lowercased with ``str.lower`` if asked."""
+        """The counts as a ``Counter`` of words, normalized (see :meth:`normalize`)."""
         counts: Counter[str] = Counter()
-        pairs = self.items()
-        if not self.lowercase:
-            dict.update(counts, pairs)
-            return counts
-        ascii_pairs = []
-        for word, c in pairs:
-            if word.isascii():
-                ascii_pairs.append((word, c))
-            else:  # a lowered non-ASCII word may meet another word, or an ASCII one
-                counts[word.lower()] += c
-        if counts:
-            for word, c in ascii_pairs:
-                counts[word] += c
-        else:
-            dict.update(counts, ascii_pairs)
+        dict.update(counts, self.normalize().items())  # normalized: the words are distinct
         return counts
 
     # -- pickling: only the occupied slots and the arena's used bytes

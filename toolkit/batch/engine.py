@@ -138,19 +138,19 @@ def stable_hash(key: object) -> int:
 def map_block(job: Job, blocks: list[Block], read: ReadOptions) -> Partial:
     """The map task of one partition: fold every block's text into one accumulator.
 
-    Blocks fold into the same accumulator, unless a bad file may be skipped:
-    then each block has its own, merged only once the block was read whole.
+    When a bad file may be skipped, each block is folded apart first and merged
+    only once it was read whole (a skipped block's counts are dropped with it).
     """
-    acc, stats = None, InputStats()
-    shared = None if read.skip_bad_files else job.empty()
+    acc, stats = job.empty(), InputStats()
     for block in blocks:
-        part, block_stats = _map_one(job, block, read, shared)
+        if read.skip_bad_files:
+            part, block_stats = _map_one(job, block, read, job.empty())
+            if part is not None:
+                acc = job.merge(acc, part)
+        else:
+            _, block_stats = _map_one(job, block, read, acc)
         stats = stats + block_stats
-        if part is not None and part is not shared:
-            acc = part if acc is None else job.merge(acc, part)
-    if shared is not None:
-        acc = shared
-    return Partial(_sealed(job, job.empty() if acc is None else acc), stats)
+    return Partial(_sealed(job, acc), stats)
 
 
 def _sealed(job: Job, acc: Any) -> Any:
@@ -159,14 +159,9 @@ def _sealed(job: Job, acc: Any) -> Any:
     return acc if seal is None else seal(acc)
 
 
-def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any = None) -> tuple[Any, InputStats]:
-    """Fold one block into ``acc`` (a fresh one if None) and return it with the block's stats.
-
-    None instead when the block was skipped (``skip_bad_files``).
-    """
+def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any) -> tuple[Any, InputStats]:
+    """Fold one block into ``acc``; return it (None if the block was skipped) and its stats."""
     stats = InputStats()
-    if acc is None:
-        acc = job.empty()
     split_long_lines = getattr(job, "splits_long_lines", False)
     consume_bytes = getattr(job, "consume_bytes", None)
     try:
