@@ -59,29 +59,40 @@ def corpus(cache: Path, size: str, files: int) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.name.startswith("part-"))
 
 
-def run_batch(paths: list[Path], repeat: int) -> tuple[list[dict[str, Any]], list[str]]:
+def run_batch(
+    paths: list[Path], repeat: int, only: str | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Run every contender ``repeat`` times, round-robin, so a drift in the machine's
+    speed touches them all alike; ``only`` keeps contenders whose name contains it
+    (toolkit wordcount, the reference for the counts, always runs)."""
     contenders, notes = batch_contenders(sys.executable)
+    if only:
+        contenders = [
+            c for c in contenders if only.lower() in c.name.lower() or c.name == "toolkit wordcount"
+        ]
     megabytes = sum(p.stat().st_size for p in paths) / 1e6
-    rows = []
-    for c in contenders:
-        times, peaks, answer = [], [], None
-        for _ in range(repeat):
+    times: dict[str, list[float]] = {c.name: [] for c in contenders}
+    peaks: dict[str, list[int]] = {c.name: [] for c in contenders}
+    answers: dict[str, str] = {}
+    for _ in range(repeat):
+        for c in contenders:
             seconds, peak, out, _ = measure([*c.argv, *map(str, paths)])
-            times.append(seconds)
-            peaks.append(peak)
-            answer = out.strip().splitlines()[-1] if out.strip() else ""
-        rows.append(
-            {
-                "name": c.name,
-                "note": c.note,
-                "checks": c.checks,
-                "times": times,
-                "median": statistics.median(times),
-                "mb_s": megabytes / statistics.median(times),
-                "peak_mb": max(peaks) / 2**20,
-                "answer": answer,
-            }
-        )
+            times[c.name].append(seconds)
+            peaks[c.name].append(peak)
+            answers[c.name] = out.strip().splitlines()[-1] if out.strip() else ""
+    rows = [
+        {
+            "name": c.name,
+            "note": c.note,
+            "checks": c.checks,
+            "times": times[c.name],
+            "median": statistics.median(times[c.name]),
+            "mb_s": megabytes / statistics.median(times[c.name]),
+            "peak_mb": max(peaks[c.name]) / 2**20,
+            "answer": answers[c.name],
+        }
+        for c in contenders
+    ]
     reference = next(r for r in rows if r["name"] == "toolkit wordcount")
     expected = json.loads(reference["answer"])
     for r in rows:
@@ -337,6 +348,9 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--no-streams", action="store_true")
     parser.add_argument(
+        "--only", help="batch contenders whose name contains this (toolkit's always runs)"
+    )
+    parser.add_argument(
         "--textbook-lines",
         type=int,
         default=1000,
@@ -347,7 +361,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     paths = corpus(Path(args.cache), args.size, args.files)
-    batch, notes = run_batch(paths, args.repeat)
+    batch, notes = run_batch(paths, args.repeat, args.only)
     streams = [] if args.no_streams else run_streams(paths[0], args.repeat, args.textbook_lines)
     latency = None
     if streams:  # at half the cluster's tumbling rate measured above

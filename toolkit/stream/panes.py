@@ -6,7 +6,9 @@ every ``every`` lines use panes of ``gcd(size, every)`` lines; time windows of
 ``window_panes`` consecutive panes, and one ends every ``every_panes`` panes.
 :class:`PaneWindows` keeps one Counter per pane and the running total of the
 next window to close: a pane is added when it enters and subtracted when it
-leaves, so a sliding window costs what a tumbling one does.
+leaves, so a sliding window costs what a tumbling one does.  A window whose
+content is the previous one's (the panes that left were empty, as at the end
+of an input) reuses that window's top words instead of ranking them again.
 
 Nothing here reads a clock: callers pass times in, so tests drive it by hand.
 """
@@ -66,6 +68,7 @@ class PaneWindows:
         self.closed = -(10**18)  # every window with end <= closed has closed
         self._end: int | None = None  # end of the window that `running` holds
         self._running = Pane()
+        self._top: list[tuple[str, int]] | None = None  # top words of `_running`, if known
 
     # -- input ------------------------------------------------------------------------
     def is_closed(self, pane: int) -> bool:
@@ -88,6 +91,7 @@ class PaneWindows:
             self._running.counts.update(counts)
             self._running.lines += lines
             self._running.words += words
+            self._top = None
 
     # -- checkpoints ------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -112,6 +116,7 @@ class PaneWindows:
         }
         self._end = None  # the running total is rebuilt from the panes when next needed
         self._running = Pane()
+        self._top = None
 
     # -- closing ----------------------------------------------------------------------
     def _first_end_after(self, pane: int) -> int:
@@ -131,7 +136,9 @@ class PaneWindows:
             if self._running.lines:
                 r = self._running
                 # summarised now: the running total moves on to the next window
-                top = top_k(r.counts, self.top)
+                if self._top is None:
+                    self._top = top_k(r.counts, self.top)
+                top = list(self._top)
                 out.append(ClosedWindow(end - self.window_panes, end, top, r.lines, r.words))
             self.closed = end
             self._prune()
@@ -151,6 +158,7 @@ class PaneWindows:
             return
         if self._end is None or end - self._end >= self.window_panes:
             self._running = Pane()
+            self._top = None
             for pane in range(end - self.window_panes, end):
                 self._add_running(pane, +1)
         else:
@@ -170,14 +178,21 @@ class PaneWindows:
         if not self.panes:
             self._end = None
             self._running = Pane()
+            self._top = None
 
     def _add_running(self, pane: int, sign: int) -> None:
         p = self.panes.get(pane)
         if p is None:
             return
         r = self._running
+        self._top = None
         if sign > 0:
             r.counts.update(p.counts)
+        elif p.lines == r.lines and p.words == r.words:
+            # the window held this pane's lines only (each pane's counts are part of
+            # the running counts, so equal totals mean equal counts): empty it at once
+            self._running = Pane()
+            return
         else:
             counts = r.counts
             for word, n in p.counts.items():
