@@ -6,9 +6,8 @@ every ``every`` lines use panes of ``gcd(size, every)`` lines; time windows of
 ``window_panes`` consecutive panes, and one ends every ``every_panes`` panes.
 :class:`PaneWindows` keeps one Counter per pane and the running total of the
 next window to close: a pane is added when it enters and subtracted when it
-leaves, so a sliding window costs what a tumbling one does.  A window whose
-content is the previous one's (the panes that left were empty, as at the end
-of an input) reuses that window's top words instead of ranking them again.
+leaves, so a sliding window costs what a tumbling one does; its top words are
+ranked again only among the words that changed (see :mod:`toolkit.stream.ranking`).
 
 Nothing here reads a clock: callers pass times in, so tests drive it by hand.
 """
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.errors import ConfigError
-from toolkit.text import top_k
+from toolkit.stream.ranking import RunningTop
 
 __all__ = ["ClosedWindow", "PaneWindows", "count_panes_for", "time_panes_for"]
 
@@ -68,7 +67,7 @@ class PaneWindows:
         self.closed = -(10**18)  # every window with end <= closed has closed
         self._end: int | None = None  # end of the window that `running` holds
         self._running = Pane()
-        self._top: list[tuple[str, int]] | None = None  # top words of `_running`, if known
+        self._ranking = RunningTop(top)  # the top words of `_running`
 
     # -- input ------------------------------------------------------------------------
     def is_closed(self, pane: int) -> bool:
@@ -91,7 +90,7 @@ class PaneWindows:
             self._running.counts.update(counts)
             self._running.lines += lines
             self._running.words += words
-            self._top = None
+            self._ranking.touched(counts)
 
     # -- checkpoints ------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -115,8 +114,7 @@ class PaneWindows:
             for k, lines, words, counts in state["panes"]
         }
         self._end = None  # the running total is rebuilt from the panes when next needed
-        self._running = Pane()
-        self._top = None
+        self._new_running()
 
     # -- closing ----------------------------------------------------------------------
     def _first_end_after(self, pane: int) -> int:
@@ -136,9 +134,7 @@ class PaneWindows:
             if self._running.lines:
                 r = self._running
                 # summarised now: the running total moves on to the next window
-                if self._top is None:
-                    self._top = top_k(r.counts, self.top)
-                top = list(self._top)
+                top = self._ranking.top(r.counts)
                 out.append(ClosedWindow(end - self.window_panes, end, top, r.lines, r.words))
             self.closed = end
             self._prune()
@@ -157,8 +153,7 @@ class PaneWindows:
         if self._end == end:
             return
         if self._end is None or end - self._end >= self.window_panes:
-            self._running = Pane()
-            self._top = None
+            self._new_running()
             for pane in range(end - self.window_panes, end):
                 self._add_running(pane, +1)
         else:
@@ -177,21 +172,19 @@ class PaneWindows:
             del self.panes[pane]
         if not self.panes:
             self._end = None
-            self._running = Pane()
-            self._top = None
+            self._new_running()
 
     def _add_running(self, pane: int, sign: int) -> None:
         p = self.panes.get(pane)
         if p is None:
             return
         r = self._running
-        self._top = None
         if sign > 0:
             r.counts.update(p.counts)
         elif p.lines == r.lines and p.words == r.words:
             # the window held this pane's lines only (each pane's counts are part of
             # the running counts, so equal totals mean equal counts): empty it at once
-            self._running = Pane()
+            self._new_running()
             return
         else:
             counts = r.counts
@@ -203,6 +196,11 @@ class PaneWindows:
                     del counts[word]
         r.lines += sign * p.lines
         r.words += sign * p.words
+        self._ranking.touched(p.counts)
+
+    def _new_running(self) -> None:
+        self._running = Pane()
+        self._ranking.reset()
 
 
 def count_panes_for(size: int, every: int | None = None) -> tuple[int, int, int]:
