@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import MESSY_LINES
 from toolkit.corpus import generate_lines
-from toolkit.text import get_tokenizer, words
+from toolkit.text import filter_counts, get_tokenizer, top_k, words
 from toolkit.wordtable import WordTable
 
 MODES = [("words", True), ("words", False), ("whitespace", False), ("whitespace", True)]
@@ -198,7 +198,82 @@ def test_merge_split_and_pickle_keep_every_count(tokenizer: str, lowercase: bool
 
 def test_tables_of_different_kinds_do_not_merge() -> None:
     with pytest.raises(ValueError, match="different tokenizers"):
-        WordTable("words").merge(WordTable("whitespace"))
+        table_of("a", "words", True).merge(WordTable("whitespace"))
+    empty = WordTable("words")  # an empty table takes the other's kind
+    assert empty.merge(table_of("A b", "whitespace", False)).to_counter() == Counter(A=1, b=1)
+    assert (empty.tokenizer, empty.lowercase) == ("whitespace", False)
+
+
+_PANES = st.lists(st.tuples(_MESSY_TEXT, st.booleans(), st.booleans()), max_size=12)
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+@settings(max_examples=150, deadline=None)
+@given(panes=_PANES, k=st.integers(0, 4), width=st.integers(1, 4))
+def test_a_sliding_window_of_tables_equals_counter_arithmetic(
+    tokenizer: str, lowercase: bool, panes: list[tuple[str, bool, bool]], k: int, width: int
+) -> None:
+    """Panes enter a window (merge) and leave it (subtract); the window's words,
+    totals and top words are those of a Counter doing the same, at every step."""
+    window, expected = WordTable(), Counter()
+    inside: list[tuple[WordTable, Counter[str]]] = []
+    for text, pickled, compacted in panes:
+        pane = table_of(text, tokenizer, lowercase)
+        if pickled:
+            pane = pickle.loads(pickle.dumps(pane))
+        inside.append((pane, reference(text, tokenizer, lowercase)))
+        window.merge(pane)
+        expected.update(inside[-1][1])
+        if len(inside) > width:
+            gone, gone_counts = inside.pop(0)
+            window.subtract(gone)
+            expected.subtract(gone_counts)
+            expected = +expected
+        if compacted:
+            window = pickle.loads(pickle.dumps(window.compact()))
+        assert window.to_counter() == expected
+        assert (len(window), window.total) == (len(expected), expected.total())
+        assert window.top(k) == top_k(expected, k)
+
+
+def test_words_that_left_the_window_do_not_pile_up() -> None:
+    window = WordTable("whitespace", False)
+    panes = [
+        table_of(" ".join(f"w{i}x{j}" for j in range(500)), "whitespace", False) for i in range(60)
+    ]
+    for i, pane in enumerate(panes):
+        window.merge(pane)
+        if i >= 3:
+            window.subtract(panes[i - 3])
+        assert len(window) == 500 * min(i + 1, 3)
+    assert (
+        window.nbytes
+        < 4 * table_of(" ".join(f"w0x{j}" for j in range(1500)), "whitespace", False).nbytes
+    )
+    assert window.to_counter() == sum((p.to_counter() for p in panes[-3:]), Counter())
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+@settings(max_examples=100, deadline=None)
+@given(text=_MESSY_TEXT, min_length=st.integers(1, 3), stop=st.lists(_MESSY_TEXT, max_size=3))
+def test_filter_equals_the_reference(
+    tokenizer: str, lowercase: bool, text: str, min_length: int, stop: list[str]
+) -> None:
+    table = table_of(text, tokenizer, lowercase)
+    stopwords = frozenset(stop) | frozenset(
+        reference(text, tokenizer, lowercase).keys() if len(text) % 3 == 0 else ()
+    )
+    expected = filter_counts(
+        reference(text, tokenizer, lowercase), min_length=min_length, stopwords=stopwords
+    )
+    assert table.filter(min_length, stopwords).to_counter() == expected
+
+
+def test_from_counts_round_trips() -> None:
+    counts = reference("".join(MESSY_LINES), "words", True)
+    table = WordTable.from_counts(counts)
+    assert table.to_counter() == counts and table.top(0) == top_k(counts, 0)
+    assert WordTable.from_counts({}).top(3) == []
 
 
 def test_empty_table() -> None:

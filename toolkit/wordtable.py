@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numba import njit
 
 from toolkit.errors import JobError
@@ -495,10 +497,28 @@ class WordTable:
         self._meta = np.zeros(3, dtype=np.int64)  # distinct words, arena bytes used, bad UTF-8
         # an unpickled table keeps its words compact until something is added to it
         self._compact: tuple[np.ndarray, np.ndarray] | None = None
+        self._normal = True  # every word is final (see normalize)
+        self._dead = 0  # words whose count went back to 0 (see subtract)
+
+    @classmethod
+    def from_counts(
+        cls, counts: Mapping[str, int], tokenizer: str = "words", lowercase: bool = True
+    ) -> WordTable:
+        """A table of the final words and counts of ``counts`` (as :meth:`to_counter` gives).
+
+        Examples
+        --------
+        >>> WordTable.from_counts({"cat": 2, "hat": 1}).top(1)
+        [('cat', 2)]
+        """
+        table = cls(tokenizer, lowercase, capacity=len(counts))
+        words = [w.encode("utf-8") for w, n in counts.items() if n]
+        table._add_words(*_packed(words), np.array([n for n in counts.values() if n], np.int64))
+        return table
 
     def __len__(self) -> int:
-        """Distinct words (before lowercasing of non-ASCII words)."""
-        return int(self._meta[0])
+        """Distinct words counted (before lowercasing of non-ASCII words)."""
+        return int(self._meta[0]) - self._dead
 
     @property
     def total(self) -> int:
@@ -523,6 +543,7 @@ class WordTable:
         pass as counting.
         """
         buf = data if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
+        self._normal = self._normal and not self.lowercase
         classes = _classes(self.tokenizer)
         fold = _ASCII_LOWER if self.lowercase else _IDENTITY
         pos = 0
@@ -543,12 +564,54 @@ class WordTable:
             raise AssertionError("the UTF-8 encoding of a text was refused")
 
     def merge(self, other: WordTable) -> WordTable:
-        """Add ``other``'s counts into this table (in place) and return it."""
+        """Add ``other``'s counts into this table (in place) and return it.
+
+        An empty table takes the other's tokenizer and case folding.
+        """
         if (other.tokenizer, other.lowercase) != (self.tokenizer, self.lowercase):
-            raise ValueError("cannot merge word tables of different tokenizers or case folding")
+            if len(self) or self._dead:
+                raise ValueError("cannot merge word tables of different tokenizers or case folding")
+            self.tokenizer, self.lowercase = other.tokenizer, other.lowercase
         keys, places = other._used()
         self._add_keys(keys, places, other._arena)
+        self._normal = self._normal and other._normal
+        if self._dead:  # some may count again
+            self._count_dead()
         return self
+
+    def subtract(self, other: WordTable) -> WordTable:
+        """Take ``other``'s counts out of this table (in place) and return it.
+
+        ``other``'s counts must be part of this table's (as a pane's are of a
+        window's).  A word left at 0 no longer counts; when such words
+        outnumber the others, the table is rebuilt without them.
+
+        Examples
+        --------
+        >>> window = WordTable.from_counts({"a": 3, "b": 1})
+        >>> window.subtract(WordTable.from_counts({"a": 1, "b": 1})).to_counter()
+        Counter({'a': 2})
+        """
+        self.normalize()  # equal words, equal keys
+        keys, places = other.normalize()._used()
+        taken = keys.copy()
+        taken[:, 2] = -taken[:, 2]
+        self._add_keys(taken, places, other._arena)
+        self._count_dead()
+        if self._dead > max(1024, len(self)):
+            self._drop_dead()
+        return self
+
+    def _count_dead(self) -> None:
+        slots = self._state()[0]
+        self._dead = int(np.count_nonzero((slots[:, 1] != 0) & (slots[:, 2] == 0)))
+
+    def _drop_dead(self) -> None:
+        keys, places = self._used()
+        fresh = WordTable(self.tokenizer, self.lowercase, capacity=len(keys))
+        fresh._add_keys(keys, places, self._arena)
+        self._slots, self._where, self._arena, self._meta = fresh._state()
+        self._compact, self._dead = None, 0
 
     def _add_keys(self, keys: np.ndarray, places: np.ndarray, source: np.ndarray) -> None:
         k = 0
@@ -571,6 +634,8 @@ class WordTable:
         then holds about 32 bytes a word plus the words, against about twice
         that with room to grow.  Adding to it later rebuilds the slots.
         """
+        if self._dead:
+            self._drop_dead()
         if self._compact is None:
             self._compact = self._used()
             del self._slots, self._where
@@ -583,8 +648,10 @@ class WordTable:
         The kernel folds ASCII letters only.  After this, every word is final,
         so equal words have equal bytes (what :meth:`split` buckets by).
         """
-        if not self.lowercase:
+        if self._normal or not self.lowercase:
+            self._normal = True
             return self
+        self._normal = True
         keys, places = self._used()
         wide = np.flatnonzero(_has_wide_byte(self._arena, places))
         words = [self._arena[o : o + m].tobytes() for o, m in places[wide].tolist()]
@@ -598,8 +665,63 @@ class WordTable:
         fresh._add_keys(keys[keep], places[keep], self._arena)
         fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 2])
         self._slots, self._where, self._arena, self._meta = fresh._state()
-        self._compact = None
+        self._compact, self._dead = None, 0
         return self
+
+    def filter(self, min_length: int = 1, stopwords: frozenset[str] | None = None) -> WordTable:
+        """Drop words shorter than ``min_length`` code points, and ``stopwords``.
+
+        Returns this table if nothing is dropped, else a new (compact) one.
+
+        Examples
+        --------
+        >>> table = WordTable.from_counts({"a": 3, "cat": 1, "the": 2})
+        >>> table.filter(min_length=2, stopwords=frozenset({"the"})).to_counter()
+        Counter({'cat': 1})
+        """
+        if min_length <= 1 and not stopwords:
+            return self
+        words, _ = self.to_arrow()
+        keep = np.ones(len(words), dtype=bool)
+        if min_length > 1:
+            keep &= pc.utf8_length(words).to_numpy() >= min_length
+        if stopwords:
+            keep &= ~pc.is_in(words, pa.array(sorted(stopwords))).to_numpy(zero_copy_only=False)
+        if keep.all():
+            return self
+        keys, places = self._used()  # in the order of to_arrow's words
+        kept = WordTable(self.tokenizer, self.lowercase, capacity=int(keep.sum()))
+        kept._add_keys(keys[keep], places[keep], self._arena)
+        return kept.compact()
+
+    def top(self, k: int = 0) -> list[tuple[str, int]]:
+        """The ``k`` most frequent words (all for 0), by count descending then word.
+
+        Only the words at or above the ``k``-th count become Python strings.
+
+        Examples
+        --------
+        >>> WordTable.from_counts({"b": 2, "a": 2, "c": 5, "d": 1}).top(3)
+        [('c', 5), ('a', 2), ('b', 2)]
+        """
+        self.normalize()
+        keys, places = self._used()
+        counts = keys[:, 2]
+        if k and k < len(counts):
+            kth = np.partition(counts, len(counts) - k)[len(counts) - k]
+            chosen = np.flatnonzero(counts >= kth)  # ties at the k-th count: sorted below
+            counts, places = counts[chosen], places[chosen]
+        data, offsets = _gather(self._arena, places)
+        words = pa.LargeStringArray.from_buffers(
+            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
+        )
+        order = pc.sort_indices(
+            pa.table({"count": counts, "word": words}),
+            sort_keys=[("count", "descending"), ("word", "ascending")],
+        ).to_numpy()[: k or None]
+        return list(
+            zip(words.take(pa.array(order)).to_pylist(), counts[order].tolist(), strict=True)
+        )
 
     def split(self, n: int) -> list[WordTable]:
         """Cut the table into ``n`` tables by a hash of each (normalized) word."""
@@ -648,10 +770,12 @@ class WordTable:
     # -- reading out
 
     def _used(self) -> tuple[np.ndarray, np.ndarray]:
-        """The occupied slots (key, key, count) and their places (offset, length)."""
+        """The counted words' slots (key, key, count) and places (offset, length)."""
         if self._compact is not None:
             return self._compact
         occupied = self._slots[:, 1] != 0
+        if self._dead:
+            occupied &= self._slots[:, 2] != 0
         return self._slots[occupied], self._where[occupied]
 
     def items(self) -> list[tuple[str, int]]:
@@ -692,6 +816,7 @@ class WordTable:
             "keys": keys,
             "places": places,
             "arena": self._arena[: int(self._meta[1])].copy(),
+            "normal": self._normal,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -700,6 +825,8 @@ class WordTable:
         keys, places, self._arena = state["keys"], state["places"], state["arena"]
         self._compact = (keys, places)  # no hash slots until something is added
         self._meta = np.array([keys.shape[0], self._arena.size, 0], dtype=np.int64)
+        self._normal = state.get("normal", False)
+        self._dead = 0
 
     def __repr__(self) -> str:
         return (

@@ -88,16 +88,7 @@ class WordCountJob:
         return acc.compact()
 
     def finish(self, acc: WordTable) -> Bucket:
-        words, counts = acc.to_arrow()
-        keep = np.ones(len(counts), dtype=bool)
-        if self.min_length > 1:
-            keep &= pc.utf8_length(words).to_numpy() >= self.min_length
-        if self.stopwords:
-            keep &= ~pc.is_in(words, pa.array(sorted(self.stopwords))).to_numpy(
-                zero_copy_only=False
-            )
-        if not keep.all():
-            words, counts = words.filter(pa.array(keep)), counts[keep]
+        words, counts = acc.filter(self.min_length, self.stopwords).to_arrow()
         total, distinct = int(counts.sum()), len(counts)
         if self.keep:
             words, counts = top_arrays(words, counts, self.keep)
