@@ -441,6 +441,30 @@ def _gather(
 
 
 @njit(cache=True, nogil=True)
+def _kth_largest(counts: np.ndarray, k: int) -> int:  # pragma: no cover - compiled
+    """The ``k``-th largest of ``counts`` (0 if fewer than ``k`` are above 0), in one pass.
+
+    A min-heap of the ``k`` largest so far: most counts are below its root.
+    """
+    heap = np.zeros(k, dtype=np.int64)
+    for c in counts:
+        if c > heap[0]:
+            i = 0  # the root leaves; sift `c` down from it
+            while True:
+                child = 2 * i + 1
+                if child >= k:
+                    break
+                if child + 1 < k and heap[child + 1] < heap[child]:
+                    child += 1
+                if heap[child] >= c:
+                    break
+                heap[i] = heap[child]
+                i = child
+            heap[i] = c
+    return heap[0]
+
+
+@njit(cache=True, nogil=True)
 def _buckets(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - compiled
     """The bucket (of ``n``) of each occupied slot: the same word, the same bucket."""
     out = np.empty(keys.shape[0], dtype=np.int64)
@@ -498,7 +522,10 @@ class WordTable:
         # an unpickled table keeps its words compact until something is added to it
         self._compact: tuple[np.ndarray, np.ndarray] | None = None
         self._normal = True  # every word is final (see normalize)
-        self._dead = 0  # words whose count went back to 0 (see subtract)
+        # some counted words may be back at 0 (see subtract); checked for when the
+        # slots in use pass `_check_at`
+        self._dead = False
+        self._check_at = 0
 
     @classmethod
     def from_counts(
@@ -518,12 +545,15 @@ class WordTable:
 
     def __len__(self) -> int:
         """Distinct words counted (before lowercasing of non-ASCII words)."""
-        return int(self._meta[0]) - self._dead
+        if self._dead:
+            return int(np.count_nonzero(self._slots[:, 2]))
+        return int(self._meta[0])
 
     @property
     def total(self) -> int:
         """Words counted."""
-        return int(self._used()[0][:, 2].sum())
+        keys = self._compact[0] if self._compact is not None else self._slots
+        return int(keys[:, 2].sum())  # an empty slot counts 0
 
     @property
     def nbytes(self) -> int:
@@ -575,8 +605,6 @@ class WordTable:
         keys, places = other._used()
         self._add_keys(keys, places, other._arena)
         self._normal = self._normal and other._normal
-        if self._dead:  # some may count again
-            self._count_dead()
         return self
 
     def subtract(self, other: WordTable) -> WordTable:
@@ -584,7 +612,8 @@ class WordTable:
 
         ``other``'s counts must be part of this table's (as a pane's are of a
         window's).  A word left at 0 no longer counts; when such words
-        outnumber the others, the table is rebuilt without them.
+        outnumber the others, the table is rebuilt without them (checked each
+        time the slots in use double, so it costs nothing per call).
 
         Examples
         --------
@@ -592,26 +621,25 @@ class WordTable:
         >>> window.subtract(WordTable.from_counts({"a": 1, "b": 1})).to_counter()
         Counter({'a': 2})
         """
-        self.normalize()  # equal words, equal keys
+        self.normalize()._state()  # equal words, equal keys; the slots built
         keys, places = other.normalize()._used()
         taken = keys.copy()
         taken[:, 2] = -taken[:, 2]
         self._add_keys(taken, places, other._arena)
-        self._count_dead()
-        if self._dead > max(1024, len(self)):
-            self._drop_dead()
+        self._dead = True
+        if self._meta[0] > self._check_at:
+            live = len(self)
+            if self._meta[0] - live >= max(1024, live):
+                self._drop_dead()
+            self._check_at = 2 * max(1024, live)
         return self
-
-    def _count_dead(self) -> None:
-        slots = self._state()[0]
-        self._dead = int(np.count_nonzero((slots[:, 1] != 0) & (slots[:, 2] == 0)))
 
     def _drop_dead(self) -> None:
         keys, places = self._used()
         fresh = WordTable(self.tokenizer, self.lowercase, capacity=len(keys))
         fresh._add_keys(keys, places, self._arena)
         self._slots, self._where, self._arena, self._meta = fresh._state()
-        self._compact, self._dead = None, 0
+        self._compact, self._dead = None, False
 
     def _add_keys(self, keys: np.ndarray, places: np.ndarray, source: np.ndarray) -> None:
         k = 0
@@ -665,7 +693,7 @@ class WordTable:
         fresh._add_keys(keys[keep], places[keep], self._arena)
         fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 2])
         self._slots, self._where, self._arena, self._meta = fresh._state()
-        self._compact, self._dead = None, 0
+        self._compact, self._dead = None, False
         return self
 
     def filter(self, min_length: int = 1, stopwords: frozenset[str] | None = None) -> WordTable:
@@ -705,12 +733,14 @@ class WordTable:
         [('c', 5), ('a', 2), ('b', 2)]
         """
         self.normalize()
-        keys, places = self._used()
+        if self._compact is not None:
+            keys, places = self._compact
+        else:  # every slot: an empty one counts 0, and no copy is made
+            keys, places = self._slots, self._where
         counts = keys[:, 2]
-        if k and k < len(counts):
-            kth = np.partition(counts, len(counts) - k)[len(counts) - k]
-            chosen = np.flatnonzero(counts >= kth)  # ties at the k-th count: sorted below
-            counts, places = counts[chosen], places[chosen]
+        kth = max(1, _kth_largest(counts, k)) if k else 1
+        chosen = np.flatnonzero(counts >= kth)  # ties at the k-th count: sorted below
+        counts, places = counts[chosen], places[chosen]
         data, offsets = _gather(self._arena, places)
         words = pa.LargeStringArray.from_buffers(
             len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
@@ -826,7 +856,8 @@ class WordTable:
         self._compact = (keys, places)  # no hash slots until something is added
         self._meta = np.array([keys.shape[0], self._arena.size, 0], dtype=np.int64)
         self._normal = state.get("normal", False)
-        self._dead = 0
+        self._dead = False
+        self._check_at = 0
 
     def __repr__(self) -> str:
         return (

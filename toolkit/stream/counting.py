@@ -1,8 +1,10 @@
 """Counting the words of each pane: in-process, or on the Dask cluster in micro-batches.
 
 A :class:`CountJob` turns a :class:`~toolkit.stream.windows.PaneBatch` (text per
-pane) into :class:`~toolkit.stream.windows.PaneCounts` (a Counter per pane); it
-runs where the ``count_panes`` node sends it.  On a cluster, at most
+pane) into :class:`~toolkit.stream.windows.PaneCounts` (a
+:class:`~toolkit.wordtable.WordTable` per pane, counted by the same kernel as
+batch jobs and sent back as a few arrays); it runs where the ``count_panes``
+node sends it.  On a cluster, at most
 ``max_in_flight`` batches are out at once: a slow cluster blocks the reader
 instead of growing memory, and results come back in arrival order.
 """
@@ -19,14 +21,21 @@ from streamz import Stream
 from toolkit.errors import ConfigError
 from toolkit.stream.registration import register_node
 from toolkit.stream.windows import PaneBatch, PaneCounts
-from toolkit.text import count_words, filter_counts
 
 __all__ = ["CountJob", "count_panes"]
 
 
 @dataclass(frozen=True)
 class CountJob:
-    """Count each pane's words with the shared tokenizers (pure; runs on a worker)."""
+    """Count each pane's words with the shared tokenizers (pure; runs on a worker).
+
+    Examples
+    --------
+    >>> from toolkit.stream.windows import PaneBatch
+    >>> job = CountJob("words", min_length=2)
+    >>> job(PaneBatch({0: "The cat, the hat.\\nA cat"}, {0: 2})).counts[0].top()
+    [('cat', 2), ('the', 2), ('hat', 1)]
+    """
 
     tokenizer: str = "words"
     lowercase: bool = True
@@ -34,10 +43,14 @@ class CountJob:
     stopwords: frozenset[str] | None = None
 
     def __call__(self, batch: PaneBatch) -> PaneCounts:
+        from toolkit.wordtable import WordTable  # numba: loaded where counting happens
+
         counts = {}
         for pane, text in batch.text.items():
-            c = count_words(text, self.tokenizer, lowercase=self.lowercase)
-            counts[pane] = filter_counts(c, min_length=self.min_length, stopwords=self.stopwords)
+            table = WordTable(self.tokenizer, self.lowercase, capacity=max(64, len(text) // 32))
+            table.add_text(text)
+            table = table.normalize().filter(self.min_length, self.stopwords)
+            counts[pane] = table.compact()
         return PaneCounts(
             counts,
             batch.lines,

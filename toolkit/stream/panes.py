@@ -4,10 +4,13 @@ Every window kind is made of *panes*.  Count windows of ``size`` lines emitted
 every ``every`` lines use panes of ``gcd(size, every)`` lines; time windows of
 ``length`` seconds sliding by ``slide`` use panes of one slide.  A window is
 ``window_panes`` consecutive panes, and one ends every ``every_panes`` panes.
-:class:`PaneWindows` keeps one Counter per pane and the running total of the
-next window to close: a pane is added when it enters and subtracted when it
-leaves, so a sliding window costs what a tumbling one does; its top words are
-ranked again only among the words that changed (see :mod:`toolkit.stream.ranking`).
+:class:`PaneWindows` keeps one :class:`~toolkit.wordtable.WordTable` per pane
+and the running total of the next window to close: a pane is added when it
+enters and subtracted when it leaves (a merge of arrays, not a loop over
+words), so a sliding window costs what a tumbling one does; a window's top
+words are ranked from its count array, turning only those into strings, and
+a window with the same content as the one before (the panes that left were
+empty, as when an input ends) reuses its ranking.
 
 Nothing here reads a clock: callers pass times in, so tests drive it by hand.
 """
@@ -15,20 +18,19 @@ Nothing here reads a clock: callers pass times in, so tests drive it by hand.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.errors import ConfigError
-from toolkit.stream.ranking import RunningTop
+from toolkit.wordtable import WordTable
 
 __all__ = ["ClosedWindow", "PaneWindows", "count_panes_for", "time_panes_for"]
 
 
 @dataclass
 class Pane:
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: WordTable = field(default_factory=WordTable)
     lines: int = 0
     words: int = 0
 
@@ -52,7 +54,7 @@ class PaneWindows:
     Tumbling windows of two panes:
 
     >>> w = PaneWindows(window_panes=2, every_panes=2)
-    >>> w.add(0, Counter(a=1), lines=1); w.add(1, Counter(a=1, b=1), lines=1)
+    >>> w.add(0, {"a": 1}, lines=1); w.add(1, {"a": 1, "b": 1}, lines=1)
     >>> [(c.start, c.end, c.top) for c in w.close_until(2)]
     [(0, 2, [('a', 2), ('b', 1)])]
     """
@@ -67,30 +69,36 @@ class PaneWindows:
         self.closed = -(10**18)  # every window with end <= closed has closed
         self._end: int | None = None  # end of the window that `running` holds
         self._running = Pane()
-        self._ranking = RunningTop(top)  # the top words of `_running`
+        self._top: list[tuple[str, int]] | None = None  # the ranking of `_running`, if known
 
     # -- input ------------------------------------------------------------------------
     def is_closed(self, pane: int) -> bool:
         """Whether every window holding ``pane`` has already closed (a late pane)."""
         return pane < self.closed
 
-    def add(self, pane: int, counts: Mapping[str, int], lines: int) -> None:
-        """Add the counts of ``lines`` lines to ``pane``, which must not be closed."""
+    def add(self, pane: int, counts: WordTable | Mapping[str, int], lines: int) -> None:
+        """Add the counts of ``lines`` lines to ``pane``, which must not be closed.
+
+        ``counts`` is a word table (taken over: not to be changed after) or a
+        mapping of final words (for a table of the default kind).
+        """
         if self.is_closed(pane):
             raise ValueError(f"pane {pane} is closed (windows up to {self.closed} closed)")
-        words = sum(counts.values())
+        table = counts if isinstance(counts, WordTable) else WordTable.from_counts(counts)
+        words = table.total
         p = self.panes.get(pane)
         if p is None:
-            p = self.panes[pane] = Pane()
-        p.counts.update(counts)
+            p = self.panes[pane] = Pane(table)  # its first counts: kept as they are
+        else:
+            p.counts.merge(table)
         p.lines += lines
         p.words += words
         end = self._end
         if end is not None and end - self.window_panes <= pane < end:
-            self._running.counts.update(counts)
+            self._running.counts.merge(table)
             self._running.lines += lines
             self._running.words += words
-            self._ranking.touched(counts)
+            self._top = None
 
     # -- checkpoints ------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -98,19 +106,29 @@ class PaneWindows:
 
         Examples
         --------
-        >>> w = PaneWindows(2, 1); w.add(3, Counter(a=2), lines=1)
+        >>> w = PaneWindows(2, 1); w.add(3, {"a": 2}, lines=1)
         >>> v = PaneWindows(2, 1); v.restore(w.snapshot())
         >>> [(c.start, c.end, c.top) for c in v.close_until(5)]
         [(2, 4, [('a', 2)]), (3, 5, [('a', 2)])]
         """
-        panes = [[k, p.lines, p.words, dict(p.counts)] for k, p in sorted(self.panes.items())]
-        return {"closed": self.closed, "panes": panes}
+        panes = [
+            [k, p.lines, p.words, dict(p.counts.to_counter())]
+            for k, p in sorted(self.panes.items())
+        ]
+        kind = next((p.counts for p in self.panes.values()), WordTable())
+        return {
+            "closed": self.closed,
+            "panes": panes,
+            "tokenizer": kind.tokenizer,
+            "lowercase": kind.lowercase,
+        }
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Replace the open panes with a :meth:`snapshot`'s."""
         self.closed = int(state["closed"])
+        kind = (state.get("tokenizer", "words"), bool(state.get("lowercase", True)))
         self.panes = {
-            int(k): Pane(Counter(counts), int(lines), int(words))
+            int(k): Pane(WordTable.from_counts(counts, *kind), int(lines), int(words))
             for k, lines, words, counts in state["panes"]
         }
         self._end = None  # the running total is rebuilt from the panes when next needed
@@ -134,7 +152,9 @@ class PaneWindows:
             if self._running.lines:
                 r = self._running
                 # summarised now: the running total moves on to the next window
-                top = self._ranking.top(r.counts)
+                if self._top is None:
+                    self._top = r.counts.top(self.top)
+                top = list(self._top)
                 out.append(ClosedWindow(end - self.window_panes, end, top, r.lines, r.words))
             self.closed = end
             self._prune()
@@ -179,28 +199,22 @@ class PaneWindows:
         if p is None:
             return
         r = self._running
+        self._top = None
         if sign > 0:
-            r.counts.update(p.counts)
+            r.counts.merge(p.counts)
         elif p.lines == r.lines and p.words == r.words:
             # the window held this pane's lines only (each pane's counts are part of
             # the running counts, so equal totals mean equal counts): empty it at once
             self._new_running()
             return
         else:
-            counts = r.counts
-            for word, n in p.counts.items():
-                left = counts[word] - n
-                if left:
-                    counts[word] = left
-                else:
-                    del counts[word]
+            r.counts.subtract(p.counts)
         r.lines += sign * p.lines
         r.words += sign * p.words
-        self._ranking.touched(p.counts)
 
     def _new_running(self) -> None:
         self._running = Pane()
-        self._ranking.reset()
+        self._top = None
 
 
 def count_panes_for(size: int, every: int | None = None) -> tuple[int, int, int]:

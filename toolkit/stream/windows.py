@@ -15,13 +15,16 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from streamz import Stream
 
 from toolkit.errors import ConfigError
 from toolkit.stream.panes import ClosedWindow, PaneWindows, count_panes_for, time_panes_for
 from toolkit.stream.registration import register_node
+
+if TYPE_CHECKING:
+    from toolkit.wordtable import WordTable
 
 __all__ = [
     "Chunk",
@@ -80,7 +83,7 @@ class PaneBatch:
 class PaneCounts:
     """A counted :class:`PaneBatch` (what a worker sends back)."""
 
-    counts: dict[int, Counter[str]]
+    counts: dict[int, WordTable]
     lines: dict[int, int]
     late: int = 0
     bad: int = 0
