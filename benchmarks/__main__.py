@@ -153,6 +153,10 @@ def run_streams(path: Path, repeat: int, textbook_lines: int = 1000) -> list[dic
             ["--window", "60s", "--every", "1s", "--workers", "2"],
         ),
         (
+            "toolkit stream on the cluster, sliding count of 60 panes",
+            ["--count", "600000", "--every", "10000", "--workers", "2"],
+        ),
+        (
             "toolkit stream --local, tumbling count, checkpoint every 1s",
             ["--count", "10000", "--local", "--checkpoint", "{checkpoint}"],
         ),
@@ -231,6 +235,28 @@ if __name__ == "__main__":
     for r in rows:
         r["ratio"] = r["lines_s"] / base
     return rows
+
+
+def sliding_costs(streams: list[dict[str, Any]]) -> dict[str, float]:
+    """What a sliding window of 60 panes costs against a tumbling one of its panes."""
+    rate = {r["name"]: r["lines_s"] for r in streams}
+    cluster = "toolkit stream on the cluster, "
+    return {
+        "time": rate[cluster + "tumbling 1s"] / rate[cluster + "sliding 60s every 1s"],
+        "count": rate[cluster + "tumbling count"] / rate[cluster + "sliding count of 60 panes"],
+    }
+
+
+def stream_input(paths: list[Path]) -> Path:
+    """The corpus as one file, for the stream runs (long enough to fill 60 panes)."""
+    path = paths[0].parent / "stream.txt"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as out:
+            for p in paths:
+                out.write(p.read_bytes())
+        tmp.rename(path)
+    return path
 
 
 def run_latency(path: Path, rate: float, seconds: float = 20.0) -> dict[str, Any]:
@@ -328,6 +354,14 @@ def markdown(
     ]
     for r in streams:
         out.append(f"| {r['name']} | {r['lines_s']:,.0f} | {r['ratio']:.2f}x |")
+    if streams:
+        cost = sliding_costs(streams)
+        out += [
+            "",
+            f"A sliding window of 60 panes costs {cost['time']:.2f}x a tumbling window of "
+            f"one pane (time: 60s every 1s against 1s), {cost['count']:.2f}x for count "
+            "windows (600,000 lines every 10,000 against 10,000).",
+        ]
     if latency:
         out += [
             "",
@@ -362,7 +396,9 @@ def main() -> None:
     args = parser.parse_args()
     paths = corpus(Path(args.cache), args.size, args.files)
     batch, notes = run_batch(paths, args.repeat, args.only)
-    streams = [] if args.no_streams else run_streams(paths[0], args.repeat, args.textbook_lines)
+    streams = []
+    if not args.no_streams:
+        streams = run_streams(stream_input(paths), args.repeat, args.textbook_lines)
     latency = None
     if streams:  # at half the cluster's tumbling rate measured above
         latency = run_latency(paths[0], streams[2]["lines_s"] / 2, args.latency_seconds)
@@ -380,7 +416,14 @@ def main() -> None:
     (out / "latest.md").write_text(table)
     (out / "latest.json").write_text(
         json.dumps(
-            {"meta": meta, "batch": batch, "streams": streams, "latency": latency, "notes": notes},
+            {
+                "meta": meta,
+                "batch": batch,
+                "streams": streams,
+                "sliding_cost": sliding_costs(streams) if streams else None,
+                "latency": latency,
+                "notes": notes,
+            },
             indent=2,
         )
     )

@@ -50,5 +50,6 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
         "dask.bag foldby",
     }
     with_bytewax = importlib.util.find_spec("bytewax") is not None
-    assert len(results["streams"]) == 7 + with_bytewax
+    assert len(results["streams"]) == 8 + with_bytewax
+    assert set(results["sliding_cost"]) == {"time", "count"}
     assert (tmp_path / "out" / "latest.md").read_text().startswith("Machine: ")
