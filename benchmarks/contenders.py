@@ -1,7 +1,8 @@
 """The contenders: each is a whole Python process (imports and cluster start included).
 
 Each prints one JSON line: ``{"total": words, "distinct": n, "digest": sha256 of the sorted
-counts}`` so that the harness can check every contender got the same answer.  All count
+counts, "check_s": seconds spent making this line}`` so that the harness can check every
+contender got the same answer, and leave the check out of the contender's time.  All count
 whitespace-separated tokens with no case folding (``str.split()``), the classic MapReduce job.
 """
 
@@ -12,11 +13,13 @@ import shutil
 from dataclasses import dataclass
 
 DIGEST = """
-import hashlib, json
+import hashlib, json, time
 def report(counts):
+    start = time.perf_counter()
     items = sorted((str(w), int(c)) for w, c in counts)
     h = hashlib.sha256("\\n".join(f"{w}\\t{c}" for w, c in items).encode()).hexdigest()
-    print(json.dumps({"total": sum(c for _, c in items), "distinct": len(items), "digest": h}))
+    answer = {"total": sum(c for _, c in items), "distinct": len(items), "digest": h}
+    print(json.dumps({**answer, "check_s": time.perf_counter() - start}))
 """
 
 PLAIN = (
