@@ -66,11 +66,15 @@ def run_batch(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Run every contender ``repeat`` times, round-robin, so a drift in the machine's
     speed touches them all alike; ``only`` keeps contenders whose name contains it
-    (toolkit wordcount, the reference for the counts, always runs)."""
+    (comma-separated: any of them; toolkit wordcount, the reference for the counts, always
+    runs)."""
     contenders, notes = batch_contenders(sys.executable)
     if only:
+        wanted = [w.strip().lower() for w in only.split(",") if w.strip()]
         contenders = [
-            c for c in contenders if only.lower() in c.name.lower() or c.name == "toolkit wordcount"
+            c
+            for c in contenders
+            if c.name == "toolkit wordcount" or any(w in c.name.lower() for w in wanted)
         ]
     megabytes = sum(p.stat().st_size for p in paths) / 1e6
     times: dict[str, list[float]] = {c.name: [] for c in contenders}
@@ -394,7 +398,9 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--no-streams", action="store_true")
     parser.add_argument(
-        "--only", help="batch contenders whose name contains this (toolkit's always runs)"
+        "--only",
+        help="batch contenders whose name contains one of these comma-separated words "
+        "(toolkit's always runs)",
     )
     parser.add_argument(
         "--textbook-lines",
