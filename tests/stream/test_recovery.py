@@ -148,12 +148,20 @@ def test_count_windows_over_a_file_survive_kills(text_file: Path, tmp_path: Path
     assert_same(lines_of(tmp_path / "out.jsonl"), expected)
 
 
-def _kill_once_mid_stream(args: list[str], tmp: Path, expected: int) -> None:
-    """SIGKILL a checkpointed run once it has written part of its output."""
+def _kill_once_mid_stream(args: list[str], tmp: Path, expected: int, checkpoints: int = 1) -> None:
+    """SIGKILL a checkpointed run once it has written part of its output, and at least
+    ``checkpoints`` checkpoints."""
     out = tmp / "out.jsonl"
     proc = start([*args, "-o", str(out)], tmp / "stderr.log")
     deadline = time.monotonic() + 60
-    while not (expected // 4 < len(lines_of(out)) < expected) and time.monotonic() < deadline:
+
+    def written() -> int:
+        return len(list((tmp / "checkpoints").glob("checkpoint-*.tkc")))
+
+    while (
+        not (expected // 4 < len(lines_of(out)) < expected and written() >= checkpoints)
+        and time.monotonic() < deadline
+    ):
         assert proc.poll() is None, (tmp / "stderr.log").read_text()
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
@@ -198,7 +206,7 @@ def test_a_damaged_checkpoint_falls_back_to_the_previous_one(
     args = [str(events_file), "--window", "10s", *EVENT_TIME, "--local"]
     expected = reference(args, tmp_path)
     run = checkpointed(args, tmp_path)
-    _kill_once_mid_stream(run, tmp_path, len(expected))
+    _kill_once_mid_stream(run, tmp_path, len(expected), checkpoints=2)  # one to fall back to
     newest = sorted((tmp_path / "checkpoints").glob("checkpoint-*.tkc"))[-1]
     newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # half-written
     proc = _resume(run, tmp_path)
