@@ -7,7 +7,6 @@ line on stderr and exit 1; a usage error exits 2; Ctrl-C exits 130 and SIGTERM
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -46,10 +45,15 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         cli.main(args=argv, prog_name="toolkit", standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        _exit_now("toolkit: interrupted", 130)
+    except click.exceptions.Abort:
+        click.echo("toolkit: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("toolkit: interrupted", err=True)
+        sys.exit(130)
     except Terminated:
-        _exit_now("toolkit: terminated", 143)
+        click.echo("toolkit: terminated", err=True)
+        sys.exit(143)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -64,18 +68,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"toolkit: error: {message}", err=True)
         sys.exit(1)
-
-
-def _exit_now(message: str, code: int) -> NoReturn:
-    """Exit at once after an interrupt: the cluster is already cancelled and closed (or its
-    workers killed), and no output is left half-written; a library thread stuck in its own
-    shutdown must not keep the process alive."""
-    click.echo(message, err=True)
-    logging.shutdown()
-    for out in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            out.flush()
-    os._exit(code)
 
 
 def _one_line_warnings() -> None:
