@@ -310,6 +310,9 @@ def test_interrupt_cancels_and_leaves_no_output(tmp_path: Path, sig: int, code: 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a runner started in the background ignores SIGINT, and its
+        # children inherit that (Ctrl-C is then meant not to reach them)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
