@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from numba import njit
 
 from toolkit.errors import JobError
+from toolkit.ranking import top_arrays
 from toolkit.text import APOSTROPHE as APOS
 from toolkit.text import IDEOGRAPH as IDEO
 from toolkit.text import WORD_CHAR as WORD
@@ -635,10 +636,17 @@ class WordTable:
         return self
 
     def _drop_dead(self) -> None:
-        keys, places = self._used()
-        fresh = WordTable(self.tokenizer, self.lowercase, capacity=len(keys))
-        fresh._add_keys(keys, places, self._arena)
-        self._slots, self._where, self._arena, self._meta = fresh._state()
+        self._become(self._with(*self._used()))
+
+    def _with(self, keys: np.ndarray, places: np.ndarray) -> WordTable:
+        """A new table of this kind holding the words of these rows of this table."""
+        table = WordTable(self.tokenizer, self.lowercase, capacity=keys.shape[0])
+        table._add_keys(keys, places, self._arena)
+        return table
+
+    def _become(self, other: WordTable) -> None:
+        """Take ``other``'s arrays as this table's own."""
+        self._slots, self._where, self._arena, self._meta = other._state()
         self._compact, self._dead = None, False
 
     def _add_keys(self, keys: np.ndarray, places: np.ndarray, source: np.ndarray) -> None:
@@ -689,11 +697,9 @@ class WordTable:
             return self
         keep = np.ones(len(keys), dtype=bool)
         keep[wide[changed]] = False
-        fresh = WordTable(self.tokenizer, self.lowercase, capacity=len(keys))
-        fresh._add_keys(keys[keep], places[keep], self._arena)
+        fresh = self._with(keys[keep], places[keep])
         fresh._add_words(*_packed([lowered[i] for i in changed]), keys[wide[changed], 2])
-        self._slots, self._where, self._arena, self._meta = fresh._state()
-        self._compact, self._dead = None, False
+        self._become(fresh)
         return self
 
     def filter(self, min_length: int = 1, stopwords: frozenset[str] | None = None) -> WordTable:
@@ -718,9 +724,7 @@ class WordTable:
         if keep.all():
             return self
         keys, places = self._used()  # in the order of to_arrow's words
-        kept = WordTable(self.tokenizer, self.lowercase, capacity=int(keep.sum()))
-        kept._add_keys(keys[keep], places[keep], self._arena)
-        return kept.compact()
+        return self._with(keys[keep], places[keep]).compact()
 
     def top(self, k: int = 0) -> list[tuple[str, int]]:
         """The ``k`` most frequent words (all for 0), by count descending then word.
@@ -740,18 +744,8 @@ class WordTable:
         counts = keys[:, 2]
         kth = max(1, _kth_largest(counts, k)) if k else 1
         chosen = np.flatnonzero(counts >= kth)  # ties at the k-th count: sorted below
-        counts, places = counts[chosen], places[chosen]
-        data, offsets = _gather(self._arena, places)
-        words = pa.LargeStringArray.from_buffers(
-            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
-        )
-        order = pc.sort_indices(
-            pa.table({"count": counts, "word": words}),
-            sort_keys=[("count", "descending"), ("word", "ascending")],
-        ).to_numpy()[: k or None]
-        return list(
-            zip(words.take(pa.array(order)).to_pylist(), counts[order].tolist(), strict=True)
-        )
+        words, counts = top_arrays(self._words(places[chosen]), counts[chosen], k or None)
+        return list(zip(words.to_pylist(), counts.tolist(), strict=True))
 
     def split(self, n: int) -> list[WordTable]:
         """Cut the table into ``n`` tables by a hash of each (normalized) word."""
@@ -761,9 +755,7 @@ class WordTable:
         out = []
         for b in range(n):
             mine = bucket == b
-            table = WordTable(self.tokenizer, self.lowercase, capacity=int(mine.sum()))
-            table._add_keys(keys[mine], places[mine], self._arena)
-            out.append(table.compact())
+            out.append(self._with(keys[mine], places[mine]).compact())
         return out
 
     def _state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -824,11 +816,14 @@ class WordTable:
         """
         self.normalize()
         keys, places = self._used()
+        return self._words(places), keys[:, 2].copy()
+
+    def _words(self, places: np.ndarray) -> pa.Array:
+        """The words at ``places`` in the arena, as a pyarrow ``large_string`` array."""
         data, offsets = _gather(self._arena, places)
-        words = pa.LargeStringArray.from_buffers(
+        return pa.LargeStringArray.from_buffers(
             len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
         )
-        return words, keys[:, 2].copy()
 
     def to_counter(self) -> Counter[str]:
         """The counts as a ``Counter`` of words, normalized (see :meth:`normalize`)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -353,24 +352,12 @@ def _run_distributed(
         return list(client.gather(futures))
     except BaseException as exc:
         suspects = _suspects(client, exc)
-        _cancel(client, futures)
+        with contextlib.suppress(Exception):
+            client.cancel(futures, force=True)
         explained = _explain_cluster_failure(exc, client, blocks, suspects)
         if explained is not None:
             raise explained from None
         raise
-
-
-def _cancel(client: Any, futures: list[Any], seconds: float = 5.0) -> None:
-    """Cancel the job's tasks, waiting ``seconds`` at most: after Ctrl-C the client may not
-    answer, and the caller goes on to close (or kill) the cluster anyway."""
-
-    def cancel() -> None:
-        with contextlib.suppress(Exception):
-            client.cancel(futures, force=True)
-
-    thread = threading.Thread(target=cancel, name="toolkit-cancel", daemon=True)
-    thread.start()
-    thread.join(seconds)
 
 
 def _suspects(client: Any, exc: BaseException) -> list[Any]:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from toolkit.batch.engine import ReadOptions, run_job
 from toolkit.batch.inputs import (
@@ -26,6 +25,7 @@ from toolkit.batch.inputs import resolve_inputs as resolve
 from toolkit.batch.journal import Journal, job_signature
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
+from toolkit.ranking import top_arrays
 from toolkit.stopwords import load_stopwords
 from toolkit.text import get_tokenizer
 from toolkit.units import parse_size
@@ -93,26 +93,6 @@ class WordCountJob:
         if self.keep:
             words, counts = top_arrays(words, counts, self.keep)
         return Bucket(words, counts, total=total, distinct=distinct)
-
-
-def top_arrays(words: pa.Array, counts: np.ndarray, k: int | None) -> tuple[pa.Array, np.ndarray]:
-    """The ``k`` most frequent words (all for ``None``), by count descending then word.
-
-    Examples
-    --------
-    >>> words, counts = top_arrays(pa.array(["b", "a", "c", "d"]), np.array([2, 2, 5, 1]), 3)
-    >>> words.to_pylist(), counts.tolist()
-    (['c', 'a', 'b'], [5, 2, 2])
-    """
-    if k and k < len(counts):
-        kth = np.partition(counts, len(counts) - k)[len(counts) - k]
-        candidates = np.flatnonzero(counts >= kth)  # ties at the k-th count: sorted below
-        words, counts = words.take(pa.array(candidates)), counts[candidates]
-    order = pc.sort_indices(
-        pa.table({"count": counts, "word": words}),
-        sort_keys=[("count", "descending"), ("word", "ascending")],
-    ).to_numpy()[: k or None]
-    return words.take(pa.array(order)), counts[order]
 
 
 def counts_frame(items: Iterable[tuple[str, int]]) -> pd.Series:
