@@ -81,7 +81,8 @@ class Connection:
         )
         link = self.dashboard_link
         dashboard = f"; dashboard: {link}" if link else "; no dashboard"
-        return f"{kind} at {self.address} with {self.n_workers} workers{dashboard}"
+        n = self.n_workers
+        return f"{kind} at {self.address} with {n} worker{'' if n == 1 else 's'}{dashboard}"
 
     def close(self, abort: bool = False) -> None:
         """Close the client, and the embedded cluster if this connection started it.

@@ -1,8 +1,14 @@
 """Ranking words by count: the top ``k`` of arrays of words and counts.
 
 Every ranking in toolkit (a batch result, a bucket's top words, a closed
-window) orders by count descending, then word ascending, in Arrow, without a
-Python object per word.
+window) orders by count descending, then word ascending, in Arrow and numpy,
+without a Python object per word.
+
+Words compare as Python compares them, by code point, which for UTF-8 is the
+order of their bytes.  Sorting strings is the slow part (700,000 words: 0.2 s
+for Arrow's two-key sort), so the words are first ranked by their first eight
+bytes as one unsigned integer (two stable integer sorts), and only runs of
+equal count *and* equal first eight bytes are then sorted by the whole word.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["top_arrays"]
+__all__ = ["arrow_ints", "rank_order", "top_arrays"]
+
+PREFIX = 8  # bytes of a word in its integer sort key
 
 
 def top_arrays(words: pa.Array, counts: np.ndarray, k: int | None) -> tuple[pa.Array, np.ndarray]:
@@ -23,12 +31,109 @@ def top_arrays(words: pa.Array, counts: np.ndarray, k: int | None) -> tuple[pa.A
     >>> words.to_pylist(), counts.tolist()
     (['c', 'a', 'b'], [5, 2, 2])
     """
+    counts = np.asarray(counts, dtype=np.int64)
     if k and k < len(counts):
         kth = np.partition(counts, len(counts) - k)[len(counts) - k]
-        candidates = np.flatnonzero(counts >= kth)  # ties at the k-th count: sorted below
-        words, counts = words.take(pa.array(candidates)), counts[candidates]
-    order = pc.sort_indices(
-        pa.table({"count": counts, "word": words}),
-        sort_keys=[("count", "descending"), ("word", "ascending")],
-    ).to_numpy()[: k or None]
-    return words.take(pa.array(order)), counts[order]
+        candidates = np.flatnonzero(counts >= kth)  # ties at the k-th count: ranked below
+        words, counts = words.take(arrow_ints(candidates)), counts[candidates]
+    order = rank_order(words, counts)[: k or None]
+    return words.take(arrow_ints(order)), counts[order]
+
+
+def rank_order(words: pa.Array, counts: np.ndarray) -> np.ndarray:
+    """The positions of ``words`` by count descending, then word ascending (by code point).
+
+    Examples
+    --------
+    >>> rank_order(pa.array(["b", "a", "c", "ab"]), np.array([2, 2, 5, 2])).tolist()
+    [2, 1, 3, 0]
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if len(words) != len(counts):
+        raise ValueError(f"{len(words)} words but {len(counts)} counts")
+    if words.null_count or not (
+        pa.types.is_string(words.type) or pa.types.is_large_string(words.type)
+    ):
+        return _arrow_order(words, counts)
+    keys = prefix_keys(words)
+    order = np.argsort(keys, kind="stable")
+    order = order[np.argsort(-counts[order], kind="stable")]
+    ranked_keys, ranked_counts = keys[order], counts[order]
+    tie = (ranked_keys[1:] == ranked_keys[:-1]) & (ranked_counts[1:] == ranked_counts[:-1])
+    if tie.any():  # same count and same first bytes: those runs are ordered by the whole word
+        in_run = np.zeros(len(order), dtype=bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        at = np.flatnonzero(in_run)
+        run = np.cumsum(np.concatenate(([True], ~tie)))[at]
+        members = order[at]
+        within = _numpy_indices(
+            pc.sort_indices(
+                pa.table({"run": arrow_ints(run), "word": words.take(arrow_ints(members))}),
+                sort_keys=[("run", "ascending"), ("word", "ascending")],
+            )
+        )
+        order[at] = members[within]
+    return order
+
+
+def prefix_keys(words: pa.Array) -> np.ndarray:
+    """The first :data:`PREFIX` bytes of each word as a big-endian integer, zero-padded.
+
+    Two words whose keys differ compare as their keys do (a word shorter than
+    the other at the first difference is a prefix of it, so it is smaller);
+    words with equal keys must be compared whole.
+
+    Examples
+    --------
+    >>> prefix_keys(pa.array(["a", "ab", ""])).tolist() == [0x61 << 56, 0x6162 << 48, 0]
+    True
+    """
+    n = len(words)
+    offset_type = np.int64 if pa.types.is_large_string(words.type) else np.int32
+    buffers = words.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[words.offset : words.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None
+        else np.empty(0, np.uint8)
+    )
+    starts = offsets[:-1]
+    lengths = np.minimum(np.diff(offsets), PREFIX)
+    padded = np.zeros(len(data) + PREFIX, dtype=np.uint8)
+    padded[: len(data)] = data
+    window = np.arange(PREFIX)
+    head = padded[starts[:, None] + window]
+    head[window >= lengths[:, None]] = 0
+    return np.ascontiguousarray(head).view(">u8").ravel().astype(np.uint64)
+
+
+def arrow_ints(values: np.ndarray) -> pa.Array:
+    """An int64 Arrow array over ``values``, without a copy when they are int64 already.
+
+    Unlike ``pa.array``, this does not import pandas (0.2 s in a process that had no need of it).
+
+    Examples
+    --------
+    >>> arrow_ints(np.array([3, 1])).to_pylist()
+    [3, 1]
+    """
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def _arrow_order(words: pa.Array, counts: np.ndarray) -> np.ndarray:
+    """The same order by Arrow's two-key sort (words of another type, or with nulls)."""
+    return _numpy_indices(
+        pc.sort_indices(
+            pa.table({"count": arrow_ints(counts), "word": words}),
+            sort_keys=[("count", "descending"), ("word", "ascending")],
+        )
+    )
+
+
+def _numpy_indices(indices: pa.Array) -> np.ndarray:
+    """Arrow's sort indices (uint64, no nulls) as a numpy array (``to_numpy`` imports pandas)."""
+    values = np.frombuffer(indices.buffers()[1], dtype=np.uint64)
+    return values[indices.offset : indices.offset + len(indices)].astype(np.int64)

@@ -27,7 +27,12 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import sys
+import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -49,8 +54,48 @@ __all__ = ["WordTable"]
 
 @functools.cache
 def _classes(tokenizer: str) -> np.ndarray:
-    """One byte per code point: its class under ``tokenizer`` (see :func:`word_classes`)."""
-    return np.frombuffer(word_classes(tokenizer), dtype=np.uint8)
+    """One byte per code point: its class under ``tokenizer`` (see :func:`word_classes`).
+
+    Building the table asks Python about each of 1.1 million code points
+    (0.1 s, paid by every worker process on its first block), so it is kept
+    in a file named after the Python and Unicode versions it came from, and
+    read back from there (1 ms).  A missing, short or unwritable file only
+    means building it again.
+    """
+    name = get_tokenizer(tokenizer).name
+    path = _classes_path(name)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) == sys.maxunicode + 1 and data[32] == 0 and data[ord("a")] == 1:
+            return np.frombuffer(data, dtype=np.uint8)
+    except OSError:
+        pass
+    data = word_classes(name)
+    with contextlib.suppress(OSError):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)  # readers see the whole table or none
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return np.frombuffer(data, dtype=np.uint8)
+
+
+def _classes_path(tokenizer: str) -> str:
+    """Where the code-point table of ``tokenizer`` is kept: ``$TOOLKIT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/toolkit``, else ``~/.cache/toolkit``."""
+    root = os.environ.get("TOOLKIT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "toolkit",
+    )
+    py = f"{sys.implementation.name}{sys.version_info[0]}{sys.version_info[1]}"
+    return os.path.join(
+        root, f"word-classes-{tokenizer}-{py}-unicode{unicodedata.unidata_version}.bin"
+    )
 
 
 # -- kernels ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from toolkit.batch.outputs import atomic_output, write_series
+from toolkit.batch.outputs import atomic_output, write_series, write_table
 from toolkit.batch.wordcount import counts_frame
 from toolkit.errors import ConfigError, OutputError
 
@@ -48,6 +48,26 @@ def test_parquet_types(tmp_path: Path) -> None:
     assert str(table.schema.field("word").type) in ("string", "large_string")
     assert str(table.schema.field("count").type) == "int64"
     assert table.column("word").to_pylist() == COUNTS.index.tolist()
+
+
+@pytest.mark.parametrize("ext", ["csv", "tsv", "json", "jsonl", "parquet"])
+def test_an_arrow_table_is_written_as_its_series_would_be(tmp_path: Path, ext: str) -> None:
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "word": pa.array(COUNTS.index.tolist(), type=pa.large_string()),
+            "count": pa.array(COUNTS.tolist(), type=pa.int64()),
+        }
+    )
+    write_series(COUNTS, tmp_path / f"s.{ext}")
+    write_table(table, tmp_path / f"t.{ext}")
+    if ext == "parquet":  # the same columns and values (schemas differ in pandas metadata)
+        a, b = pq.read_table(tmp_path / "s.parquet"), pq.read_table(tmp_path / "t.parquet")
+        assert a.column_names == b.column_names == ["word", "count"]
+        assert a.to_pydict() == b.to_pydict()
+    else:
+        assert (tmp_path / f"t.{ext}").read_bytes() == (tmp_path / f"s.{ext}").read_bytes()
 
 
 def test_generic_keys_and_values(tmp_path: Path) -> None:

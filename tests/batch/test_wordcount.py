@@ -136,6 +136,20 @@ def test_result_renders_in_jupyter(messy_corpus: list[Path]) -> None:
     assert repr(result).startswith("WordCounts(total_words=")
 
 
+@pytest.mark.parametrize("top", [None, 3])
+def test_result_views_agree(messy_corpus: list[Path], top: int | None) -> None:
+    result = word_count(messy_corpus, scheduler="sync", top=top)
+    pairs = list(result.counts.items())
+    assert result.most_common() == pairs and result.most_common(2) == pairs[:2]
+    assert result.most_common(0) == []
+    assert result.to_arrow().to_pydict() == {
+        "word": [w for w, _ in pairs],
+        "count": [c for _, c in pairs],
+    }
+    assert result.top(4).to_dict("list") == result.counts.head(4).reset_index().to_dict("list")
+    assert len(result) == len(pairs) and result[pairs[0][0]] == pairs[0][1]
+
+
 def test_fsspec_urls_and_url_globs() -> None:
     import fsspec
 

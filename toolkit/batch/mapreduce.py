@@ -6,9 +6,7 @@ import json
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from toolkit.batch.engine import ReadOptions, check_callable, run_job
 from toolkit.batch.inputs import (
@@ -23,6 +21,9 @@ from toolkit.batch.journal import Journal, job_signature
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError, JobError
 from toolkit.units import parse_size
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["RECORD_FORMATS", "map_reduce"]
 
@@ -130,6 +131,8 @@ def _restore_job(functions: bytes, records: str, name: str) -> UserJob:
 
 
 def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
+    import pandas as pd  # only where a Series is made: workers of other jobs never load it
+
     keys: list[Any] = list(items)
     try:
         keys.sort()

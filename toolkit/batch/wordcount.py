@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 from collections.abc import Iterable
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from toolkit.batch.engine import ReadOptions, run_job
@@ -25,12 +25,14 @@ from toolkit.batch.inputs import resolve_inputs as resolve
 from toolkit.batch.journal import Journal, job_signature
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
-from toolkit.ranking import top_arrays
+from toolkit.ranking import arrow_ints, top_arrays
 from toolkit.stopwords import load_stopwords
 from toolkit.text import get_tokenizer
 from toolkit.units import parse_size
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from toolkit.wordtable import WordTable
 
 __all__ = ["WordCountJob", "WordCounts", "counts_frame", "top_arrays", "word_count"]
@@ -110,11 +112,12 @@ def counts_frame(items: Iterable[tuple[str, int]]) -> pd.Series:
 
 def _series(words: pa.Array, counts: np.ndarray) -> pd.Series:
     """A counts Series from arrays already in order."""
+    import pandas as pd  # loaded when a Series is asked for: workers and the CLI do without
+
     index = pd.Index(words.to_pandas(), name="word", dtype="str")
     return pd.Series(counts, index=index, name="count", dtype="int64")
 
 
-@dataclass
 class WordCounts:
     """The result of :func:`word_count`.
 
@@ -122,7 +125,8 @@ class WordCounts:
     ----------
     counts : pandas.Series
         Count per word (index ``word``), by count descending then word
-        ascending; only the top ones when ``top`` was given.
+        ascending; only the top ones when ``top`` was given.  Made on first
+        use from the Arrow arrays the cluster returned (see :meth:`to_arrow`).
     total_words : int
         Words counted (after ``min_length`` and stopwords), in all the input.
     distinct_words : int
@@ -131,14 +135,48 @@ class WordCounts:
         Files, bytes and lines read; undecodable sequences replaced or ignored.
     """
 
-    counts: pd.Series
-    total_words: int
-    distinct_words: int
-    stats: InputStats
+    def __init__(
+        self,
+        words: pa.Array,
+        counts: np.ndarray,
+        *,
+        total_words: int,
+        distinct_words: int,
+        stats: InputStats,
+    ) -> None:
+        self._words, self._counts = words, counts  # ranked: count descending, then word
+        self.total_words = total_words
+        self.distinct_words = distinct_words
+        self.stats = stats
+
+    @functools.cached_property
+    def counts(self) -> pd.Series:
+        return _series(self._words, self._counts)
+
+    def to_arrow(self) -> pa.Table:
+        """The counts as an Arrow table (columns ``word``, ``count``), ranked as ``counts``.
+
+        No Python object per word: hand it to Parquet, Polars or DuckDB as it is.
+        """
+        return pa.table({"word": self._words, "count": arrow_ints(self._counts)})
+
+    def most_common(self, n: int | None = None) -> list[tuple[str, int]]:
+        """The ``n`` most frequent words (all if ``n`` is None) and their counts, ranked.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+        >>> _ = path.write_text("b a b c b a")
+        >>> word_count(path, scheduler="sync").most_common(2)
+        [('b', 3), ('a', 2)]
+        """
+        stop = len(self._counts) if n is None else max(0, n)
+        return list(zip(self._words[:stop].to_pylist(), self._counts[:stop].tolist(), strict=True))
 
     def top(self, n: int = 20) -> pd.DataFrame:
         """The ``n`` most frequent words as a DataFrame with columns ``word`` and ``count``."""
-        return self.counts.head(n).reset_index()
+        return _series(self._words[: max(0, n)], self._counts[: max(0, n)]).reset_index()
 
     def to_frame(self) -> pd.DataFrame:
         """All counts as a DataFrame with columns ``word`` and ``count``."""
@@ -148,13 +186,13 @@ class WordCounts:
         return int(self.counts.get(word, 0))
 
     def __len__(self) -> int:
-        return len(self.counts)
+        return len(self._counts)
 
     def __repr__(self) -> str:
-        head = ", ".join(f"{w!r}: {c}" for w, c in self.counts.head(5).items())
+        head = ", ".join(f"{w!r}: {c}" for w, c in self.most_common(5))
         return (
             f"WordCounts(total_words={self.total_words}, distinct_words={self.distinct_words}, "
-            f"top={{{head}{', ...' if len(self.counts) > 5 else ''}}})"
+            f"top={{{head}{', ...' if len(self) > 5 else ''}}})"
         )
 
     def _repr_html_(self) -> str:
@@ -163,7 +201,7 @@ class WordCounts:
             f"<p><b>{self.total_words:,}</b> words, <b>{self.distinct_words:,}</b> distinct, "
             f"from {self.stats.files:,} files ({self.stats.bytes:,} bytes, "
             f"{self.stats.lines:,} lines)</p>{table}"
-            + ("" if len(self.counts) <= 20 else f"<p>{html.escape('…')} top 20 shown</p>")
+            + ("" if len(self) <= 20 else f"<p>{html.escape('…')} top 20 shown</p>")
         )
 
 
@@ -285,8 +323,10 @@ def word_count(
         log.remove()  # the job finished: nothing left to resume
     words = pa.concat_arrays([b.words for b in buckets])
     counts = np.concatenate([b.counts for b in buckets])
+    words, counts = top_arrays(words, counts, top or None)
     return WordCounts(
-        counts=_series(*top_arrays(words, counts, top or None)),
+        words,
+        counts,
         total_words=sum(b.total for b in buckets),
         distinct_words=sum(b.distinct for b in buckets),
         stats=stats,

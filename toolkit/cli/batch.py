@@ -93,8 +93,8 @@ def wordcount(
 
     Prints the top words and the totals; exact whatever the cluster.
     """
-    from toolkit.batch import resolve_inputs, word_count, write_series
-    from toolkit.batch.outputs import output_format
+    from toolkit.batch import resolve_inputs, word_count
+    from toolkit.batch.outputs import output_format, write_table
     from toolkit.stopwords import load_stopwords
     from toolkit.text import get_tokenizer
 
@@ -123,22 +123,22 @@ def wordcount(
         )
     _report_inputs(result.stats)
     if output:
-        write_series(result.counts, output)
-        click.echo(f"toolkit: wrote {len(result.counts):,} words to {output}", err=True)
-    shown = result.counts if top == 0 else result.counts.head(top)
+        write_table(result.to_arrow(), output)
+        click.echo(f"toolkit: wrote {len(result):,} words to {output}", err=True)
+    shown = result.most_common(None if top == 0 else top)
     if as_json:
         click.echo(
             json.dumps(
                 {
                     "total_words": result.total_words,
                     "distinct_words": result.distinct_words,
-                    "top": [{"word": w, "count": int(c)} for w, c in shown.items()],
+                    "top": [{"word": w, "count": c} for w, c in shown],
                 },
                 ensure_ascii=False,
             )
         )
         return
-    _print_table([(w, f"{int(c):,}") for w, c in shown.items()], ("word", "count"))
+    _print_table([(w, f"{c:,}") for w, c in shown], ("word", "count"))
     click.echo(f"total words: {result.total_words:,}   distinct words: {result.distinct_words:,}")
 
 

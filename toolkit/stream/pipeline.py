@@ -16,9 +16,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import pandas as pd
 from streamz import Stream
 
 from toolkit.cluster import Connection
@@ -28,6 +27,10 @@ from toolkit.stream.counting import CountJob
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.sinks import FileSink, window_line
 from toolkit.stream.sources import LineSource
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 from toolkit.stream.windows import (
     Chunk,
     End,
@@ -491,6 +494,8 @@ def to_frame(results: list[WindowResult]) -> pd.DataFrame:
        start  end  words
     0      0   10      5
     """
+    import pandas as pd
+
     return pd.DataFrame(
         [r.to_dict() for r in results], columns=["start", "end", "lines", "words", "top", "late"]
     ).dropna(axis=1, how="all")
