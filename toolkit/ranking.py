@@ -92,8 +92,8 @@ def prefix_keys(words: pa.Array) -> np.ndarray:
     n = len(words)
     offset_type = np.int64 if pa.types.is_large_string(words.type) else np.int32
     buffers = words.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=offset_type)[words.offset : words.offset + n + 1]
-    offsets = offsets.astype(np.int64)
+    raw = np.frombuffer(buffers[1], dtype=offset_type)[words.offset : words.offset + n + 1]
+    offsets = np.asarray(raw, dtype=np.int64)
     data = (
         np.frombuffer(buffers[2], dtype=np.uint8)
         if buffers[2] is not None
