@@ -28,7 +28,7 @@ from typing import Any
 
 import psutil
 
-from benchmarks.contenders import batch_contenders
+from benchmarks.contenders import answer_of_file, batch_contenders
 from toolkit.corpus import generate_corpus
 
 
@@ -82,8 +82,14 @@ def run_batch(
     answers: dict[str, str] = {}
     for _ in range(repeat):
         for c in contenders:
-            seconds, peak, out, _ = measure([*c.argv, *map(str, paths)])
-            answer = out.strip().splitlines()[-1] if out.strip() else ""
+            with tempfile.TemporaryDirectory(prefix="toolkit-bench-") as tmp:
+                output = os.path.join(tmp, "counts.parquet")
+                argv = [a.replace("{output}", output) for a in c.argv]
+                seconds, peak, out, _ = measure([*argv, *map(str, paths)])
+                if c.output:
+                    answer = answer_of_file(output)
+                else:
+                    answer = out.strip().splitlines()[-1] if out.strip() else ""
             if answer.startswith("{"):  # the answer check is the harness's, not the contender's
                 seconds -= json.loads(answer)["check_s"]
             times[c.name].append(seconds)

@@ -2,25 +2,44 @@
 
 Each prints one JSON line: ``{"total": words, "distinct": n, "digest": sha256 of the sorted
 counts, "check_s": seconds spent making this line}`` so that the harness can check every
-contender got the same answer, and leave the check out of the contender's time.  All count
-whitespace-separated tokens with no case folding (``str.split()``), the classic MapReduce job.
+contender got the same answer, and leave the check out of the contender's time.  The
+``toolkit wordcount`` command instead writes all its counts to a Parquet file (``{output}``
+in its argv), as a user would, and the harness makes the same line from that file.  All
+count whitespace-separated tokens with no case folding (``str.split()``), the classic
+MapReduce job.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from dataclasses import dataclass
+from typing import Any
 
 DIGEST = """
 import hashlib, json, time
-def report(counts):
-    start = time.perf_counter()
+def answer(counts):
     items = sorted((str(w), int(c)) for w, c in counts)
     h = hashlib.sha256("\\n".join(f"{w}\\t{c}" for w, c in items).encode()).hexdigest()
-    answer = {"total": sum(c for _, c in items), "distinct": len(items), "digest": h}
-    print(json.dumps({**answer, "check_s": time.perf_counter() - start}))
+    return {"total": sum(c for _, c in items), "distinct": len(items), "digest": h}
+def report(counts):
+    start = time.perf_counter()
+    found = answer(counts)
+    print(json.dumps({**found, "check_s": time.perf_counter() - start}))
 """
+_DIGEST: dict[str, Any] = {}
+exec(DIGEST, _DIGEST)  # the harness checks output files with the contenders' own code
+
+
+def answer_of_file(path: str) -> str:
+    """The answer line (``check_s`` 0) for a ``word,count`` Parquet file a contender wrote."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    pairs = zip(table.column("word").to_pylist(), table.column("count").to_pylist(), strict=True)
+    return json.dumps({**_DIGEST["answer"](pairs), "check_s": 0.0})
+
 
 PLAIN = (
     DIGEST
@@ -126,23 +145,37 @@ class Contender:
     argv: list[str]  # files are appended
     note: str = ""
     checks: bool = True  # its digest must match the others'
+    output: bool = False  # writes its counts to the file named by "{output}" in argv
 
 
 def batch_contenders(python: str) -> tuple[list[Contender], list[str]]:
     """The contenders available here, and notes on those that are not."""
     have = lambda m: importlib.util.find_spec(m) is not None  # noqa: E731
+    cli = [python, "-m", "toolkit", "wordcount", "--output", "{output}", "--workers"]
     out = [
-        Contender("toolkit wordcount", [python, "-c", TOOLKIT, "whitespace", "2"]),
+        Contender(
+            "toolkit wordcount",
+            [*cli, "2", "--tokenizer", "whitespace"],
+            "the command, default embedded cluster; all counts to Parquet",
+            output=True,
+        ),
         Contender(
             "toolkit wordcount (words tokenizer)",
-            [python, "-c", TOOLKIT, "words", "2"],
+            [*cli, "2", "--tokenizer", "words"],
             "Unicode words, lowercased: a different answer by design",
             checks=False,
+            output=True,
         ),
         Contender(
             "toolkit wordcount, 1 worker",
-            [python, "-c", TOOLKIT, "whitespace", "1"],
-            "the same job on one worker process: how it scales",
+            [*cli, "1", "--tokenizer", "whitespace"],
+            "the same command on one worker process: how it scales",
+            output=True,
+        ),
+        Contender(
+            "toolkit.word_count() from Python",
+            [python, "-c", TOOLKIT, "whitespace", "2"],
+            "the library call, counts as a pandas Series",
         ),
         Contender("plain Python Counter", [python, "-c", PLAIN]),
         Contender("dask.bag frequencies", [python, "-c", DASK_BAG, "frequencies"]),
