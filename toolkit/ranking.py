@@ -99,12 +99,12 @@ def prefix_keys(words: pa.Array) -> np.ndarray:
         if buffers[2] is not None
         else np.empty(0, np.uint8)
     )
-    starts = offsets[:-1]
+    if len(data) == 0:  # only empty words
+        return np.zeros(n, dtype=np.uint64)
     lengths = np.minimum(np.diff(offsets), PREFIX)
-    padded = np.zeros(len(data) + PREFIX, dtype=np.uint8)
-    padded[: len(data)] = data
     window = np.arange(PREFIX)
-    head = padded[starts[:, None] + window]
+    # past a word's end (or the buffer's) reads are clipped, then zeroed: no copy of the buffer
+    head = data[np.minimum(offsets[:-1, None] + window, len(data) - 1)]
     head[window >= lengths[:, None]] = 0
     return np.ascontiguousarray(head).view(">u8").ravel().astype(np.uint64)
 

@@ -176,7 +176,8 @@ class WordCounts:
 
     def top(self, n: int = 20) -> pd.DataFrame:
         """The ``n`` most frequent words as a DataFrame with columns ``word`` and ``count``."""
-        return _series(self._words[: max(0, n)], self._counts[: max(0, n)]).reset_index()
+        n = max(0, n)
+        return _series(self._words[:n], self._counts[:n]).reset_index()
 
     def to_frame(self) -> pd.DataFrame:
         """All counts as a DataFrame with columns ``word`` and ``count``."""

@@ -27,10 +27,6 @@ from toolkit.stream.counting import CountJob
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.sinks import FileSink, window_line
 from toolkit.stream.sources import LineSource
-
-if TYPE_CHECKING:
-    import pandas as pd
-
 from toolkit.stream.windows import (
     Chunk,
     End,
@@ -41,6 +37,9 @@ from toolkit.stream.windows import (
     WindowResult,
     number,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["StreamStats", "WindowedWordCount", "stream_word_count", "to_frame"]
 
