@@ -8,7 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import read_reference_text
-from toolkit.batch.inputs import InputStats, plan_blocks, read_text_chunks, resolve_inputs
+from toolkit.batch.inputs import (
+    InputStats,
+    _byte_pieces,
+    plan_blocks,
+    read_byte_chunks,
+    read_text_chunks,
+    resolve_inputs,
+)
 from toolkit.errors import ConfigError, DecodeError, InputError
 
 
@@ -91,6 +98,60 @@ def test_any_text_any_blocksize_round_trips(
     content = "\n".join(lines)
     path.write_text(content, encoding="utf-8", newline="")
     assert read_all(path, blocksize)[0] == content
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    content=st.binary(max_size=400).map(lambda b: b.replace(b"a", b"\n").replace(b"b", b" ")),
+    blocksize=st.integers(1, 120),
+    chunk_size=st.integers(1, 40),
+    split_long_lines=st.booleans(),
+)
+def test_byte_pieces_are_the_file_cut_after_newlines(
+    tmp_path: Path, content: bytes, blocksize: int, chunk_size: int, split_long_lines: bool
+) -> None:
+    # the pieces are views of a reused buffer: each is copied before the next is read
+    path = tmp_path / "b.bin"
+    path.write_bytes(content)
+    stats = InputStats()
+    pieces = [
+        (offset, bytes(piece))
+        for block in plan_blocks(resolve_inputs(path), blocksize=blocksize)
+        for offset, piece in read_byte_chunks(
+            block, stats=stats, chunk_size=chunk_size, split_long_lines=split_long_lines
+        )
+    ]
+    assert b"".join(p for _, p in pieces) == content
+    assert [o for o, _ in pieces] == [
+        sum(len(p) for _, p in pieces[:k]) for k in range(len(pieces))
+    ]
+    for _, piece in pieces[:-1]:
+        if piece.endswith(b"\n"):
+            continue
+        # cut inside a line only when allowed, at whitespace, and only when no newline came
+        assert split_long_lines and piece.endswith((b" ", b"\t", b"\r", b"\x0b", b"\x0c"))
+        assert b"\n" not in piece
+    assert stats.bytes == len(content)
+    assert stats.lines == content.count(b"\n") + (1 if content and content[-1:] != b"\n" else 0)
+
+
+def test_byte_pieces_from_a_file_that_can_only_read() -> None:
+    class ReadOnly:
+        def __init__(self, data: bytes) -> None:
+            self.data, self.pos = data, 0
+
+        def read(self, n: int) -> bytes:
+            out = self.data[self.pos : self.pos + n]
+            self.pos += len(out)
+            return out
+
+    data = b"one two\nthree\n" + b"x" * 50 + b"\nlast"
+    pieces = [bytes(p) for _, p in _byte_pieces(ReadOnly(data), 0, None, 8, False)]
+    assert b"".join(pieces) == data
+    assert pieces[:2] == [b"one two\n", b"three\n"]
+    assert pieces[2] == b"x" * 50 + b"\n"  # a long line grows the buffer and stays whole
 
 
 def test_strict_decode_error_names_file_and_offset(tmp_path: Path) -> None:

@@ -56,8 +56,9 @@ class Job(Protocol):
         """A fresh accumulator: a dict (subclass), or an object pickled in one piece.
 
         A job may also define ``consume_bytes(acc, data) -> int`` (take UTF-8
-        bytes straight from the file; it returns how many it took, and the rest
-        comes back decoded, as text) and
+        bytes straight from the file, as a ``memoryview`` valid during the call
+        only; it returns how many it took, and the rest comes back decoded, as
+        text) and
         ``split(acc, n) -> list`` (cut an accumulator that is not a dict into
         ``n`` hash buckets) and ``seal(acc) -> acc`` (make a map or merge result
         compact: it is only read, merged from or sent after that).

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import fsspec
+import numpy as np
 from fsspec.core import url_to_fs
 
 from toolkit.errors import ConfigError, DecodeError, InputError
@@ -268,7 +269,9 @@ def _counting_handler(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("toolkit.count", _counting_handler)
 
 
-def decode(data: bytes, *, encoding: str, errors: str, where: str, offset: int) -> tuple[str, int]:
+def decode(
+    data: bytes | memoryview, *, encoding: str, errors: str, where: str, offset: int
+) -> tuple[str, int]:
     """Decode ``data``; return the text and how many bad sequences were replaced or ignored.
 
     ``errors="strict"`` raises :class:`DecodeError` naming ``where`` and the
@@ -280,7 +283,7 @@ def decode(data: bytes, *, encoding: str, errors: str, where: str, offset: int) 
     ('ok\\ufffd!', 1)
     """
     try:
-        return data.decode(encoding), 0
+        return str(data, encoding), 0
     except UnicodeDecodeError as exc:
         if errors == "strict":
             raise DecodeError(
@@ -289,7 +292,7 @@ def decode(data: bytes, *, encoding: str, errors: str, where: str, offset: int) 
             ) from None
     _local.bad = 0
     _local.replace = errors == "replace"
-    text = data.decode(encoding, "toolkit.count")
+    text = str(data, encoding, "toolkit.count")
     return text, _local.bad
 
 
@@ -351,35 +354,43 @@ def read_byte_chunks(
     stats: InputStats,
     chunk_size: int = CHUNK_SIZE,
     split_long_lines: bool = False,
-) -> Iterator[tuple[int, bytes]]:
+) -> Iterator[tuple[int, memoryview]]:
     """Yield ``(offset, piece)``: the raw bytes of ``block``, cut as :func:`read_text_chunks`.
 
     Only for encodings whose newline is the byte ``\\n``.  Adds bytes and
     lines to ``stats``; turn a piece into text with :func:`decode_chunk`.
+    A piece is a view of a buffer that the next piece reuses: use it (or copy
+    it) before asking for the next.
     """
     opts = dict(block.file.storage_options)
 
-    def pieces() -> Iterator[tuple[int, bytes]]:
+    def pieces() -> Iterator[tuple[int, memoryview]]:
         with fsspec.open(block.file.path, "rb", compression=block.file.compression, **opts) as f:
             start, end = 0, None
             if block.length is not None:
                 start = _after_newline(f, block.offset) if block.offset else 0
                 end = _after_newline(f, block.offset + block.length)
                 f.seek(start)
-            last = b""
+            last = ord("\n")
             for offset, piece in _byte_pieces(f, start, end, chunk_size, split_long_lines):
                 stats.bytes += len(piece)
-                stats.lines += piece.count(b"\n")
-                last = piece
+                stats.lines += int(np.count_nonzero(np.frombuffer(piece, np.uint8) == ord("\n")))
+                last = piece[-1]
                 yield offset, piece
-            if last and not last.endswith(b"\n"):
+            if last != ord("\n"):
                 stats.lines += 1  # the file's last line has no newline
 
     yield from _guarded(block, pieces())
 
 
 def decode_chunk(
-    block: Block, offset: int, piece: bytes, *, encoding: str, errors: str, stats: InputStats
+    block: Block,
+    offset: int,
+    piece: bytes | memoryview,
+    *,
+    encoding: str,
+    errors: str,
+    stats: InputStats,
 ) -> str:
     """The text of a piece from :func:`read_byte_chunks`, bad sequences handled by ``errors``.
 
@@ -417,28 +428,48 @@ _WHITESPACE_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 
 def _byte_pieces(
     f: Any, start: int, end: int | None, chunk_size: int, split_long_lines: bool
-) -> Iterator[tuple[int, bytes]]:
+) -> Iterator[tuple[int, memoryview]]:
     """Read ``[start, end)`` (``end`` None: to the end) as ``(offset, piece)``, pieces cut after
-    a newline, or after whitespace inside a line longer than ``chunk_size``."""
-    pos, carry, carry_at = start, b"", start
+    a newline, or after whitespace inside a line longer than ``chunk_size``.
+
+    The file is read into one reused buffer and each piece is a view of it, valid
+    until the next piece is asked for: no byte is copied on its way to the caller
+    but the part of a line carried over to the next piece.
+    """
+    buf = bytearray(chunk_size)
+    view = memoryview(buf)
+    readinto = getattr(f, "readinto", None)
+    pos, have, at = start, 0, start  # have: bytes held (carried over, then read)
     while True:
         want = chunk_size if end is None else min(chunk_size, end - pos)
-        raw = f.read(want) if want > 0 else b""
-        pos += len(raw)
-        if not raw:
-            if carry:
-                yield carry_at, carry
+        if have + want > len(buf):  # a line longer than the buffer: grow it
+            buf = bytearray(max(2 * len(buf), have + want))
+            buf[:have] = view[:have]
+            view = memoryview(buf)
+        got = 0
+        if want > 0:
+            if readinto is not None:
+                got = readinto(view[have : have + want])
+            else:  # a file object that can only read
+                raw = f.read(want)
+                got = len(raw)
+                view[have : have + got] = raw
+        pos += got
+        if not got:
+            if have:
+                yield at, view[:have]
             return
-        data = carry + raw
-        cut = data.rfind(b"\n") + 1
-        if not cut and split_long_lines and len(data) >= chunk_size:
-            cut = max(data.rfind(ws) for ws in _WHITESPACE_BYTES) + 1
+        total = have + got
+        cut = buf.rfind(b"\n", have, total) + 1  # what was carried over holds no newline
+        if not cut and split_long_lines and total >= chunk_size:
+            cut = max(buf.rfind(ws, 0, total) for ws in _WHITESPACE_BYTES) + 1
         if cut:
-            yield carry_at, data[:cut]
-            carry_at += cut
-            carry = data[cut:]
+            yield at, view[:cut]
+            at += cut
+            have = total - cut
+            buf[:have] = view[cut:total]  # the start of the next piece's first line
         else:
-            carry = data
+            have = total
 
 
 def _after_newline(f: Any, pos: int) -> int:
@@ -458,9 +489,9 @@ def _after_newline(f: Any, pos: int) -> int:
         pos += len(piece)
 
 
-def _bad_line_count(piece: bytes, encoding: str) -> int:
+def _bad_line_count(piece: bytes | memoryview, encoding: str) -> int:
     bad = 0
-    for line in piece.split(b"\n"):
+    for line in bytes(piece).split(b"\n"):
         try:
             line.decode(encoding)
         except UnicodeDecodeError:

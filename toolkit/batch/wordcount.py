@@ -77,7 +77,7 @@ class WordCountJob:
     def consume(self, acc: WordTable, text: str) -> None:
         acc.add_text(text)
 
-    def consume_bytes(self, acc: WordTable, data: bytes) -> int:
+    def consume_bytes(self, acc: WordTable, data: bytes | memoryview) -> int:
         return acc.add_bytes(data)
 
     def merge(self, acc: WordTable, other: WordTable) -> WordTable:
