@@ -148,10 +148,21 @@ def test_byte_pieces_from_a_file_that_can_only_read() -> None:
             return out
 
     data = b"one two\nthree\n" + b"x" * 50 + b"\nlast"
-    pieces = [bytes(p) for _, p in _byte_pieces(ReadOnly(data), 0, None, 8, False)]
+    pieces = [bytes(p) for _, p in _byte_pieces(ReadOnly(data), 0, None, 8, 8, False)]
     assert b"".join(pieces) == data
     assert pieces[:2] == [b"one two\n", b"three\n"]
     assert pieces[2] == b"x" * 50 + b"\n"  # a long line grows the buffer and stays whole
+
+
+def test_a_whole_file_that_grew_after_planning_is_read_to_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "grows.txt"
+    path.write_bytes(b"a b\n")
+    [block] = plan_blocks(resolve_inputs(path), blocksize=10**6)
+    path.write_bytes(b"a b\n" + b"c d e\n" * 1000 + b"no newline")  # more than was planned
+    stats = InputStats()
+    got = b"".join(bytes(p) for _, p in read_byte_chunks(block, stats=stats, chunk_size=64))
+    assert got == path.read_bytes()
+    assert stats.lines == 1002
 
 
 def test_strict_decode_error_names_file_and_offset(tmp_path: Path) -> None:

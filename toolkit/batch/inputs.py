@@ -362,17 +362,19 @@ def read_byte_chunks(
     A piece is a view of a buffer that the next piece reuses: use it (or copy
     it) before asking for the next.
     """
-    opts = dict(block.file.storage_options)
 
     def pieces() -> Iterator[tuple[int, memoryview]]:
-        with fsspec.open(block.file.path, "rb", compression=block.file.compression, **opts) as f:
+        with _open_bytes(block.file) as f:
             start, end = 0, None
+            expected = None if block.file.compression else block.file.size
             if block.length is not None:
                 start = _after_newline(f, block.offset) if block.offset else 0
                 end = _after_newline(f, block.offset + block.length)
                 f.seek(start)
+                expected = end - start
             last = ord("\n")
-            for offset, piece in _byte_pieces(f, start, end, chunk_size, split_long_lines):
+            size = chunk_size if expected is None else max(1, min(chunk_size, expected + 1))
+            for offset, piece in _byte_pieces(f, start, end, size, chunk_size, split_long_lines):
                 stats.bytes += len(piece)
                 stats.lines += int(np.count_nonzero(np.frombuffer(piece, np.uint8) == ord("\n")))
                 last = piece[-1]
@@ -426,30 +428,44 @@ def _guarded(block: Block, chunks: Iterator[Any]) -> Iterator[Any]:
 _WHITESPACE_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 
 
+def _open_bytes(file: InputFile) -> Any:
+    """``file`` opened for reading bytes, as a context manager.
+
+    A local, uncompressed file is opened unbuffered, so that reads go straight
+    into the caller's buffer; anything else through fsspec.
+    """
+    if file.compression is None and not file.storage_options and "://" not in file.path:
+        return open(file.path, "rb", buffering=0)  # the caller closes it
+    return fsspec.open(file.path, "rb", compression=file.compression, **dict(file.storage_options))
+
+
 def _byte_pieces(
-    f: Any, start: int, end: int | None, chunk_size: int, split_long_lines: bool
+    f: Any, start: int, end: int | None, size: int, chunk_size: int, split_long_lines: bool
 ) -> Iterator[tuple[int, memoryview]]:
     """Read ``[start, end)`` (``end`` None: to the end) as ``(offset, piece)``, pieces cut after
     a newline, or after whitespace inside a line longer than ``chunk_size``.
 
-    The file is read into one reused buffer and each piece is a view of it, valid
-    until the next piece is asked for: no byte is copied on its way to the caller
-    but the part of a line carried over to the next piece.
+    The file is read into one buffer of ``size`` bytes (at most ``chunk_size``;
+    less for a small file), grown only for a line that does not fit, and each
+    piece is a view of it, valid until the next piece is asked for: no byte is
+    copied on its way to the caller but the part of a line carried over to the
+    next piece.
     """
-    buf = bytearray(chunk_size)
+    buf = bytearray(size)
     view = memoryview(buf)
     readinto = getattr(f, "readinto", None)
     pos, have, at = start, 0, start  # have: bytes held (carried over, then read)
     while True:
-        want = chunk_size if end is None else min(chunk_size, end - pos)
-        if have + want > len(buf):  # a line longer than the buffer: grow it
-            buf = bytearray(max(2 * len(buf), have + want))
+        want = len(buf) - have if end is None else min(len(buf) - have, end - pos)
+        if want == 0 and (end is None or pos < end):  # a line that fills the buffer: grow it
+            buf = bytearray(2 * len(buf))
             buf[:have] = view[:have]
             view = memoryview(buf)
+            continue
         got = 0
         if want > 0:
             if readinto is not None:
-                got = readinto(view[have : have + want])
+                got = readinto(view[have : have + want]) or 0
             else:  # a file object that can only read
                 raw = f.read(want)
                 got = len(raw)
