@@ -34,19 +34,22 @@ from toolkit.corpus import generate_corpus
 
 def measure(argv: list[str], stdin: Any = None) -> tuple[float, int, str, str]:
     """Run a whole process; return its seconds, peak RSS of the tree (bytes), stdout, stderr."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    peak = 0
-    ps = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        with contextlib.suppress(psutil.Error):
-            tree = [ps, *ps.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree))
-        time.sleep(0.05)
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - start
+    # output goes to files, not pipes: a process that writes more than a pipe holds (`wc -w`
+    # over 2,000 files) would otherwise wait forever for this loop to read it
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=stdin, stdout=out_file, stderr=err_file, text=True)
+        peak = 0
+        ps = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                tree = [ps, *ps.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:3])} failed ({proc.returncode}): {err.strip()[-500:]}")
     return seconds, peak, out, err
