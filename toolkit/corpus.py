@@ -5,6 +5,7 @@ Used by ``toolkit sample``, the tests and the benchmarks, so that nothing is dow
 
 from __future__ import annotations
 
+import functools
 import gzip
 import itertools
 import os
@@ -69,8 +70,7 @@ def generate_lines(
 ) -> Iterator[str]:
     """Yield lines (with their newlines) of about ``n_bytes`` UTF-8 bytes in all."""
     rng = random.Random(seed)
-    vocab = vocabulary(vocab_size, seed=0)
-    cum = list(itertools.accumulate(1.0 / (rank**zipf) for rank in range(1, len(vocab) + 1)))
+    vocab, cum = _ranked_words(vocab_size, zipf)
     written = 0
     while written < n_bytes:
         batch = rng.choices(vocab, cum_weights=cum, k=20_000)
@@ -90,6 +90,14 @@ def generate_lines(
             line = " ".join(words) + rng.choice((".", ".", ".", "!", "?", "")) + "\n"
             written += len(line.encode("utf-8"))
             yield line
+
+
+@functools.lru_cache(maxsize=4)
+def _ranked_words(vocab_size: int, zipf: float) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The vocabulary and its cumulative Zipf weights, built once per process (not per file)."""
+    vocab = tuple(vocabulary(vocab_size, seed=0))
+    cum = tuple(itertools.accumulate(1.0 / (rank**zipf) for rank in range(1, len(vocab) + 1)))
+    return vocab, cum
 
 
 def generate_corpus(
