@@ -98,7 +98,7 @@ def run_batch(
             times[c.name].append(seconds)
             peaks[c.name].append(peak)
             answers[c.name] = answer
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": c.name,
             "note": c.note,
@@ -185,7 +185,7 @@ def run_streams(path: Path, repeat: int, textbook_lines: int = 1000) -> list[dic
             ["--count", "10000", "--local", "--checkpoint", "{checkpoint}"],
         ),
     ]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, args in cases:
         rates, walls = [], []
         for _ in range(repeat):
