@@ -68,6 +68,15 @@ def test_wordcount_on_the_embedded_cluster(messy_corpus: list[Path]) -> None:
     assert f"toolkit: read {len(messy_corpus)} files" in proc.stderr
 
 
+def test_wordcount_without_a_dashboard_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("b a b\n")
+    proc = run("wordcount", str(path), "--workers", "1", "--dashboard-address", "")
+    assert proc.returncode == 0, proc.stderr
+    assert "with 1 worker; no dashboard" in proc.stderr and "http://" not in proc.stderr
+    assert proc.stdout.splitlines()[1].split() == ["1", "b", "2"]
+
+
 def test_wordcount_json_on_a_real_cluster(
     real_cluster: SubprocessCluster, messy_corpus: list[Path]
 ) -> None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import dask
@@ -48,6 +50,28 @@ def test_embedded_cluster_is_all_on_loopback(
     err = capsys.readouterr().err
     assert "started a local Dask cluster at tcp://127.0.0.1:" in err
     assert "dashboard: http://127.0.0.1:" in err
+
+
+def test_embedded_cluster_without_dashboard_says_so_and_takes_no_fixed_port(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the scheduler still serves /health over HTTP; without a dashboard it must not
+    # advertise a link to pages it lacks, nor claim port 8787 (a second job would collide)
+    with (
+        connect(n_workers=1, dashboard_address=None) as a,
+        connect(n_workers=1, quiet=True, dashboard_address=None) as b,
+    ):
+        assert a.dashboard_link is None and b.dashboard_link is None
+        ports = {c.client.scheduler_info()["services"]["dashboard"] for c in (a, b)}
+        assert len(ports) == 2 and 8787 not in ports
+        for port in ports:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
+                assert r.read() == b"ok"
+            with pytest.raises(urllib.error.HTTPError, match="404"):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10)
+        assert listening_addresses([psutil.Process().pid]) == {"127.0.0.1"}
+    err = capsys.readouterr().err
+    assert "with 1 worker; no dashboard" in err and "http://" not in err
 
 
 def test_unreachable_scheduler_fails_fast_and_names_the_address() -> None:

@@ -48,9 +48,10 @@ class Connection:
         The embedded cluster, when :func:`connect` started one.
     """
 
-    def __init__(self, client: Any, cluster: Any = None) -> None:
+    def __init__(self, client: Any, cluster: Any = None, *, dashboard: bool = True) -> None:
         self.client = client
         self.cluster = cluster
+        self._dashboard = dashboard  # False: started without one (its HTTP server has no pages)
 
     @property
     def address(self) -> str:
@@ -60,6 +61,8 @@ class Connection:
     @property
     def dashboard_link(self) -> str | None:
         """The URL of the Dask dashboard, or None when the scheduler runs none."""
+        if not self._dashboard:
+            return None
         try:
             if "dashboard" not in self.client.scheduler_info().get("services", {}):
                 return None
@@ -270,6 +273,9 @@ def _start_local(
     if n_workers is None:
         n_workers = max(1, (os.cpu_count() or 1) // threads_per_worker)
     settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+    # the scheduler serves HTTP (health, metrics) even without a dashboard: on port
+    # 8787 unless told otherwise, so without one it takes a free loopback port instead
+    dashboard = dashboard_address is not None
     if processes and _fork_is_safe():
         settings["distributed.worker.multiprocessing-method"] = "fork"
     try:
@@ -280,7 +286,8 @@ def _start_local(
                 processes=processes,
                 memory_limit=memory_limit,
                 host="127.0.0.1",
-                dashboard_address=dashboard_address,
+                dashboard_address=dashboard_address if dashboard else "127.0.0.1:0",
+                scheduler_kwargs={"dashboard": dashboard},
                 worker_dashboard_address=None,
                 silence_logs=logging.ERROR,
                 security=security,
@@ -289,7 +296,7 @@ def _start_local(
     except Exception as exc:
         raise ClusterError(f"cannot start the local Dask cluster: {exc}") from exc
     client = Client(cluster, set_as_default=False)
-    return Connection(client, cluster)
+    return Connection(client, cluster, dashboard=dashboard)
 
 
 def _fork_is_safe() -> bool:
