@@ -31,11 +31,14 @@ def read_all(paths: list[Path] | Path, blocksize: int, **kw: str) -> tuple[str, 
 
 
 def test_resolve_file_directory_glob_and_list(tmp_path: Path) -> None:
-    for name in ["d/b.txt", "d/a.txt", "d/sub/c.txt", "e.log"]:
+    for name in ["d/b.txt", "d/a.txt", "d/sub/c.txt", "e.log", "d/.hidden", "d/.git/x.txt"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name)
     names = lambda files: [Path(f.path).relative_to(tmp_path).as_posix() for f in files]  # noqa: E731
     assert names(resolve_inputs(tmp_path / "d")) == ["d/a.txt", "d/b.txt", "d/sub/c.txt"]
+    url_files = resolve_inputs(f"file://{tmp_path}/d/")
+    assert [f.path.rsplit("/d/", 1)[1] for f in url_files] == ["a.txt", "b.txt", "sub/c.txt"]
+    assert names(resolve_inputs(tmp_path / "d" / ".hidden")) == ["d/.hidden"]  # named: read
     assert names(resolve_inputs(str(tmp_path / "d" / "*.txt"))) == ["d/a.txt", "d/b.txt"]
     assert names(resolve_inputs(str(tmp_path / "**" / "c.txt"))) == ["d/sub/c.txt"]
     assert names(resolve_inputs([tmp_path / "e.log", tmp_path / "d" / "a.txt"])) == [
@@ -48,12 +51,16 @@ def test_resolve_file_directory_glob_and_list(tmp_path: Path) -> None:
 
 def test_resolve_errors_name_the_input(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
+    (tmp_path / "dots" / ".git").mkdir(parents=True)
+    (tmp_path / "dots" / ".git" / "HEAD").write_text("ref")
     with pytest.raises(InputError, match=r"^no such file or directory: '.*missing.txt'$"):
         resolve_inputs(tmp_path / "missing.txt")
     with pytest.raises(InputError, match=r"^no files match '.*\*.nothing'$"):
         resolve_inputs(str(tmp_path / "*.nothing"))
     with pytest.raises(InputError, match="contains no files"):
         resolve_inputs(tmp_path / "empty")
+    with pytest.raises(InputError, match=r"^directory '.*dots' contains no files \(only 1 hidden"):
+        resolve_inputs(tmp_path / "dots")
     with pytest.raises(InputError, match="no input given"):
         resolve_inputs([])
     with pytest.raises(InputError, match="cannot open 'nosuchproto://x'"):

@@ -115,9 +115,11 @@ def resolve_inputs(
     ----------
     inputs
         One path or URL, or a list of them.  A directory stands for every file
-        below it; a glob (``*``, ``?``, ``[``, and ``**``) for every file it
-        matches.  Compression is taken from the extension (``.gz``, ``.bz2``,
-        ``.xz``, ``.zst``).
+        below it but hidden ones (a name starting with ``.``, like ``.git/`` or
+        ``.DS_Store``, as a glob's ``*`` skips them; name one to read it); a
+        glob (``*``, ``?``, ``[``, and ``**``) for every file it matches.
+        Compression is taken from the extension (``.gz``, ``.bz2``, ``.xz``,
+        ``.zst``).
     storage_options
         Passed to fsspec for URLs (credentials, endpoints).
 
@@ -177,9 +179,10 @@ def _resolve_one(item: str, options: tuple[tuple[str, Any], ...]) -> list[InputF
         info = fs.info(path)
         if info.get("type") == "directory":
             found = fs.find(path, detail=True)
-            entries = sorted(found.items())
+            entries = sorted((p, i) for p, i in found.items() if not _is_hidden(p, path))
             if not entries:
-                raise InputError(f"directory {item!r} contains no files")
+                hidden = f" (only {len(found)} hidden ones)" if found else ""
+                raise InputError(f"directory {item!r} contains no files{hidden}")
             return [make(p, i.get("size")) for p, i in entries]
         if protocol in ("file", "local") and not os.access(path, os.R_OK):
             raise InputError(f"permission denied: cannot read {item!r}")
@@ -190,6 +193,12 @@ def _resolve_one(item: str, options: tuple[tuple[str, Any], ...]) -> list[InputF
         raise InputError(f"permission denied: cannot read {item!r}") from exc
     except OSError as exc:
         raise InputError(f"cannot read {item!r}: {exc.strerror or exc}") from exc
+
+
+def _is_hidden(found: str, directory: str) -> bool:
+    """Whether a file found below ``directory`` is hidden, or inside a hidden directory."""
+    below = found[len(directory.rstrip("/")) :].strip("/")
+    return any(part.startswith(".") for part in below.split("/"))
 
 
 def _newline_is_byte(encoding: str) -> bool:
