@@ -125,6 +125,50 @@ def run_batch(
     return rows, notes
 
 
+def run_scaling(paths: list[Path], pairs: int) -> dict[str, Any]:
+    """Two workers against one, the job alone, on running embedded clusters.
+
+    What a user of a cluster that is already up sees (Jupyter, ``toolkit cluster``):
+    no interpreter, import or cluster start.  Both clusters are started and warmed
+    first, then the job alternates between them ``pairs`` times, so that a drift in
+    the machine's speed touches both alike; the ratio is taken per pair.  Both must
+    give the same counts.
+    """
+    import toolkit
+
+    times: dict[int, list[float]] = {1: [], 2: []}
+    answers = set()
+    with (
+        toolkit.connect(n_workers=1, quiet=True, dashboard_address=None) as one,
+        toolkit.connect(n_workers=2, quiet=True, dashboard_address=None) as two,
+    ):
+        for conn in (one, two):  # workers load the counting kernels on their first task
+            toolkit.word_count(paths[0], tokenizer="whitespace", scheduler=conn, top=1)
+        for _ in range(pairs):
+            for n, conn in ((1, one), (2, two)):
+                start = time.perf_counter()
+                result = toolkit.word_count(paths, tokenizer="whitespace", scheduler=conn, top=20)
+                times[n].append(time.perf_counter() - start)
+                answers.add(
+                    (result.total_words, result.distinct_words, tuple(result.most_common()))
+                )
+    ratios = [a / b for a, b in zip(times[1], times[2], strict=True)]
+    return {
+        "one_worker_s": times[1],
+        "two_workers_s": times[2],
+        "ratios": ratios,
+        "median_ratio": statistics.median(ratios),
+        "same_counts": len(answers) == 1,
+    }
+
+
+def whole_process_scaling(batch: list[dict[str, Any]]) -> list[float] | None:
+    """Per round-robin round, the 1-worker command's time over the 2-worker command's."""
+    rows = {r["name"]: r["times"] for r in batch}
+    one, two = rows.get("toolkit wordcount, 1 worker"), rows.get("toolkit wordcount")
+    return None if one is None or two is None else [a / b for a, b in zip(one, two, strict=True)]
+
+
 def _answer(line: str) -> dict[str, Any]:
     answer: dict[str, Any] = json.loads(line)
     answer.pop("check_s")
@@ -355,6 +399,7 @@ def markdown(
     streams: list[dict[str, Any]],
     meta: dict[str, Any],
     latency: dict[str, Any] | None = None,
+    scaling: dict[str, Any] | None = None,
 ) -> str:
     out = [
         f"Machine: {meta['machine']}; corpus: {meta['corpus_mb']:.0f} MB in {meta['files']} files; "
@@ -370,9 +415,25 @@ def markdown(
             f"| {r['name']} | {r['median']:.2f} | {min(r['times']):.2f}-{max(r['times']):.2f} | "
             f"{r['mb_s']:.1f} | {r['peak_mb']:.0f} | {r['ratio']:.2f}x | {same} |"
         )
+    out += ["", *[f"- {n}" for n in notes]]
+    whole = whole_process_scaling(batch)
+    if whole or scaling:
+        out += ["", "Two workers against one (time of 1 worker / time of 2, taken per pair):"]
+    if whole:
+        out.append(
+            f"- whole process (the rows above): {statistics.median(whole):.2f}x "
+            f"(rounds: {', '.join(f'{r:.2f}' for r in whole)})"
+        )
+    if scaling:
+        one, two = scaling["one_worker_s"], scaling["two_workers_s"]
+        out.append(
+            f"- the job alone on running clusters, {len(one)} alternating pairs: "
+            f"{scaling['median_ratio']:.2f}x ({min(scaling['ratios']):.2f}-"
+            f"{max(scaling['ratios']):.2f}); 1 worker {statistics.median(one):.2f} s, "
+            f"2 workers {statistics.median(two):.2f} s (medians)"
+            + ("" if scaling["same_counts"] else "; **the counts differ**")
+        )
     out += [
-        "",
-        *[f"- {n}" for n in notes],
         "",
         "| stream | lines/s | vs toolkit on the cluster |",
         "|---|---:|---:|",
@@ -420,9 +481,16 @@ def main() -> None:
     parser.add_argument(
         "--latency-seconds", type=float, default=20.0, help="how long to feed the latency run"
     )
+    parser.add_argument(
+        "--scaling-pairs",
+        type=int,
+        default=5,
+        help="jobs on a running 1-worker and 2-worker cluster, alternating (0: skip)",
+    )
     args = parser.parse_args()
     paths = corpus(Path(args.cache), args.size, args.files)
     batch, notes = run_batch(paths, args.repeat, args.only)
+    scaling = run_scaling(paths, args.scaling_pairs) if args.scaling_pairs > 0 else None
     streams = []
     if not args.no_streams:
         streams = run_streams(stream_input(paths), args.repeat, args.textbook_lines)
@@ -436,7 +504,7 @@ def main() -> None:
         "files": len(paths),
         "repeat": args.repeat,
     }
-    table = markdown(batch, notes, streams, meta, latency)
+    table = markdown(batch, notes, streams, meta, latency, scaling)
     print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -449,12 +517,16 @@ def main() -> None:
                 "streams": streams,
                 "sliding_cost": sliding_costs(streams) if streams else None,
                 "latency": latency,
+                "scaling": {
+                    "whole_process_ratios": whole_process_scaling(batch),
+                    **(scaling or {}),
+                },
                 "notes": notes,
             },
             indent=2,
         )
     )
-    if any(r["correct"] is False for r in batch):
+    if any(r["correct"] is False for r in batch) or (scaling and not scaling["same_counts"]):
         sys.exit("a contender gave different counts: see the table")
 
 

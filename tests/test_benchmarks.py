@@ -27,6 +27,8 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
             "20",
             "--latency-seconds",
             "4",
+            "--scaling-pairs",
+            "2",
             "--cache",
             str(tmp_path / "cache"),
             "--out",
@@ -57,3 +59,7 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     assert len(results["streams"]) == 8 + with_bytewax
     assert set(results["sliding_cost"]) == {"time", "count"}
     assert (tmp_path / "out" / "latest.md").read_text().startswith("Machine: ")
+    scaling = results["scaling"]
+    assert scaling["same_counts"] and len(scaling["ratios"]) == 2
+    assert len(scaling["whole_process_ratios"]) == 1
+    assert "the job alone on running clusters, 2 alternating pairs" in proc.stdout
