@@ -61,6 +61,15 @@ def test_prefix_keys_order_as_the_words_do_when_they_differ() -> None:
     assert keys[0] == keys[1]  # "" and "\x00" need the whole-word comparison
 
 
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(_WORDS | st.text(max_size=12), max_size=40), large=st.booleans())
+def test_prefix_keys_are_the_first_eight_bytes(words: list[str], large: bool) -> None:
+    array = pa.array(["pad", *words, "end"], type=pa.large_string() if large else pa.string())
+    for view in (array, array[1 : len(words) + 1]):  # whole, and an offset into the buffers
+        expected = [int.from_bytes(w.encode()[:8].ljust(8, b"\0"), "big") for w in view.to_pylist()]
+        assert prefix_keys(view).tolist() == expected
+
+
 def test_nulls_and_other_types_take_the_plain_sort() -> None:
     words = pa.array(["b", None, "a"])
     assert rank_order(words, np.array([1, 1, 1])).tolist() == [2, 0, 1]

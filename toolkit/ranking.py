@@ -94,19 +94,21 @@ def prefix_keys(words: pa.Array) -> np.ndarray:
     buffers = words.buffers()
     raw = np.frombuffer(buffers[1], dtype=offset_type)[words.offset : words.offset + n + 1]
     offsets = np.asarray(raw, dtype=np.int64)
-    data = (
-        np.frombuffer(buffers[2], dtype=np.uint8)
-        if buffers[2] is not None
-        else np.empty(0, np.uint8)
-    )
-    if len(data) == 0:  # only empty words
-        return np.zeros(n, dtype=np.uint64)
-    lengths = np.minimum(np.diff(offsets), PREFIX)
-    window = np.arange(PREFIX)
-    # past a word's end (or the buffer's) reads are clipped, then zeroed: no copy of the buffer
-    head = data[np.minimum(offsets[:-1, None] + window, len(data) - 1)]
-    head[window >= lengths[:, None]] = 0
-    return np.ascontiguousarray(head).view(">u8").ravel().astype(np.uint64)
+    first, last = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
+    # the words' bytes and PREFIX zeros after them, seen as overlapping PREFIX-byte windows
+    # (a view): each word's key is the window at its start, with the bytes past its end masked
+    padded = np.zeros(last - first + PREFIX, dtype=np.uint8)
+    if last > first:
+        padded[: last - first] = np.frombuffer(buffers[2], dtype=np.uint8)[first:last]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, PREFIX)
+    heads = windows[offsets[:-1] - first].view(">u8").ravel().astype(np.uint64)
+    return heads & _HEAD_MASKS[np.minimum(np.diff(offsets), PREFIX)]
+
+
+#: For a word of ``n`` bytes (up to :data:`PREFIX`): the mask keeping its key's first ``n``.
+_HEAD_MASKS = np.array(
+    [((1 << 64) - (1 << (64 - 8 * n))) for n in range(PREFIX + 1)], dtype=np.uint64
+)
 
 
 def arrow_ints(values: np.ndarray) -> pa.Array:
