@@ -163,7 +163,8 @@ class SubprocessCluster:
         self.address = json.loads(self.scheduler_file.read_text())["address"]
         for i in range(n_workers):
             self.add_worker(f"w{i}", *worker_args)
-        self.wait_for_workers(n_workers)
+        if n_workers:
+            self.wait_for_workers(n_workers)
 
     def _spawn(self, *args: str) -> subprocess.Popen[bytes]:
         env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False", **self.env)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SubprocessCluster
+from tests.conftest import SubprocessCluster, subprocess_cluster
 from tests.test_cli import TOOLKIT, run
 from toolkit.corpus import generate_lines
 
@@ -239,3 +239,28 @@ def test_ctrl_c_with_stdin_still_open_flushes_quickly() -> None:
     assert time.monotonic() - sent < 3
     assert proc.returncode == 130
     assert [(w["start"], w["end"]) for w in windows(stdout)] == [(0, 5), (5, 7)]
+
+
+def test_a_cluster_without_workers_is_a_one_line_error(tmp_path: Path, corpus_file: Path) -> None:
+    with subprocess_cluster(tmp_path / "cluster", n_workers=0) as cluster:
+        started = time.monotonic()
+        proc = run(
+            "stream",
+            str(corpus_file),
+            "--count",
+            "1000",
+            "--scheduler",
+            cluster.address,
+            "--worker-timeout",
+            "2s",
+            timeout=60,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert f"toolkit: warning: no Dask workers on {cluster.address}" in proc.stderr
+    errors = [x for x in proc.stderr.splitlines() if x.startswith("toolkit: error:")]
+    assert errors == [
+        f"toolkit: error: no Dask workers on {cluster.address} for 2 s: the stream's "
+        "micro-batches cannot run (its last checkpoint, if any, is kept)"
+    ]
+    assert "Traceback" not in proc.stderr
+    assert time.monotonic() - started < 30

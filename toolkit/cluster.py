@@ -20,8 +20,9 @@ from typing import Any, TypeAlias
 import dask
 
 from toolkit.errors import ClusterError, ConfigError
+from toolkit.interrupts import signals_held
 
-__all__ = ["Connection", "Scheduler", "connect", "using_scheduler"]
+__all__ = ["Connection", "Scheduler", "connect", "local_cluster", "using_scheduler"]
 
 LOCAL_SCHEDULERS = ("sync", "synchronous", "single-threaded", "threads", "threading")
 
@@ -264,7 +265,7 @@ def _start_local(
     processes: bool,
     security: Any,
 ) -> Connection:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
         raise ConfigError(f"workers must be a positive int; got {n_workers!r}")
@@ -272,31 +273,46 @@ def _start_local(
         raise ConfigError(f"threads per worker must be a positive int; got {threads_per_worker!r}")
     if n_workers is None:
         n_workers = max(1, (os.cpu_count() or 1) // threads_per_worker)
-    settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
     # the scheduler serves HTTP (health, metrics) even without a dashboard: on port
     # 8787 unless told otherwise, so without one it takes a free loopback port instead
     dashboard = dashboard_address is not None
-    if processes and _fork_is_safe():
-        settings["distributed.worker.multiprocessing-method"] = "fork"
     try:
-        with dask.config.set(settings):
-            cluster = LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=threads_per_worker,
-                processes=processes,
-                memory_limit=memory_limit,
-                host="127.0.0.1",
-                dashboard_address=dashboard_address if dashboard else "127.0.0.1:0",
-                scheduler_kwargs={"dashboard": dashboard},
-                worker_dashboard_address=None,
-                silence_logs=logging.ERROR,
-                security=security,
-                protocol="tls://" if security is not None else "tcp://",
-            )
+        cluster = local_cluster(
+            n_workers=n_workers,
+            threads_per_worker=threads_per_worker,
+            processes=processes,
+            memory_limit=memory_limit,
+            host="127.0.0.1",
+            dashboard_address=dashboard_address if dashboard else "127.0.0.1:0",
+            scheduler_kwargs={"dashboard": dashboard},
+            worker_dashboard_address=None,
+            security=security,
+            protocol="tls://" if security is not None else "tcp://",
+        )
     except Exception as exc:
         raise ClusterError(f"cannot start the local Dask cluster: {exc}") from exc
     client = Client(cluster, set_as_default=False)
     return Connection(client, cluster, dashboard=dashboard)
+
+
+def local_cluster(*, processes: bool = True, **kwargs: Any) -> Any:
+    """A ``distributed.LocalCluster`` as the toolkit starts one (embedded, or ``toolkit cluster``).
+
+    Its worker processes leave Ctrl-C and SIGTERM to this process (see
+    :mod:`toolkit.interrupts`): they are started with both signals blocked, so a
+    terminal's Ctrl-C to the process group neither kills them mid-task nor
+    prints their tracebacks; closing the cluster (or this process exiting) ends
+    them.  A job survives several worker deaths (``ALLOWED_FAILURES``), and
+    workers start by ``fork`` where that is safe.  ``kwargs`` go to LocalCluster.
+    """
+    from distributed import LocalCluster
+
+    settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
+    if processes and _fork_is_safe():
+        settings["distributed.worker.multiprocessing-method"] = "fork"
+    kwargs.setdefault("silence_logs", logging.ERROR)
+    with dask.config.set(settings), signals_held():
+        return LocalCluster(processes=processes, **kwargs)
 
 
 def _fork_is_safe() -> bool:

@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+from toolkit.atomic import atomic_output
 from toolkit.errors import ConfigError
 from toolkit.units import parse_size
 
@@ -138,6 +139,7 @@ def generate_corpus(
         data = "".join(lines).encode("utf-8")
         if compress:
             data = gzip.compress(data, mtime=0)
-        path.write_bytes(data)
+        with atomic_output(path, "wb") as f:  # Ctrl-C leaves no half-written file
+            f.write(data)
         paths.append(path)
     return paths

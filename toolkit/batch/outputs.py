@@ -5,14 +5,11 @@ The format follows the extension: ``.csv``, ``.tsv``, ``.json``, ``.jsonl``, ``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import stat
-import tempfile
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
+from toolkit.atomic import atomic_output, is_special
 from toolkit.errors import ConfigError, OutputError
 
 if TYPE_CHECKING:
@@ -51,64 +48,12 @@ def output_format(path: str | os.PathLike[str]) -> str:
     try:
         return OUTPUT_FORMATS[ext]
     except KeyError:
-        if _is_special(os.fspath(path)):
+        if is_special(os.fspath(path)):
             return "csv"
         known = ", ".join(OUTPUT_FORMATS)
         raise ConfigError(
             f"output file must end in one of {known}; got {os.fspath(path)!r}"
         ) from None
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success rename it to ``path``.
-
-    On any error, or Ctrl-C, the temporary file is removed and ``path`` is left
-    as it was.  A path that exists and is not a regular file (a device, a pipe)
-    is written in place, since it cannot be replaced.
-    """
-    target = os.fspath(path)
-    binary = "b" in mode
-    try:
-        if _is_special(target):
-            with open(target, mode) as f:
-                yield f
-            return
-        directory = os.path.dirname(os.path.abspath(target))
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory
-        )
-    except OSError as exc:
-        raise OutputError(f"cannot write {target!r}: {exc.strerror or exc}") from None
-    try:
-        f = os.fdopen(fd, mode) if binary else os.fdopen(fd, mode, encoding="utf-8", newline="")
-        with f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(f"cannot write {target!r}: {exc.strerror or exc}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _is_special(path: str) -> bool:
-    try:
-        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
-    except OSError:
-        return False
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _json_key(key: Any) -> str:

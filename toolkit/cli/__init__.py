@@ -8,7 +8,6 @@ line on stderr and exit 1; a usage error exits 2; Ctrl-C exits 130 and SIGTERM
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import warnings
@@ -19,22 +18,12 @@ import click
 from toolkit.cli import batch, cluster, stream  # noqa: F401  (registers the commands)
 from toolkit.cli.app import cli
 from toolkit.errors import ToolkitError, ToolkitWarning
+from toolkit.interrupts import Terminated
 
 __all__ = ["cli", "main"]
 
 
-class Terminated(BaseException):
-    """Raised in the main thread when SIGTERM arrives."""
-
-
-_MAIN_PID = os.getpid()
-
-
 def _on_sigterm(signum: int, frame: Any) -> NoReturn:
-    if os.getpid() != _MAIN_PID:
-        # a worker forked from the CLI (the embedded cluster): end as SIGTERM would have
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
     raise Terminated()
 
 

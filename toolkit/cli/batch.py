@@ -17,6 +17,7 @@ from toolkit.cli.options import (
     read_options,
     tokenizer_options,
 )
+from toolkit.interrupts import write_whole
 
 
 def _journal(resume: bool, output: str | None) -> str | None:
@@ -127,29 +128,33 @@ def wordcount(
         click.echo(f"toolkit: wrote {len(result):,} words to {output}", err=True)
     shown = result.most_common(None if top == 0 else top)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "total_words": result.total_words,
-                    "distinct_words": result.distinct_words,
-                    "top": [{"word": w, "count": c} for w, c in shown],
-                },
-                ensure_ascii=False,
-            )
-        )
+        summary = {
+            "total_words": result.total_words,
+            "distinct_words": result.distinct_words,
+            "top": [{"word": w, "count": c} for w, c in shown],
+        }
+        _say(json.dumps(summary, ensure_ascii=False) + "\n")
         return
-    _print_table([(w, f"{c:,}") for w, c in shown], ("word", "count"))
-    click.echo(f"total words: {result.total_words:,}   distinct words: {result.distinct_words:,}")
+    _say(
+        _table([(w, f"{c:,}") for w, c in shown], ("word", "count"))
+        + f"total words: {result.total_words:,}   distinct words: {result.distinct_words:,}\n"
+    )
 
 
-def _print_table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> None:
+def _say(text: str) -> None:
+    """Print the result to stdout in one piece: Ctrl-C lands before or after it, not inside."""
+    write_whole(sys.stdout, text)
+
+
+def _table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> str:
     keys = [str(k) for k, _ in rows]
     kw = max([len(header[0]), *map(len, keys)])
     vw = max([len(header[1]), *(len(v) for _, v in rows)])
     rw = max(4, len(str(len(rows))))
-    click.echo(f"{'rank':>{rw}}  {header[0]:<{kw}}  {header[1]:>{vw}}")
+    lines = [f"{'rank':>{rw}}  {header[0]:<{kw}}  {header[1]:>{vw}}"]
     for i, (k, (_, v)) in enumerate(zip(keys, rows, strict=True), 1):
-        click.echo(f"{i:>{rw}}  {k:<{kw}}  {v:>{vw}}")
+        lines.append(f"{i:>{rw}}  {k:<{kw}}  {v:>{vw}}")
+    return "".join(line + "\n" for line in lines)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -231,19 +236,16 @@ def mapreduce(
     if as_json:
         from toolkit.batch.outputs import json_default
 
-        click.echo(
-            json.dumps(
-                {
-                    "keys": len(result),
-                    "results": [{"key": k, "value": v} for k, v in shown.items()],
-                },
-                ensure_ascii=False,
-                default=json_default,
-            )
-        )
+        summary = {
+            "keys": len(result),
+            "results": [{"key": k, "value": v} for k, v in shown.items()],
+        }
+        _say(json.dumps(summary, ensure_ascii=False, default=json_default) + "\n")
         return
-    _print_table([(k, str(v)) for k, v in shown.items()], ("key", "value"))
-    click.echo(f"keys: {len(result):,}")
+    _say(
+        _table([(k, str(v)) for k, v in shown.items()], ("key", "value"))
+        + f"keys: {len(result):,}\n"
+    )
 
 
 @cli.command(context_settings=CONTEXT)

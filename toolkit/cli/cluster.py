@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
 import signal
+import sys
 import threading
+from typing import Any
 
 import click
-import dask
 
 from toolkit.cli.app import CONTEXT, cli
 from toolkit.errors import ClusterError
@@ -56,28 +56,30 @@ def cluster(
     """Start a local Dask cluster that jobs in other terminals can share.
 
     Prints the scheduler address (give it to --scheduler) and the dashboard link,
-    then runs until Ctrl-C or SIGTERM, and stops the workers cleanly.
+    then runs until Ctrl-C or SIGTERM, and stops the workers cleanly (exit 130 or 143).
     """
     import os
 
-    from distributed import LocalCluster
+    from toolkit.cluster import local_cluster
 
     stop = threading.Event()
-    old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    from toolkit.cluster import ALLOWED_FAILURES
+    got: list[int] = []
 
+    def on_signal(signum: int, frame: Any) -> None:
+        got.append(signum)
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-            lc = LocalCluster(
-                n_workers=workers or max(1, (os.cpu_count() or 1) // threads_per_worker),
-                threads_per_worker=threads_per_worker,
-                memory_limit=None if memory_limit in ("0", "none") else memory_limit,
-                host=host,
-                scheduler_port=port,
-                dashboard_address=dashboard_address or None,
-                silence_logs=logging.ERROR,
-                protocol="tcp://",
-            )
+        lc = local_cluster(
+            n_workers=workers or max(1, (os.cpu_count() or 1) // threads_per_worker),
+            threads_per_worker=threads_per_worker,
+            memory_limit=None if memory_limit in ("0", "none") else memory_limit,
+            host=host,
+            scheduler_port=port,
+            dashboard_address=dashboard_address or None,
+            protocol="tcp://",
+        )
     except Exception as exc:
         raise ClusterError(f"cannot start the cluster on {host}:{port}: {exc}") from None
     try:
@@ -96,3 +98,4 @@ def cluster(
         lc.close(timeout=10)
         for s, h in old.items():
             signal.signal(s, h)
+    sys.exit(130 if got[0] == signal.SIGINT else 143)

@@ -13,16 +13,23 @@ import click
 from toolkit.cli.app import CONTEXT, cli
 from toolkit.cli.options import cluster_from, cluster_options, tokenizer_options
 from toolkit.errors import ConfigError
+from toolkit.interrupts import Terminated, write_whole
 from toolkit.units import parse_duration
 
 
 @contextlib.contextmanager
 def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
-    """SIGINT/SIGTERM stop the stream cleanly; the dict records which arrived (130 or 143)."""
+    """SIGINT/SIGTERM stop the stream cleanly; the dict records which arrived (130 or 143).
+
+    A second one does not wait for the clean stop: it interrupts at once (the
+    cluster's work is then cancelled; a checkpoint keeps what was counted).
+    """
     got: dict[str, int] = {}
 
     def handler(signum: int, frame: Any) -> None:
-        got.setdefault("code", 130 if signum == signal.SIGINT else 143)
+        if "code" in got:
+            raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
+        got["code"] = 130 if signum == signal.SIGINT else 143
         stop()
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -106,6 +113,13 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
     help="Micro-batches out on the cluster at once.",
 )
 @click.option(
+    "--worker-timeout",
+    metavar="DURATION",
+    default="60s",
+    show_default=True,
+    help="Stop with an error when the cluster has had no worker this long.",
+)
+@click.option(
     "--stats-interval",
     metavar="DURATION",
     default="5s",
@@ -135,6 +149,7 @@ def stream(
     stopwords: str | None,
     max_line_bytes: str,
     max_in_flight: int,
+    worker_timeout: str,
     stats_interval: str,
     **opts: Any,
 ) -> None:
@@ -179,6 +194,7 @@ def stream(
         stopwords=stopwords,
         top=top,
         max_in_flight=max_in_flight,
+        worker_timeout=parse_duration(worker_timeout),
     )
     options.update(
         checkpoint=checkpoint,
@@ -205,8 +221,7 @@ def stream(
         if output is None:
 
             def write(result: Any) -> None:
-                sys.stdout.write(window_line(result))  # one whole line
-                sys.stdout.flush()
+                write_whole(sys.stdout, window_line(result))
 
             wc.results.sink(write)
         wc.write_to(output, late_output)

@@ -12,17 +12,20 @@ instead of growing memory, and results come back in arrival order.
 from __future__ import annotations
 
 import collections
+import time
 import uuid
+import warnings
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from typing import Any
 
 from streamz import Stream
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ClusterError, ConfigError, ToolkitWarning
 from toolkit.stream.registration import register_node
 from toolkit.stream.windows import PaneBatch, PaneCounts
 
-__all__ = ["CountJob", "count_panes"]
+__all__ = ["DEFAULT_WORKER_TIMEOUT", "CountJob", "count_panes"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,12 @@ def stream_batch(job: CountJob, batch: PaneBatch) -> PaneCounts:
     return job(batch)
 
 
+#: Seconds a micro-batch may wait while the cluster has no worker at all, before the stream stops.
+DEFAULT_WORKER_TIMEOUT = 60.0
+_WAIT_STEP = 0.5  # seconds between looks at the cluster while a batch is out
+_RESUBMITS = 3  # times one batch is submitted again after the cluster dropped it
+
+
 @register_node
 class count_panes(Stream):
     """Count each PaneBatch's words, here or on a Dask client's cluster; emit PaneCounts in order.
@@ -82,6 +91,11 @@ class count_panes(Stream):
         A ``distributed.Client``; None counts in this process.
     max_in_flight
         Batches out on the cluster at once; the node blocks its caller beyond that.
+    worker_timeout
+        Seconds a batch may wait while the cluster has no worker (a worker that
+        dies mid-batch is replaced by the scheduler, which runs the batch
+        again); then :class:`~toolkit.errors.ClusterError`.  A batch the
+        cluster lost (cancelled) is submitted again.
     """
 
     def __init__(
@@ -90,6 +104,7 @@ class count_panes(Stream):
         job: CountJob,
         client: Any = None,
         max_in_flight: int = 4,
+        worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         if (
@@ -98,10 +113,14 @@ class count_panes(Stream):
             or max_in_flight < 1
         ):
             raise ConfigError(f"max_in_flight must be a positive int; got {max_in_flight!r}")
+        if not worker_timeout > 0:
+            raise ConfigError(f"worker timeout must be positive seconds; got {worker_timeout!r}")
         self.job = job
         self.client = client
         self.max_in_flight = max_in_flight
-        self.pending: collections.deque[Any] = collections.deque()
+        self.worker_timeout = worker_timeout
+        # in arrival order: (future, batch) while out on the cluster, (None, counts) when done
+        self.pending: collections.deque[tuple[Any, Any]] = collections.deque()
         self.in_flight = 0
         self.peak_in_flight = 0
         Stream.__init__(self, upstream, **kwargs)
@@ -110,14 +129,16 @@ class count_panes(Stream):
         if self.client is None:
             return self._emit(self.job(x), metadata=metadata)
         if x.text:
-            key = f"stream-batch-{uuid.uuid4().hex}"
-            future = self.client.submit(stream_batch, self.job, x, key=key)
-            self.pending.append(future)
+            self.pending.append((self._submit(x), x))
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         else:
-            self.pending.append(self.job(x))  # nothing to count: keep its place in the order
+            self.pending.append((None, self.job(x)))  # nothing to count: keep its place
         return self._release(wait_all=x.end, metadata=metadata)
+
+    def _submit(self, batch: PaneBatch) -> Any:
+        key = f"stream-batch-{uuid.uuid4().hex}"
+        return self.client.submit(stream_batch, self.job, batch, key=key)
 
     def drain(self) -> list[Any]:
         """Wait for every batch out on the cluster and emit its counts (before a checkpoint)."""
@@ -127,14 +148,48 @@ class count_panes(Stream):
         """Emit what is ready, in order; block while too many batches are out."""
         results = []
         while self.pending:
-            head = self.pending[0]
-            is_future = hasattr(head, "result")
-            waiting = is_future and not head.done()
-            if waiting and self.in_flight <= self.max_in_flight and not wait_all:
-                break
-            self.pending.popleft()
-            if is_future:
+            future, item = self.pending[0]
+            if future is not None:
+                if not future.done() and self.in_flight <= self.max_in_flight and not wait_all:
+                    break
+                item = self._result(future, item)
                 self.in_flight -= 1
-                head = head.result()
-            results.extend(self._emit(head, metadata=metadata))
+            self.pending.popleft()
+            results.extend(self._emit(item, metadata=metadata))
         return results
+
+    def _result(self, future: Any, batch: PaneBatch) -> PaneCounts:
+        """Wait for one batch's counts, in steps, watching that the cluster can still run it."""
+        alone_since: float | None = None  # when the cluster was last seen without workers
+        resubmits = 0
+        while True:
+            try:
+                return future.result(timeout=_WAIT_STEP)
+            except TimeoutError:
+                pass
+            except CancelledError:
+                # the cluster dropped it (a restart, a lost key): submit it again, a few times;
+                # a client that lost its scheduler raises instead
+                if self.client.status != "running" or resubmits >= _RESUBMITS:
+                    raise
+                resubmits += 1
+                future = self._submit(batch)
+                continue
+            if self.client.nthreads():
+                alone_since = None
+                continue
+            now = time.monotonic()
+            if alone_since is None:
+                alone_since = now
+                warnings.warn(
+                    f"no Dask workers on {self.client.scheduler.address}: the stream waits "
+                    f"up to {self.worker_timeout:g} s for one",
+                    ToolkitWarning,
+                    stacklevel=2,
+                )
+            elif now - alone_since >= self.worker_timeout:
+                raise ClusterError(
+                    f"no Dask workers on {self.client.scheduler.address} for "
+                    f"{self.worker_timeout:g} s: the stream's micro-batches cannot run "
+                    "(its last checkpoint, if any, is kept)"
+                )

@@ -23,7 +23,7 @@ from streamz import Stream
 from toolkit.cluster import Connection
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
-from toolkit.stream.counting import CountJob
+from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.sinks import FileSink, window_line
 from toolkit.stream.sources import LineSource
@@ -88,6 +88,9 @@ class WindowedWordCount:
         Words per window result (0: all).
     max_in_flight
         Micro-batches out on the cluster at once.
+    worker_timeout
+        Seconds the stream waits while the cluster has no worker, then stops
+        with :class:`~toolkit.errors.ClusterError` (keeping its last checkpoint).
     queue_size
         Chunks buffered between the source and the pipeline.
     clock
@@ -118,6 +121,7 @@ class WindowedWordCount:
         client: Any = None,
         top: int = 10,
         max_in_flight: int = 4,
+        worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
         queue_size: int = 8,
         clock: Callable[[], float] = time.time,
         name: str | None = None,
@@ -158,7 +162,7 @@ class WindowedWordCount:
         self.stats = StreamStats(checkpoints=None if self.store is None else 0)
         self.head = Stream()
         counted = self.head.assign_panes(windowing).count_panes(
-            job, client=client, max_in_flight=max_in_flight
+            job, client=client, max_in_flight=max_in_flight, worker_timeout=worker_timeout
         )
         self._counter = counted
         self.late = counted.filter(lambda pc: bool(pc.late_lines)).map(lambda pc: pc.late_lines)
@@ -328,33 +332,37 @@ class WindowedWordCount:
         next_tick = self._next_tick(slide)
         next_stats = time.monotonic() + stats_every if stats_every else math.inf
         out = stats_out or sys.stderr
-        while True:
-            timeout = min(POLL, max(0.0, next_tick - self.clock()))
-            try:
-                kind, lines, bad, position = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                kind, lines, bad, position = "idle", None, 0, None
-            now = self.clock()
-            if slide is not None and now >= next_tick:
-                self.head.emit(Tick(now))
-                next_tick = self._next_tick(slide)
-            if kind == "chunk":
-                self.head.emit(Chunk(lines, now, bad))
-                self.source.mark(position)
-            elif kind == "idle":
-                self.head.emit(Tick(now))  # lets finished cluster batches through
-            if time.monotonic() >= next_publish:
-                self._publish()
-                next_publish = time.monotonic() + 1.0
-            if time.monotonic() >= next_stats:
-                self.stats.in_flight = getattr(self._counter, "in_flight", 0)
-                print(self.stats.line(), file=out, flush=True)
-                next_stats = time.monotonic() + (stats_every or math.inf)
-            if self.store is not None and time.monotonic() >= next_checkpoint:
-                self.checkpoint()
-                next_checkpoint = time.monotonic() + self.checkpoint_interval
-            if kind == "end" or (self.stop_event.is_set() and kind == "idle"):
-                break
+        try:
+            while True:
+                timeout = min(POLL, max(0.0, next_tick - self.clock()))
+                try:
+                    kind, lines, bad, position = self._queue.get(timeout=timeout)
+                except queue.Empty:
+                    kind, lines, bad, position = "idle", None, 0, None
+                now = self.clock()
+                if slide is not None and now >= next_tick:
+                    self.head.emit(Tick(now))
+                    next_tick = self._next_tick(slide)
+                if kind == "chunk":
+                    self.head.emit(Chunk(lines, now, bad))
+                    self.source.mark(position)
+                elif kind == "idle":
+                    self.head.emit(Tick(now))  # lets finished cluster batches through
+                if time.monotonic() >= next_publish:
+                    self._publish()
+                    next_publish = time.monotonic() + 1.0
+                if time.monotonic() >= next_stats:
+                    self.stats.in_flight = getattr(self._counter, "in_flight", 0)
+                    print(self.stats.line(), file=out, flush=True)
+                    next_stats = time.monotonic() + (stats_every or math.inf)
+                if self.store is not None and time.monotonic() >= next_checkpoint:
+                    self.checkpoint()
+                    next_checkpoint = time.monotonic() + self.checkpoint_interval
+                if kind == "end" or (self.stop_event.is_set() and kind == "idle"):
+                    break
+        except BaseException:  # a failed batch, or an interrupt: the source stops too
+            self.stop_event.set()
+            raise
         stopped = kind != "end"
         self.stop_event.set()
         reader.join(timeout=5)
@@ -420,6 +428,7 @@ def stream_word_count(
     scheduler: Any = None,
     follow: bool = False,
     max_in_flight: int = 4,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
     checkpoint: str | CheckpointStore | None = None,
     checkpoint_interval: float = 5.0,
     drain: bool | None = None,
@@ -438,6 +447,8 @@ def stream_word_count(
         Words per window result (0: all).
     scheduler
         A :class:`~toolkit.Connection` or ``distributed.Client`` to count on; None counts here.
+    max_in_flight, worker_timeout
+        Micro-batches out on the cluster at once; seconds to wait while it has no worker.
     checkpoint, checkpoint_interval, drain
         Checkpoints and resuming, as for :class:`WindowedWordCount`.
 
@@ -478,6 +489,7 @@ def stream_word_count(
         client=client,
         top=top,
         max_in_flight=max_in_flight,
+        worker_timeout=worker_timeout,
         checkpoint=checkpoint,
         checkpoint_interval=checkpoint_interval,
         drain=drain,
