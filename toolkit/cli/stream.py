@@ -12,7 +12,6 @@ import click
 
 from toolkit.cli.app import CONTEXT, cli
 from toolkit.cli.options import cluster_from, cluster_options, tokenizer_options
-from toolkit.errors import ConfigError
 from toolkit.interrupts import Terminated, write_whole
 from toolkit.units import parse_duration
 
@@ -179,8 +178,6 @@ def stream(
     if late_output and not event_time:
         raise click.UsageError("--late-output needs --event-time")
     src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))
-    if follow and src.kind != "file":
-        raise ConfigError("--follow works with a file source")
     options: dict[str, Any] = dict(
         count=count,
         window=window,

@@ -7,7 +7,8 @@ them (here or on the cluster), ``pane_window`` closes windows.
 
 from toolkit.stream.counting import CountJob, count_panes
 from toolkit.stream.pipeline import WindowedWordCount, stream_word_count, to_frame
-from toolkit.stream.sources import LineSource, from_lines, parse_source
+from toolkit.stream.sources import Source, parse_source
+from toolkit.stream.sources.event_loop import from_lines
 from toolkit.stream.windows import (
     Chunk,
     CountWindowing,
@@ -27,8 +28,8 @@ __all__ = [
     "CountWindowing",
     "End",
     "EventTimeWindowing",
-    "LineSource",
     "ProcessingTimeWindowing",
+    "Source",
     "Tick",
     "WindowResult",
     "WindowedWordCount",

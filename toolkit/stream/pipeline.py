@@ -26,7 +26,7 @@ from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.sinks import FileSink, window_line
-from toolkit.stream.sources import LineSource
+from toolkit.stream.sources import Source
 from toolkit.stream.windows import (
     Chunk,
     End,
@@ -114,7 +114,7 @@ class WindowedWordCount:
 
     def __init__(
         self,
-        source: LineSource,
+        source: Source,
         windowing: Windowing,
         *,
         job: CountJob | None = None,
@@ -412,7 +412,7 @@ class WindowedWordCount:
 
 
 def stream_word_count(
-    source: str | LineSource,
+    source: str | Source,
     *,
     count: int | None = None,
     window: float | str | None = None,
@@ -478,7 +478,7 @@ def stream_word_count(
         text_field=text_field,
         lateness=lateness,
     )
-    src = source if isinstance(source, LineSource) else parse_source(source, follow=follow)
+    src = source if isinstance(source, Source) else parse_source(source, follow=follow)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
     client = scheduler.client if isinstance(scheduler, Connection) else scheduler

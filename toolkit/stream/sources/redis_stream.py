@@ -24,27 +24,25 @@ import socket
 import threading
 import time
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from toolkit.errors import ConfigError, SourceError
-from toolkit.stream.sources import Cursor
+from toolkit.lines import DEFAULT_MAX_LINE_BYTES
+from toolkit.stream.sources.base import Cursor, Put, Ready, Source
 
-if TYPE_CHECKING:
-    from toolkit.stream.sources import LineSource, Put
-
-__all__ = ["AckCursor", "describe", "parse_redis", "read_redis"]
+__all__ = ["AckCursor", "RedisSource", "parse_redis"]
 
 RETRY_FOR = 10.0  # seconds a dropped connection is retried before the source fails
 _OPTIONS = {"group", "consumer", "start", "field", "count", "claim-idle", "db"}
 
 
 def parse_redis(spec: str) -> dict[str, Any]:
-    """The :class:`~toolkit.stream.sources.LineSource` fields for a ``redis://`` URL.
+    """The :class:`RedisSource` arguments for a ``redis://`` URL.
 
     Examples
     --------
     >>> parsed = parse_redis("redis://127.0.0.1:6379/events?group=g&consumer=c1")
-    >>> parsed["host"], parsed["port"], parsed["path"], parsed["options"]["consumer"]
+    >>> parsed["host"], parsed["port"], parsed["stream"], parsed["options"]["consumer"]
     ('127.0.0.1', 6379, 'events', 'c1')
     """
     url = urllib.parse.urlsplit(spec)
@@ -83,7 +81,7 @@ def parse_redis(spec: str) -> dict[str, Any]:
         "username": urllib.parse.unquote(url.username) if url.username else None,
         "password": urllib.parse.unquote(url.password) if url.password else None,
     }
-    return {"host": url.hostname or "127.0.0.1", "port": port, "path": stream, "options": options}
+    return {"host": url.hostname or "127.0.0.1", "port": port, "stream": stream, "options": options}
 
 
 def _idle(text: str) -> float:
@@ -92,15 +90,50 @@ def _idle(text: str) -> float:
     return 0.0 if text.strip() in ("0", "0s", "0ms") else parse_duration(text)
 
 
-def describe(source: LineSource) -> str:
-    """``redis://HOST:PORT/STREAM?group=G`` (no password, no consumer: a restarted job may
-    take another consumer name and still own its checkpoint)."""
-    o = source.options
-    scheme = "rediss" if o["tls"] else "redis"
-    return f"{scheme}://{source.host}:{source.port}/{source.path}?group={o['group']}&db={o['db']}"
+class RedisSource(Source):
+    """Entries of the Redis stream ``stream`` at ``host:port``, read with a consumer group.
+
+    ``options`` are those of :func:`parse_redis` (group, consumer, start, field,
+    count, claim_idle, db, tls, username, password).  Replayable: entries are
+    acknowledged only once a checkpoint holds them (see :class:`AckCursor`).
+    """
+
+    kind = "redis"
+    replayable = True
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        stream: str,
+        options: dict[str, Any],
+        *,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    ) -> None:
+        self.host, self.port, self.stream, self.options = host, port, stream, options
+        super().__init__(max_line_bytes=max_line_bytes)
+
+    @classmethod
+    def from_url(cls, spec: str, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> RedisSource:
+        """``redis://[:PASSWORD@]HOST:PORT/STREAM?group=G&consumer=C&...``; see the module docs."""
+        return cls(**parse_redis(spec), max_line_bytes=max_line_bytes)
+
+    def make_cursor(self) -> Cursor:
+        return AckCursor(self)
+
+    def describe(self) -> str:
+        """``redis://HOST:PORT/STREAM?group=G`` (no password, no consumer: a restarted job may
+        take another consumer name and still own its checkpoint)."""
+        o = self.options
+        scheme = "rediss" if o["tls"] else "redis"
+        return f"{scheme}://{self.host}:{self.port}/{self.stream}?group={o['group']}&db={o['db']}"
+
+    def run(self, put: Put, stop: threading.Event, ready: Ready) -> None:
+        """Read the stream until ``stop``; see the module docs."""
+        _Reader(self, put, stop).run()
 
 
-def _client(source: LineSource) -> Any:
+def _client(source: RedisSource) -> Any:
     try:
         import redis
     except ImportError:
@@ -120,8 +153,8 @@ def _client(source: LineSource) -> Any:
     )
 
 
-def _where(source: LineSource) -> str:
-    return f"redis://{source.host}:{source.port}/{source.path}"
+def _where(source: RedisSource) -> str:
+    return f"redis://{source.host}:{source.port}/{source.stream}"
 
 
 class AckCursor(Cursor):
@@ -132,7 +165,7 @@ class AckCursor(Cursor):
     instead of counting them again.
     """
 
-    def __init__(self, source: LineSource) -> None:
+    def __init__(self, source: RedisSource) -> None:
         super().__init__()
         self.source = source
         self.ids: list[str] = []
@@ -157,7 +190,7 @@ class AckCursor(Cursor):
         try:
             for i in range(0, len(self.ids), 10_000):
                 self.client.xack(
-                    self.source.path, self.source.options["group"], *self.ids[i : i + 10_000]
+                    self.source.stream, self.source.options["group"], *self.ids[i : i + 10_000]
                 )
         except redis.RedisError as exc:
             # not fatal to the data: unacknowledged entries are read again after a
@@ -169,11 +202,11 @@ class AckCursor(Cursor):
 class _Reader:
     """XREADGROUP / XAUTOCLAIM loop for one source; hands lines to ``put``."""
 
-    def __init__(self, source: LineSource, put: Put, stop: threading.Event) -> None:
+    def __init__(self, source: RedisSource, put: Put, stop: threading.Event) -> None:
         self.source, self.put, self.stop = source, put, stop
         self.o = source.options
         self.client = _client(source)
-        self.stream = source.path
+        self.stream = source.stream
         self.field = self.o["field"].encode()
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -267,8 +300,3 @@ class _Reader:
             )
             if reply:
                 self.deliver(reply[0][1])
-
-
-def read_redis(source: LineSource, put: Put, stop: threading.Event) -> None:
-    """Read ``source`` (a redis stream) until ``stop``; see the module docs."""
-    _Reader(source, put, stop).run()

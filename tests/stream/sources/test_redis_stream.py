@@ -11,13 +11,13 @@ import pytest
 
 from tests.redis_server import free_port, redis_server
 from toolkit.errors import ConfigError, SourceError
-from toolkit.stream.redis_streams import parse_redis
-from toolkit.stream.sources import LineSource, parse_source
+from toolkit.stream.sources import Source, parse_source
+from toolkit.stream.sources.redis_stream import parse_redis
 
 
 def test_parse_defaults_and_options() -> None:
     src = parse_source("redis://127.0.0.1:7000/logs")
-    assert (src.kind, src.host, src.port, src.path) == ("redis", "127.0.0.1", 7000, "logs")
+    assert (src.kind, src.host, src.port, src.stream) == ("redis", "127.0.0.1", 7000, "logs")
     assert src.options["group"] == "toolkit" and src.options["consumer"].startswith("toolkit-")
     assert src.options["start"] is None and src.options["claim_idle"] == 60
     assert src.replayable
@@ -41,7 +41,7 @@ def test_bad_urls_are_config_errors(spec: str, message: str) -> None:
 
 
 class Reader:
-    def __init__(self, source: LineSource) -> None:
+    def __init__(self, source: Source) -> None:
         self.source = source
         self.chunks: list[tuple[list[str], int, Any]] = []
         self.stop = threading.Event()
