@@ -6,7 +6,6 @@ import pickle
 import random
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -297,28 +296,3 @@ def test_a_compact_table_reads_merges_and_grows_like_the_others() -> None:
     data = text.encode()
     assert again.add_bytes(data) == len(data)
     assert again.to_counter() == expected
-
-
-@pytest.mark.parametrize("tokenizer", ["words", "whitespace"])
-def test_code_point_classes_come_back_from_their_file_as_built(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tokenizer: str
-) -> None:
-    from toolkit import wordtable
-    from toolkit.text import word_classes
-
-    monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(tmp_path / "cache"))
-    path = Path(wordtable._classes_path(tokenizer))
-    built = word_classes(tokenizer)
-    wordtable._classes.cache_clear()
-    assert wordtable._classes(tokenizer).tobytes() == built and path.read_bytes() == built
-    wordtable._classes.cache_clear()
-    assert wordtable._classes(tokenizer).tobytes() == built  # read back from the file
-    path.write_bytes(built[:1000])  # a short or damaged file is built again
-    wordtable._classes.cache_clear()
-    assert wordtable._classes(tokenizer).tobytes() == built and path.read_bytes() == built
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(blocker / "cache"))  # nowhere to write
-    wordtable._classes.cache_clear()
-    assert wordtable._classes(tokenizer).tobytes() == built
-    wordtable._classes.cache_clear()

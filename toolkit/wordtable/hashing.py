@@ -1,0 +1,223 @@
+"""Inside a word table: UTF-8 decoding, a word's hash and keys, and the open-addressing insert.
+
+Small compiled functions (numba, inlined into the loops of :mod:`.kernels`):
+a word is hashed as its bytes arrive, and a word of up to 15 bytes is its own
+two-integer key, so a lookup touches the byte arena only for longer words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "MAX_ARENA",
+    "MAX_LOAD",
+    "absorb",
+    "decode",
+    "decode_checked",
+    "finish_hash",
+    "insert",
+    "insert_word",
+    "keys_of",
+    "probe_hash",
+]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def decode(buf: np.ndarray, i: int) -> tuple[Any, int]:  # pragma: no cover - compiled
+    """The code point at ``buf[i]`` (valid UTF-8) and its length in bytes."""
+    b = np.int64(buf[i])
+    if b < 0x80:
+        return b, 1
+    if b < 0xE0:
+        return ((b & 0x1F) << 6) | (np.int64(buf[i + 1]) & 0x3F), 2
+    if b < 0xF0:
+        return (
+            ((b & 0x0F) << 12)
+            | ((np.int64(buf[i + 1]) & 0x3F) << 6)
+            | (np.int64(buf[i + 2]) & 0x3F)
+        ), 3
+    return (
+        ((b & 0x07) << 18)
+        | ((np.int64(buf[i + 1]) & 0x3F) << 12)
+        | ((np.int64(buf[i + 2]) & 0x3F) << 6)
+        | (np.int64(buf[i + 3]) & 0x3F)
+    ), 4
+
+
+@njit(cache=True, nogil=True, inline="always")
+def decode_checked(buf: np.ndarray, i: int, n: int) -> tuple[Any, int]:  # pragma: no cover
+    """The code point of the multi-byte sequence at ``buf[i]`` and its length; length 0 if
+    it is not valid UTF-8 as Python's strict codec has it (no overlong forms, surrogates,
+    code points past U+10FFFF or sequences cut short by ``n``)."""
+    b = buf[i]
+    ok = False
+    if 0xC2 <= b <= 0xDF:
+        ok = i + 1 < n and (buf[i + 1] & 0xC0) == 0x80
+    elif 0xE0 <= b <= 0xEF:
+        ok = (
+            i + 2 < n
+            and (buf[i + 1] & 0xC0) == 0x80
+            and (buf[i + 2] & 0xC0) == 0x80
+            and not (b == 0xE0 and buf[i + 1] < 0xA0)  # overlong
+            and not (b == 0xED and buf[i + 1] >= 0xA0)  # a surrogate
+        )
+    elif 0xF0 <= b <= 0xF4:
+        ok = (
+            i + 3 < n
+            and (buf[i + 1] & 0xC0) == 0x80
+            and (buf[i + 2] & 0xC0) == 0x80
+            and (buf[i + 3] & 0xC0) == 0x80
+            and not (b == 0xF0 and buf[i + 1] < 0x90)  # overlong
+            and not (b == 0xF4 and buf[i + 1] >= 0x90)  # past U+10FFFF
+        )
+    if ok:
+        return decode(buf, i)
+    return 0, 0
+
+
+# A word's hash: its (folded) bytes packed 8 at a time into a uint64, each full one mixed
+# into the state by a multiply; the last, partial one and the length by a final mix.  (The
+# same bytes always give the same hash, in every process: tables merge by it.)
+_P1 = np.uint64(0x9E3779B97F4A7C15)
+_P2 = np.uint64(0xBF58476D1CE4E5B9)
+_LOW56 = np.int64((1 << 56) - 1)  # a hash keeps 56 bits: the top byte of a key is its kind
+
+
+@njit(cache=True, nogil=True, inline="always")
+def absorb(
+    h: np.uint64, first: np.uint64, acc: np.uint64, shift: np.uint64, byte: Any
+) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:  # pragma: no cover - compiled
+    """Take one more byte of a word into its hash state ``(h, first, acc, shift)``.
+
+    ``acc`` collects bytes 8 at a time; each full 8 is mixed into ``h`` and kept in
+    ``first`` (for a word of 8 to 15 bytes, its first 8: part of its key).
+    """
+    acc |= np.uint64(byte) << shift
+    shift += np.uint64(8)
+    if shift == np.uint64(64):
+        return (h ^ acc) * _P1, acc, np.uint64(0), np.uint64(0)
+    return h, first, acc, shift
+
+
+@njit(cache=True, nogil=True, inline="always")
+def finish_hash(h: np.uint64, acc: np.uint64, length: Any) -> np.int64:  # pragma: no cover
+    """A word's 56-bit hash from its hash state and its length."""
+    h = (h ^ acc ^ np.uint64(length)) * _P1
+    h ^= h >> np.uint64(32)
+    h *= _P2
+    h ^= h >> np.uint64(29)
+    return np.int64(h) & _LOW56
+
+
+# A slot is three int64: two key words and the count.  A word of at most 15 bytes is its
+# own key: bytes 0-7 in the first word, bytes 8-14 and its length (top byte) in the second,
+# so a lookup compares two integers and never reads the arena.  A longer word's key is 56
+# bits of its hash and 0xFF with its length: equal keys, then the bytes are compared.  The
+# second word is never 0 for a word: 0 marks an empty slot.  Beside the slots, where each
+# word sits in the arena and its length, as int32 (read for long words and to read the table
+# out; an arena holds at most 2 GiB).
+LONG = np.int64(-(1 << 56))  # 0xFF in the top byte
+MAX_LOAD = 0.7
+MAX_ARENA = 2**31 - 1  # offsets and lengths are int32
+
+
+@njit(cache=True, nogil=True, inline="always")
+def keys_of(
+    h: np.uint64, first: np.uint64, acc: np.uint64, length: int
+) -> tuple[np.int64, np.int64, np.int64]:  # pragma: no cover - compiled
+    """A word's two key words and its probe hash, from its hash state.
+
+    ``acc`` holds the bytes after the last full 8, ``first`` the last full 8.
+    """
+    probe = finish_hash(h, acc, length)
+    if length < 8:
+        return np.int64(acc), np.int64(length) << 56, probe
+    if length < 16:
+        return np.int64(first), np.int64(acc) | (np.int64(length) << 56), probe
+    return probe, LONG | np.int64(length), probe
+
+
+@njit(cache=True, nogil=True, inline="always")
+def probe_hash(k1: np.int64, k2: np.int64) -> np.int64:  # pragma: no cover - compiled
+    """The probe hash of a stored key (what :func:`keys_of` gave with it)."""
+    if k2 < 0:
+        return k1
+    length = k2 >> 56
+    if length < 8:
+        return finish_hash(np.uint64(0), np.uint64(k1), length)
+    return finish_hash(np.uint64(k1) * _P1, np.uint64(k2 & _LOW56), length)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def insert(
+    buf: np.ndarray,
+    start: int,
+    k1: np.int64,
+    k2: np.int64,
+    h: np.int64,
+    length: int,
+    fold: np.ndarray,
+    add: int,
+    slots: np.ndarray,
+    where: np.ndarray,
+    arena: np.ndarray,
+    meta: np.ndarray,
+) -> bool:  # pragma: no cover - compiled
+    """Add ``add`` to the count of the word ``fold[buf[start:start + length]]``.
+
+    False (nothing changed) if the table or the arena is full.
+    """
+    mask = slots.shape[0] - 1
+    s = h & mask
+    while True:
+        stored = slots[s, 1]
+        if stored == 0:
+            break
+        if stored == k2 and slots[s, 0] == k1:
+            same = True
+            if k2 < 0:  # a long word: equal hashes, compare the bytes
+                o = where[s, 0]
+                for j in range(length):
+                    if arena[o + j] != fold[buf[start + j]]:
+                        same = False
+                        break
+            if same:
+                slots[s, 2] += add
+                return True
+        s = (s + 1) & mask
+    n, used = meta[0], meta[1]
+    if used + length > arena.size or (n + 1) > MAX_LOAD * slots.shape[0]:
+        return False
+    for j in range(length):
+        arena[used + j] = fold[buf[start + j]]
+    slots[s, 0] = k1
+    slots[s, 1] = k2
+    slots[s, 2] = add
+    where[s, 0] = used
+    where[s, 1] = length
+    meta[0] = n + 1
+    meta[1] = used + length
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def insert_word(
+    buf: np.ndarray,
+    start: int,
+    end: int,
+    h: np.uint64,
+    first: np.uint64,
+    acc: np.uint64,
+    fold: np.ndarray,
+    slots: np.ndarray,
+    where: np.ndarray,
+    arena: np.ndarray,
+    meta: np.ndarray,
+) -> bool:  # pragma: no cover - compiled
+    """Count one occurrence of the word ``buf[start:end]`` from its hash state."""
+    k1, k2, probe = keys_of(h, first, acc, end - start)
+    return insert(buf, start, k1, k2, probe, end - start, fold, 1, slots, where, arena, meta)
