@@ -36,7 +36,8 @@ from toolkit.batch.inputs import (
 )
 from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
-from toolkit.errors import ClusterError, ConfigError, DecodeError, InputError, JobError
+from toolkit.errors import ConfigError, DecodeError, InputError, JobError
+from toolkit.failures import blamed_keys, explain
 
 __all__ = ["Job", "Partial", "run_job", "stable_hash"]
 
@@ -352,7 +353,7 @@ def _run_distributed(
             wait(futures)
         return list(client.gather(futures))
     except BaseException as exc:
-        suspects = _suspects(client, exc)
+        suspects = blamed_keys(client, exc)  # before the cancel makes the scheduler forget
         with contextlib.suppress(Exception):
             client.cancel(futures, force=True)
         explained = _explain_cluster_failure(exc, client, blocks, suspects)
@@ -361,68 +362,33 @@ def _run_distributed(
         raise
 
 
-def _suspects(client: Any, exc: BaseException) -> list[Any]:
-    """The keys the scheduler blames for a KilledWorker: all tasks that were on the dead worker
-    every time, not only the one the exception names (a single-thread worker also holds a
-    queued task, innocent, that dies with it)."""
-    from distributed import KilledWorker
-
-    if not isinstance(exc, KilledWorker):
-        return []
-    limit = exc.allowed_failures
-    name = exc.task[0] if isinstance(exc.task, tuple) else exc.task
-
-    # nested, so cloudpickle sends it by value: the scheduler needs no toolkit installed
-    def blamed(dask_scheduler: Any) -> list[Any]:
-        return [
-            ts.key
-            for ts in dask_scheduler.tasks.values()
-            if ts.suspicious > limit
-            and (ts.key[0] if isinstance(ts.key, tuple) else ts.key) == name
-        ]
-
-    try:
-        keys = list(client.run_on_scheduler(blamed))
-    except Exception:
-        keys = []
-    if exc.task not in keys:
-        keys.append(exc.task)
-    return sorted(keys, key=str)
-
-
 def _explain_cluster_failure(
     exc: BaseException, client: Any, blocks: list[list[Block]], suspects: list[Any]
 ) -> Exception | None:
-    """One clear error for the ways a cluster can fail a job, or None to re-raise as it is."""
-    from distributed import KilledWorker
+    """One clear error for the ways a cluster can fail a batch job, or None to re-raise it."""
 
-    if isinstance(exc, KilledWorker):
-        key = exc.task
-        name = str(key[0]) if isinstance(key, tuple) else str(key)
-        tries = exc.allowed_failures + 1
-        died = f"the worker died on each of {tries} attempts"
-        if "-map-" in name and all(
-            isinstance(k, tuple) and isinstance(k[1], int) for k in suspects
+    def killed(died: str, keys: list[Any]) -> str:
+        if all(
+            isinstance(k, tuple) and "-map-" in str(k[0]) and isinstance(k[1], int) for k in keys
         ):
-            where = " or ".join(_describe_partition(blocks, k[1]) for k in suspects)
-            return JobError(
+            where = " or ".join(_describe_partition(blocks, k[1]) for k in keys)
+            return (
                 f"{died} while it ran {where} (out of memory, or a crash in native code); "
                 "the job stopped"
             )
-        return JobError(
+        name = str(keys[0][0]) if isinstance(keys[0], tuple) else str(keys[0])
+        return (
             f"task {name!r}: {died} while merging partial results (out of memory?); "
             "try more --split-out or a larger --memory-limit"
         )
-    text = f"{type(exc).__name__}: {exc}"
-    if "CancelledError" in type(exc).__name__ or "scheduler-connection-lost" in text:
-        status = getattr(client, "status", "")
-        if status != "running" or "connection" in text:
-            address = getattr(getattr(client, "scheduler", None), "address", "?")
-            return ClusterError(
-                f"lost the connection to the Dask scheduler at {address!r} during the job; "
-                "the job did not finish and nothing was written"
-            )
-    return None
+
+    return explain(
+        exc,
+        client,
+        keys=suspects,
+        killed=killed,
+        unfinished="the job did not finish and nothing was written",
+    )
 
 
 def _describe_partition(blocks: list[list[Block]], index: int) -> str:

@@ -18,6 +18,7 @@ import click
 from toolkit.cli import batch, cluster, stream  # noqa: F401  (registers the commands)
 from toolkit.cli.app import cli
 from toolkit.errors import ToolkitError, ToolkitWarning
+from toolkit.failures import explain
 from toolkit.interrupts import Terminated
 
 __all__ = ["cli", "main"]
@@ -97,11 +98,5 @@ def _quiet_dask_logs() -> None:
 
 def _cluster_failure(exc: BaseException) -> str | None:
     """A one-line message for failures that come from the cluster rather than from us."""
-    name = type(exc).__name__
-    if name == "KilledWorker":
-        return f"workers died repeatedly while running a task ({exc}); see the worker logs"
-    if name in ("CancelledError", "FutureCancelledError") or "scheduler-connection-lost" in str(
-        exc
-    ):
-        return "lost the connection to the Dask scheduler; the job did not finish"
-    return None
+    error = explain(exc)
+    return None if error is None else str(error)
