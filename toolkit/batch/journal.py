@@ -19,9 +19,9 @@ import os
 import pickle
 import re
 import shutil
-import tempfile
 from typing import Any
 
+from toolkit.atomic import atomic_output
 from toolkit.errors import ConfigError, OutputError
 
 __all__ = ["Journal", "job_signature", "load_partial", "save_partial"]
@@ -82,10 +82,11 @@ class Journal:
                         )
             else:
                 os.makedirs(directory, exist_ok=True)
-                _atomic_write(manifest, json.dumps({"signature": signature}).encode())
+                with atomic_output(manifest, durable=True) as f:
+                    json.dump({"signature": signature}, f)
         except OSError as exc:
             raise OutputError(
-                f"cannot write the job journal {directory!r}: {exc.strerror}"
+                f"cannot write the job journal {directory!r}: {exc.strerror or exc}"
             ) from None
         return cls(directory)
 
@@ -104,23 +105,10 @@ class Journal:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save_partial(path: str, partial: Any) -> Any:
     """Run on a worker: commit a block's partial to the journal, then pass it on."""
-    _atomic_write(path, pickle.dumps(partial, protocol=pickle.HIGHEST_PROTOCOL))
+    with atomic_output(path, "wb", durable=True) as f:
+        pickle.dump(partial, f, protocol=pickle.HIGHEST_PROTOCOL)
     return partial
 
 

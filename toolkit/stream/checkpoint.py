@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-import uuid
 import warnings
 from typing import Any
 
@@ -25,6 +23,7 @@ import fsspec
 import zstandard
 from fsspec.implementations.local import LocalFileSystem
 
+from toolkit.atomic import atomic_output
 from toolkit.errors import ConfigError, OutputError, ToolkitError, ToolkitWarning
 
 __all__ = ["CheckpointError", "CheckpointStore", "CheckpointWarning"]
@@ -186,19 +185,5 @@ class CheckpointStore:
 
 
 def _write_local(path: str, data: bytes) -> None:
-    directory = os.path.dirname(path)
-    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)  # the rename itself survives a power cut
-    finally:
-        os.close(fd)
+    with atomic_output(path, "wb", durable=True) as f:
+        f.write(data)
