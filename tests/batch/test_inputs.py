@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from tests.conftest import read_reference_text
 from toolkit.batch.inputs import (
     InputStats,
-    _byte_pieces,
     plan_blocks,
     read_byte_chunks,
     read_text_chunks,
     resolve_inputs,
 )
+from toolkit.batch.inputs.read import _byte_pieces
 from toolkit.errors import ConfigError, DecodeError, InputError
 
 

@@ -1,268 +1,20 @@
-"""Inputs of batch jobs: resolving paths, globs, directories and URLs into blocks of lines.
-
-A :class:`Block` is a small picklable description (file, byte range, compression)
-that a worker turns into text with :func:`read_text_chunks`.  Uncompressed
-files are split into blocks at line boundaries; a compressed file is one block,
-decompressed as a stream.  Chunks handed to the caller always hold whole lines.
-"""
+"""Reading a block on a worker: whole lines of its bytes, decoded by the errors policy."""
 
 from __future__ import annotations
 
 import codecs
-import glob as globlib
-import os
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeAlias
+from collections.abc import Iterator
+from typing import Any
 
 import fsspec
 import numpy as np
-from fsspec.core import url_to_fs
 
-from toolkit.errors import ConfigError, DecodeError, InputError
+from toolkit.batch.inputs.files import CHUNK_SIZE, Block, InputFile, InputStats
+from toolkit.batch.inputs.plan import newline_is_byte
+from toolkit.errors import DecodeError, InputError
 
-__all__ = [
-    "Block",
-    "InputFile",
-    "InputStats",
-    "decode_chunk",
-    "is_utf8",
-    "pack_blocks",
-    "plan_blocks",
-    "read_byte_chunks",
-    "read_text_chunks",
-    "resolve_inputs",
-]
-
-DEFAULT_BLOCKSIZE = 32 * 2**20
-CHUNK_SIZE = 4 * 2**20  # text handed to a tokenizer at a time: bounds per-task memory
-
-COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "lzma", ".zst": "zstd"}
-ERRORS_POLICIES = ("strict", "replace", "ignore")
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One resolved input file."""
-
-    path: str  # as fsspec understands it: a local absolute path, or a URL
-    size: int
-    compression: str | None
-    storage_options: tuple[tuple[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Block:
-    """A byte range of one file, cut at line boundaries when read.
-
-    ``length`` of ``None`` means the whole file (compressed files, and encodings
-    whose newline is not the byte ``\\n``).
-    """
-
-    file: InputFile
-    offset: int
-    length: int | None
-
-
-@dataclass
-class InputStats:
-    """What a job read: every figure adds up across blocks."""
-
-    files: int = 0
-    bytes: int = 0
-    lines: int = 0
-    bad_sequences: int = 0  # undecodable byte sequences replaced or ignored
-    bad_lines: int = 0  # lines that held at least one of them
-    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of what was not counted
-
-    def __add__(self, other: InputStats) -> InputStats:
-        return InputStats(
-            self.files + other.files,
-            self.bytes + other.bytes,
-            self.lines + other.lines,
-            self.bad_sequences + other.bad_sequences,
-            self.bad_lines + other.bad_lines,
-            self.skipped + other.skipped,
-        )
-
-
-def _has_magic(path: str) -> bool:
-    return any(c in path for c in "*?[")
-
-
-def _compression_of(path: str) -> str | None:
-    for ext, name in COMPRESSIONS.items():
-        if path.endswith(ext):
-            return name
-    return None
-
-
-#: What jobs accept as inputs: paths, globs, URLs, resolved files, or a list of them.
-Inputs: TypeAlias = (
-    "str | os.PathLike[str] | InputFile | Iterable[str | os.PathLike[str] | InputFile]"
-)
-
-
-def resolve_inputs(
-    inputs: Inputs,
-    *,
-    storage_options: dict[str, Any] | None = None,
-) -> list[InputFile]:
-    """Expand files, directories (recursively), globs and fsspec URLs into input files.
-
-    Parameters
-    ----------
-    inputs
-        One path or URL, or a list of them.  A directory stands for every file
-        below it but hidden ones (a name starting with ``.``, like ``.git/`` or
-        ``.DS_Store``, as a glob's ``*`` skips them; name one to read it); a
-        glob (``*``, ``?``, ``[``, and ``**``) for every file it matches.
-        Compression is taken from the extension (``.gz``, ``.bz2``, ``.xz``,
-        ``.zst``).
-    storage_options
-        Passed to fsspec for URLs (credentials, endpoints).
-
-    Returns
-    -------
-    list of InputFile
-        In the order given, each directory and glob sorted by path.
-
-    Raises
-    ------
-    InputError
-        For a missing path, an empty directory, a glob that matches nothing, a
-        URL whose filesystem is not installed, or when nothing at all is given.
-    """
-    if isinstance(inputs, str | os.PathLike | InputFile):
-        inputs = [inputs]
-    items = list(inputs)
-    if not items:
-        raise InputError("no input given: name at least one file, directory, glob or URL")
-    options = tuple(sorted((storage_options or {}).items()))
-    files: list[InputFile] = []
-    for item in items:
-        if isinstance(item, InputFile):  # already resolved
-            files.append(item)
-        else:
-            files.extend(_resolve_one(os.fspath(item), options))
-    return files
-
-
-def _resolve_one(item: str, options: tuple[tuple[str, Any], ...]) -> list[InputFile]:
-    is_url = "://" in item
-    try:
-        fs, path = url_to_fs(item, **dict(options))
-    except (ImportError, ValueError) as exc:
-        raise InputError(f"cannot open {item!r}: {exc}") from exc
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-
-    def make(p: str, size: int | None) -> InputFile:
-        full = p if not is_url else fs.unstrip_protocol(p)
-        return InputFile(full, int(size or 0), _compression_of(p), options)
-
-    try:
-        if _has_magic(item) and not (not is_url and os.path.exists(item)):
-            if is_url:
-                found = fs.glob(path, detail=True)
-            else:
-                matches = globlib.glob(os.path.expanduser(item), recursive=True)
-                found = {os.path.abspath(m): fs.info(os.path.abspath(m)) for m in matches}
-            entries = sorted((p, info) for p, info in found.items() if info.get("type") == "file")
-            if not entries:
-                raise InputError(f"no files match {item!r}")
-            return [make(p, info.get("size")) for p, info in entries]
-        if not is_url:
-            path = os.path.abspath(os.path.expanduser(item))
-        if not fs.exists(path):
-            raise InputError(f"no such file or directory: {item!r}")
-        info = fs.info(path)
-        if info.get("type") == "directory":
-            found = fs.find(path, detail=True)
-            entries = sorted((p, i) for p, i in found.items() if not _is_hidden(p, path))
-            if not entries:
-                hidden = f" (only {len(found)} hidden ones)" if found else ""
-                raise InputError(f"directory {item!r} contains no files{hidden}")
-            return [make(p, i.get("size")) for p, i in entries]
-        if protocol in ("file", "local") and not os.access(path, os.R_OK):
-            raise InputError(f"permission denied: cannot read {item!r}")
-        return [make(path, info.get("size"))]
-    except InputError:
-        raise
-    except PermissionError as exc:
-        raise InputError(f"permission denied: cannot read {item!r}") from exc
-    except OSError as exc:
-        raise InputError(f"cannot read {item!r}: {exc.strerror or exc}") from exc
-
-
-def _is_hidden(found: str, directory: str) -> bool:
-    """Whether a file found below ``directory`` is hidden, or inside a hidden directory."""
-    below = found[len(directory.rstrip("/")) :].strip("/")
-    return any(part.startswith(".") for part in below.split("/"))
-
-
-def _newline_is_byte(encoding: str) -> bool:
-    try:
-        return "\n".encode(encoding) == b"\n" and codecs.lookup(encoding).name != "utf-7"
-    except LookupError:
-        raise ConfigError(f"unknown text encoding {encoding!r}") from None
-
-
-def plan_blocks(
-    files: list[InputFile], *, blocksize: int = DEFAULT_BLOCKSIZE, encoding: str = "utf-8"
-) -> list[Block]:
-    """Cut files into blocks of about ``blocksize`` bytes (compressed files stay whole).
-
-    An empty file still gets one (empty) block so that it is accounted for.
-
-    Examples
-    --------
-    >>> f = InputFile("/data/a.txt", 250, None)
-    >>> [(b.offset, b.length) for b in plan_blocks([f], blocksize=100)]
-    [(0, 100), (100, 100), (200, 50)]
-    """
-    if blocksize <= 0:
-        raise ConfigError(f"blocksize must be a positive number of bytes; got {blocksize!r}")
-    splittable = _newline_is_byte(encoding)
-    blocks: list[Block] = []
-    for f in files:
-        if f.compression or not splittable or f.size <= blocksize:
-            blocks.append(Block(f, 0, None))
-        else:
-            blocks.extend(
-                Block(f, off, min(blocksize, f.size - off)) for off in range(0, f.size, blocksize)
-            )
-    return blocks
-
-
-def pack_blocks(blocks: list[Block], *, blocksize: int = DEFAULT_BLOCKSIZE) -> list[list[Block]]:
-    """Group blocks into map tasks: consecutive whole small files share a task up to ``blocksize``.
-
-    A directory of thousands of small files then makes a few tasks, not thousands.
-
-    Examples
-    --------
-    >>> small = [Block(InputFile(f"/d/{i}", 30, None), 0, None) for i in range(5)]
-    >>> [len(p) for p in pack_blocks(small, blocksize=100)]
-    [3, 2]
-    """
-    partitions: list[list[Block]] = []
-    size = 0
-    for block in blocks:
-        whole = block.length is None and block.offset == 0
-        weight = block.file.size if whole else (block.length or block.file.size)
-        if whole and partitions and size + weight <= blocksize and _all_whole(partitions[-1]):
-            partitions[-1].append(block)
-            size += weight
-        else:
-            partitions.append([block])
-            size = weight
-    return partitions
-
-
-def _all_whole(partition: list[Block]) -> bool:
-    return all(b.length is None and b.offset == 0 for b in partition)
-
+__all__ = ["decode", "decode_chunk", "is_utf8", "read_byte_chunks", "read_text_chunks"]
 
 # -- decoding, with bad sequences counted --------------------------------------------------
 
@@ -323,7 +75,7 @@ def read_text_chunks(
     whitespace byte, which no word and no UTF-8, GBK or Shift-JIS sequence
     spans.
     """
-    if not _newline_is_byte(encoding):
+    if not newline_is_byte(encoding):
         yield from _guarded(
             block,
             _read_stream(
