@@ -17,10 +17,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import uuid
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import dask
 from dask.delayed import Delayed
@@ -34,49 +33,13 @@ from toolkit.batch.inputs import (
     read_byte_chunks,
     read_text_chunks,
 )
+from toolkit.batch.job import Job
 from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ConfigError, DecodeError, InputError, JobError
 from toolkit.failures import blamed_keys, explain
 
-__all__ = ["Job", "Partial", "run_job", "stable_hash"]
-
-
-class Job(Protocol):
-    """What the engine needs from a job; every method runs on a worker.
-
-    A job object is pickled into every task, so it holds only picklable values.
-    """
-
-    @property
-    def name(self) -> str:
-        """The task-name prefix, e.g. ``wordcount``."""
-        ...
-
-    def empty(self) -> Any:
-        """A fresh accumulator: a dict (subclass), or an object pickled in one piece.
-
-        A job may also define ``consume_bytes(acc, data) -> int`` (take UTF-8
-        bytes straight from the file, as a ``memoryview`` valid during the call
-        only; it returns how many it took, and the rest comes back decoded, as
-        text) and
-        ``split(acc, n) -> list`` (cut an accumulator that is not a dict into
-        ``n`` hash buckets) and ``seal(acc) -> acc`` (make a map or merge result
-        compact: it is only read, merged from or sent after that).
-        """
-        ...
-
-    def consume(self, acc: Any, text: str) -> None:
-        """Fold a chunk of whole lines into ``acc``."""
-        ...
-
-    def merge(self, acc: Any, other: Any) -> Any:
-        """Fold ``other`` into ``acc``; associative and commutative."""
-        ...
-
-    def finish(self, acc: Any) -> Any:
-        """Turn a bucket's merged accumulator into its compact result."""
-        ...
+__all__ = ["Partial", "run_job"]
 
 
 @dataclass
@@ -107,33 +70,6 @@ class ReadOptions:
     skip_bad_files: bool = False  # unreadable or corrupt files: skip and report, or fail
 
 
-def stable_hash(key: object) -> int:
-    """A hash of ``key`` that is the same in every process (unlike ``hash`` of a str).
-
-    Equal numbers hash alike (``1 == 1.0 == True``); other keys hash by type and
-    value; tuples by their items.
-
-    Examples
-    --------
-    >>> stable_hash("word") == stable_hash("word")
-    True
-    >>> stable_hash(1) == stable_hash(1.0)
-    True
-    """
-    if isinstance(key, str):
-        return zlib.crc32(key.encode("utf-8", "surrogatepass"))
-    if isinstance(key, bytes):
-        return zlib.crc32(key, 1)
-    if isinstance(key, bool | int) or (isinstance(key, float) and key.is_integer()):
-        return int(key) & 0xFFFFFFFF
-    if isinstance(key, tuple):
-        h = 0x345678
-        for item in key:
-            h = zlib.crc32(stable_hash(item).to_bytes(4, "little"), h)
-        return h
-    return zlib.crc32(repr(key).encode("utf-8", "surrogatepass"), 2)
-
-
 # -- the task functions -----------------------------------------------------------------
 
 
@@ -152,27 +88,20 @@ def map_block(job: Job, blocks: list[Block], read: ReadOptions) -> Partial:
         else:
             _, block_stats = _map_one(job, block, read, acc)
         stats = stats + block_stats
-    return Partial(_sealed(job, acc), stats)
-
-
-def _sealed(job: Job, acc: Any) -> Any:
-    """``acc`` made compact by the job's ``seal`` if it has one: it is only read from now on."""
-    seal = getattr(job, "seal", None)
-    return acc if seal is None else seal(acc)
+    return Partial(job.seal(acc), stats)
 
 
 def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any) -> tuple[Any, InputStats]:
     """Fold one block into ``acc``; return it (None if the block was skipped) and its stats."""
     stats = InputStats()
-    split_long_lines = getattr(job, "splits_long_lines", False)
-    consume_bytes = getattr(job, "consume_bytes", None)
+    split_long_lines = job.splits_long_lines
     try:
-        if consume_bytes is not None and is_utf8(read.encoding):
+        if job.reads_bytes and is_utf8(read.encoding):
             # the job takes UTF-8 bytes as they are read; text only for a piece it refuses
             for offset, piece in read_byte_chunks(
                 block, stats=stats, split_long_lines=split_long_lines
             ):
-                done = consume_bytes(acc, piece)
+                done = job.consume_bytes(acc, piece)
                 if done < len(piece):  # not UTF-8 from there: decode it by the errors policy
                     text = decode_chunk(
                         block,
@@ -205,19 +134,9 @@ def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any) -> tuple[Any, 
 
 
 def split_partial(job: Job, part: Partial, n: int) -> list[Partial]:
-    """Cut a partial into ``n`` buckets (stats go to bucket 0).
-
-    By the job's own ``split(acc, n)`` if it has one, else by :func:`stable_hash`
-    of each key of a dict accumulator.
-    """
-    split = getattr(job, "split", None)
-    buckets: list[Any]
-    if split is not None:
-        buckets = split(part.data, n)
-    else:
-        buckets = [type(part.data)() for _ in range(n)]
-        for key, value in part.data.items():
-            buckets[stable_hash(key) % n][key] = value
+    """Cut a partial into ``n`` buckets by the job's :meth:`~toolkit.batch.job.Job.split`
+    (stats go to bucket 0)."""
+    buckets = job.split(part.data, n)
     out = [Partial(b, InputStats()) for b in buckets]
     out[0].stats = part.stats
     return out
@@ -234,7 +153,7 @@ def combine(job: Job, parts: list[Partial]) -> Partial:
     for p in parts[1:]:
         acc = job.merge(acc, p.data)
         stats = stats + p.stats
-    return Partial(_sealed(job, acc), stats)
+    return Partial(job.seal(acc), stats)
 
 
 def combine_and_finish(job: Job, parts: list[Partial]) -> Finished:

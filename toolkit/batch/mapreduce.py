@@ -8,19 +8,15 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from toolkit.batch.engine import ReadOptions, check_callable, run_job
+from toolkit.batch.engine import check_callable
 from toolkit.batch.inputs import (
     DEFAULT_BLOCKSIZE,
-    ERRORS_POLICIES,
     Inputs,
-    pack_blocks,
-    plan_blocks,
-    resolve_inputs,
 )
-from toolkit.batch.journal import Journal, job_signature
+from toolkit.batch.job import Job
+from toolkit.batch.plan import plan_job, run_planned
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError, JobError
-from toolkit.units import parse_size
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,8 +48,8 @@ def _name(func: Callable[..., Any]) -> str:
 
 
 @dataclass(frozen=True)
-class UserJob:
-    """A user's mapper and reducer as an engine job (see :class:`toolkit.batch.engine.Job`)."""
+class UserJob(Job):
+    """A user's mapper and reducer as an engine job (see :class:`toolkit.batch.job.Job`)."""
 
     mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]]
     reducer: Callable[[Any, Any], Any]
@@ -217,26 +213,23 @@ def map_reduce(
     check_callable(reducer, "reducer")
     if records not in RECORD_FORMATS:
         raise ConfigError(f"records must be one of {', '.join(RECORD_FORMATS)}; got {records!r}")
-    if errors not in ERRORS_POLICIES:
-        raise ConfigError(f"errors must be one of {', '.join(ERRORS_POLICIES)}; got {errors!r}")
-    size = parse_size(blocksize)
-    files = resolve_inputs(inputs, storage_options=storage_options)
-    blocks = pack_blocks(plan_blocks(files, blocksize=size, encoding=encoding), blocksize=size)
-    job = UserJob(mapper, reducer, records)
-    read = ReadOptions(encoding, errors, skip_bad_files)
-    log = Journal.open(journal, job_signature(job, blocks, read)) if journal else None
-    buckets, stats = run_job(
-        job,
-        blocks,
-        read=read,
-        journal=log,
+    plan = plan_job(
+        inputs,
+        blocksize=blocksize,
+        encoding=encoding,
+        errors=errors,
+        skip_bad_files=skip_bad_files,
+        storage_options=storage_options,
+    )
+    buckets, stats = run_planned(
+        UserJob(mapper, reducer, records),
+        plan,
         scheduler=scheduler,
         split_out=split_out,
         split_every=split_every,
         progress=progress,
+        journal=journal,
     )
-    if log is not None:
-        log.remove()
     merged: dict[Hashable, Any] = {}
     for bucket in buckets:  # buckets hold disjoint keys
         merged.update(bucket)

@@ -7,28 +7,23 @@ import html
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
-from toolkit.batch.engine import ReadOptions, run_job
 from toolkit.batch.inputs import (
     DEFAULT_BLOCKSIZE,
-    ERRORS_POLICIES,
     Inputs,
     InputStats,
-    pack_blocks,
-    plan_blocks,
 )
-from toolkit.batch.inputs import resolve_inputs as resolve
-from toolkit.batch.journal import Journal, job_signature
+from toolkit.batch.job import Job
+from toolkit.batch.plan import plan_job, run_planned
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
 from toolkit.ranking import arrow_ints, top_arrays
 from toolkit.stopwords import load_stopwords
 from toolkit.text import get_tokenizer
-from toolkit.units import parse_size
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,8 +48,8 @@ class Bucket:
 
 
 @dataclass(frozen=True)
-class WordCountJob:
-    """The word-count job for the engine (see :class:`toolkit.batch.engine.Job`).
+class WordCountJob(Job):
+    """The word-count job for the engine (see :class:`toolkit.batch.job.Job`).
 
     Blocks are counted into :class:`~toolkit.wordtable.WordTable` partials
     straight from their UTF-8 bytes; the tables merge in the tree, and each
@@ -68,6 +63,7 @@ class WordCountJob:
     keep: int | None = None  # words a bucket sends back: None for all
     name: str = "wordcount"
     splits_long_lines: bool = True  # a cut at whitespace changes no count
+    reads_bytes: ClassVar[bool] = True
 
     def empty(self) -> WordTable:
         from toolkit.wordtable import WordTable  # numba: loaded on the workers only
@@ -301,27 +297,25 @@ def word_count(
         raise ConfigError(f"min_length must be a positive int; got {min_length!r}")
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
         raise ConfigError(f"top must be a non-negative int (0 for all); got {top!r}")
-    if errors not in ERRORS_POLICIES:
-        raise ConfigError(f"errors must be one of {', '.join(ERRORS_POLICIES)}; got {errors!r}")
-    size = parse_size(blocksize)
     stops = load_stopwords(stopwords, lowercase=lower)
-    files = resolve(inputs, storage_options=storage_options)
-    blocks = pack_blocks(plan_blocks(files, blocksize=size, encoding=encoding), blocksize=size)
+    plan = plan_job(
+        inputs,
+        blocksize=blocksize,
+        encoding=encoding,
+        errors=errors,
+        skip_bad_files=skip_bad_files,
+        storage_options=storage_options,
+    )
     job = WordCountJob(tok.name, lower, min_length, stops, keep=top or None)
-    read = ReadOptions(encoding, errors, skip_bad_files)
-    log = Journal.open(journal, job_signature(job, blocks, read)) if journal else None
-    buckets, stats = run_job(
+    buckets, stats = run_planned(
         job,
-        blocks,
-        read=read,
-        journal=log,
+        plan,
         scheduler=scheduler,
         split_out=split_out,
         split_every=split_every,
         progress=progress,
+        journal=journal,
     )
-    if log is not None:
-        log.remove()  # the job finished: nothing left to resume
     words = pa.concat_arrays([b.words for b in buckets])
     counts = np.concatenate([b.counts for b in buckets])
     words, counts = top_arrays(words, counts, top or None)
