@@ -8,6 +8,7 @@ scheduler process exports them as ``toolkit_stream_*`` gauges, labelled by strea
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import Any
 
 __all__ = ["METRICS", "install_collector", "publish"]
@@ -27,17 +28,32 @@ METRICS = {
 }
 
 
+#: The schedulers of this process whose streams' metrics its Prometheus registry exports.
+_SCHEDULERS: weakref.WeakSet[Any] = weakref.WeakSet()
+_COLLECTOR: list[Any] = []  # the one collector registered in this process, once registered
+
+
 def install_collector(dask_scheduler: Any) -> bool:
-    """Run on the scheduler: export published stream metrics at ``/metrics`` (idempotent)."""
+    """Run on the scheduler: export published stream metrics at ``/metrics`` (idempotent).
+
+    Prometheus has one registry per process, so one collector serves every
+    scheduler of the process (an in-process cluster started after another, in
+    a notebook or a test, is exported too; a closed one is forgotten).
+    """
     import prometheus_client
     from prometheus_client.core import GaugeMetricFamily
 
-    if getattr(dask_scheduler, "_toolkit_collector", None) is not None:
+    if dask_scheduler in _SCHEDULERS:
         return False
+    _SCHEDULERS.add(dask_scheduler)
+    if _COLLECTOR:
+        return True
 
     class StreamCollector:
         def collect(self) -> Any:
-            streams = dask_scheduler.get_metadata([METADATA_KEY], default={})
+            streams: dict[str, Any] = {}
+            for scheduler in list(_SCHEDULERS):
+                streams.update(scheduler.get_metadata([METADATA_KEY], default={}))
             for name, help_text in METRICS.items():
                 gauge = GaugeMetricFamily(f"toolkit_stream_{name}", help_text, labels=["stream"])
                 for stream, values in streams.items():
@@ -48,7 +64,7 @@ def install_collector(dask_scheduler: Any) -> bool:
 
     collector = StreamCollector()
     prometheus_client.REGISTRY.register(collector)
-    dask_scheduler._toolkit_collector = collector
+    _COLLECTOR.append(collector)
     return True
 
 
