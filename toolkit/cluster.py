@@ -22,7 +22,7 @@ import dask
 from toolkit.errors import ClusterError, ConfigError
 from toolkit.interrupts import signals_held
 
-__all__ = ["Connection", "Scheduler", "connect", "local_cluster", "using_scheduler"]
+__all__ = ["Connection", "Scheduler", "client_of", "connect", "local_cluster", "using_scheduler"]
 
 LOCAL_SCHEDULERS = ("sync", "synchronous", "single-threaded", "threads", "threading")
 
@@ -338,20 +338,13 @@ def using_scheduler(scheduler: Scheduler = None) -> Iterator[tuple[Any, str | No
     or None: the current default client if there is one, else dask's configured
     scheduler address, else an embedded cluster started for this call.
     """
-    if isinstance(scheduler, Connection):
-        yield scheduler.client, None
+    given = client_of(scheduler)
+    if given is not None:
+        yield given, None
         return
     if isinstance(scheduler, str) and scheduler in LOCAL_SCHEDULERS:
         yield None, scheduler
         return
-    if scheduler is not None and not isinstance(scheduler, str):
-        if hasattr(scheduler, "compute") and hasattr(scheduler, "gather"):
-            yield scheduler, None
-            return
-        raise ConfigError(
-            "scheduler must be a toolkit Connection, a distributed Client, an address, "
-            f"or one of {', '.join(LOCAL_SCHEDULERS)}; got {scheduler!r}"
-        )
     if scheduler is None:
         from distributed import default_client
 
@@ -362,5 +355,35 @@ def using_scheduler(scheduler: Scheduler = None) -> Iterator[tuple[Any, str | No
         if current is not None:
             yield current, None
             return
+    assert scheduler is None or isinstance(scheduler, str)  # client_of() checked the rest
     with connect(scheduler, quiet=False) as conn:
         yield conn.client, None
+
+
+def client_of(scheduler: Scheduler) -> Any:
+    """The client a ``scheduler`` argument names outright (a Connection or a Client), else None.
+
+    Any other value must be None, one of dask's local schedulers, or an address:
+    anything else is a :class:`~toolkit.errors.ConfigError`, raised here, when
+    the job is built.
+
+    Examples
+    --------
+    >>> client_of(None) is None, client_of("sync") is None
+    (True, True)
+    >>> try:
+    ...     client_of(42)
+    ... except ValueError as exc:
+    ...     print(str(exc).split("; ")[-1])
+    got 42
+    """
+    if isinstance(scheduler, Connection):
+        return scheduler.client
+    if scheduler is None or isinstance(scheduler, str):
+        return None
+    if hasattr(scheduler, "submit") and hasattr(scheduler, "gather"):
+        return scheduler
+    raise ConfigError(
+        "scheduler must be a toolkit Connection, a distributed Client, an address, "
+        f"or one of {', '.join(LOCAL_SCHEDULERS)}; got {scheduler!r}"
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_reference_text
+from tests.conftest import SubprocessCluster, read_reference_text
 from toolkit.batch import word_count
 from toolkit.stream.counting import CountJob
 from toolkit.stream.pipeline import WindowedWordCount, to_frame
@@ -147,3 +147,38 @@ def test_tcp_clients_through_the_cluster(inprocess_client: object) -> None:
     )
     assert summed(out) == expected
     assert sum(r.lines for r in out) == 1500
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "threads", None])
+def test_scheduler_names_where_to_count_as_in_batch_jobs(
+    text_file: Path, scheduler: object
+) -> None:
+    from toolkit.stream import stream_word_count
+
+    wc = stream_word_count(str(text_file), count=97, top=0, scheduler=scheduler)
+    assert wc.client is None  # dask's local schedulers, and None, count in this process
+    batch = word_count(text_file, scheduler="sync")
+    assert summed(run(wc)) == Counter(dict(batch.counts.items()))
+
+
+def test_a_scheduler_address_is_connected_and_closed_with_the_stream(
+    real_cluster: SubprocessCluster, text_file: Path
+) -> None:
+    from toolkit.stream import stream_word_count
+
+    wc = stream_word_count(str(text_file), count=97, top=0, scheduler=real_cluster.address)
+    assert wc.connection is not None and wc.client is wc.connection.client
+    out = run(wc)
+    batch = word_count(text_file, scheduler="sync")
+    assert summed(out) == Counter(dict(batch.counts.items()))
+    assert wc.client.status == "closed"  # the stream's own connection ends with it
+
+
+@pytest.mark.parametrize("bad", [42, object(), 1.5])
+def test_a_bad_scheduler_fails_when_the_stream_is_built(text_file: Path, bad: object) -> None:
+    from toolkit.stream import stream_word_count
+
+    with pytest.raises(ValueError, match="scheduler must be a toolkit Connection"):
+        stream_word_count(str(text_file), count=10, scheduler=bad)
+    with pytest.raises(ValueError, match="scheduler must be a toolkit Connection"):
+        WindowedWordCount(parse_source(str(text_file)), CountWindowing(10), client=bad)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from streamz import Stream
 
-from toolkit.cluster import Connection
+from toolkit.cluster import LOCAL_SCHEDULERS, Connection, client_of, connect
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob
@@ -31,7 +31,6 @@ from toolkit.stream.windows import (
     Chunk,
     End,
     PaneCounts,
-    ProcessingTimeWindowing,
     Tick,
     Windowing,
     WindowResult,
@@ -83,7 +82,10 @@ class WindowedWordCount:
     job
         How words are counted (tokenizer, case, filters).
     client
-        A ``distributed.Client`` to count on; None counts in this process.
+        A ``distributed.Client`` (or :class:`~toolkit.Connection`) to count on;
+        None counts in this process.
+    connection
+        A connection the stream owns: closed when :meth:`run` returns.
     top
         Words per window result (0: all).
     max_in_flight
@@ -119,6 +121,7 @@ class WindowedWordCount:
         *,
         job: CountJob | None = None,
         client: Any = None,
+        connection: Connection | None = None,
         top: int = 10,
         max_in_flight: int = 4,
         worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
@@ -156,7 +159,8 @@ class WindowedWordCount:
         self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
         self.source = source
         self.windowing = windowing
-        self.client = client
+        self.client = client_of(client)  # a bad value fails now, not at the first batch
+        self.connection = connection  # closed when run() ends (the stream's own connection)
         self.name = name or f"stream-{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.stats = StreamStats(checkpoints=None if self.store is None else 0)
@@ -191,17 +195,15 @@ class WindowedWordCount:
         """
         s = self.stats
         elapsed = max(time.monotonic() - s.started, 1e-9)
-        max_time = getattr(self.windowing, "max_time", None)
-        lag = None
-        if max_time is not None and math.isfinite(max_time):
-            lag = self.clock() - (max_time - getattr(self.windowing, "lateness", 0.0))
+        watermark = self.windowing.watermark()
+        lag = None if watermark is None else self.clock() - watermark
         return {
             "lines": s.lines,
             "lines_per_second": s.lines / elapsed,
             "windows": s.windows,
             "late": s.late,
             "bad": s.bad,
-            "in_flight": getattr(self._counter, "in_flight", 0),
+            "in_flight": self._counter.in_flight,
             "watermark_lag_seconds": lag,
             "checkpoints": s.checkpoints,
         }
@@ -305,6 +307,19 @@ class WindowedWordCount:
         stats_every
             Seconds between stats lines on ``stats_out`` (default stderr); None for none.
         """
+        try:
+            return self._run(on_listen, on_resume, stats_every, stats_out)
+        finally:
+            if self.connection is not None:
+                self.connection.close()
+
+    def _run(
+        self,
+        on_listen: Callable[[str], None] | None,
+        on_resume: Callable[[str], None] | None,
+        stats_every: float | None,
+        stats_out: TextIO | None,
+    ) -> StreamStats:
         listening = threading.Event()
 
         def ready(address: str) -> None:
@@ -324,11 +339,7 @@ class WindowedWordCount:
             target=self._read, args=(ready,), name="toolkit-source", daemon=True
         )
         reader.start()
-        slide = (
-            getattr(self.windowing, "slide", None)
-            if isinstance(self.windowing, ProcessingTimeWindowing)
-            else None
-        )
+        slide = self.windowing.tick_interval()
         next_tick = self._next_tick(slide)
         next_stats = time.monotonic() + stats_every if stats_every else math.inf
         out = stats_out or sys.stderr
@@ -352,7 +363,7 @@ class WindowedWordCount:
                     self._publish()
                     next_publish = time.monotonic() + 1.0
                 if time.monotonic() >= next_stats:
-                    self.stats.in_flight = getattr(self._counter, "in_flight", 0)
+                    self.stats.in_flight = self._counter.in_flight
                     print(self.stats.line(), file=out, flush=True)
                     next_stats = time.monotonic() + (stats_every or math.inf)
                 if self.store is not None and time.monotonic() >= next_checkpoint:
@@ -446,7 +457,13 @@ def stream_word_count(
     top
         Words per window result (0: all).
     scheduler
-        A :class:`~toolkit.Connection` or ``distributed.Client`` to count on; None counts here.
+        Where to count, as for batch jobs: a :class:`~toolkit.Connection`, a
+        ``distributed.Client``, or a scheduler address (connected now, and closed
+        when :meth:`~WindowedWordCount.run` returns); ``"sync"``, ``"threads"`` or
+        None (the default) count in this process.  Unlike a batch job, None starts
+        no cluster: a stream object lives as long as its caller keeps it, and a
+        cluster started behind it would too (``toolkit stream`` starts the
+        embedded cluster itself, as the batch commands do).  A bad value fails here.
     max_in_flight, worker_timeout
         Micro-batches out on the cluster at once; seconds to wait while it has no worker.
     checkpoint, checkpoint_interval, drain
@@ -481,12 +498,16 @@ def stream_word_count(
     src = source if isinstance(source, Source) else parse_source(source, follow=follow)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
-    client = scheduler.client if isinstance(scheduler, Connection) else scheduler
+    client, connection = client_of(scheduler), None
+    if client is None and isinstance(scheduler, str) and scheduler not in LOCAL_SCHEDULERS:
+        connection = connect(scheduler)  # an address: connected now, closed when run() ends
+        client = connection.client
     return WindowedWordCount(
         src,
         windowing,
         job=job,
         client=client,
+        connection=connection,
         top=top,
         max_in_flight=max_in_flight,
         worker_timeout=worker_timeout,

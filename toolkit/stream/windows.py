@@ -137,6 +137,14 @@ class Windowing(Protocol):
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]: ...
 
+    def tick_interval(self) -> float | None:
+        """Seconds between the clock ticks that close windows (None: the data closes them)."""
+        ...
+
+    def watermark(self) -> float | None:
+        """Event time up to which windows may close (None: not event time, or no event yet)."""
+        ...
+
     def config(self) -> dict[str, Any]: ...
 
     def snapshot(self) -> dict[str, Any]: ...
@@ -200,6 +208,12 @@ class CountWindowing:
         g = self.pane_lines
         return max(0, window.start * g), min(window.end * g, self.seen)
 
+    def tick_interval(self) -> float | None:
+        return None
+
+    def watermark(self) -> float | None:
+        return None
+
     def config(self) -> dict[str, Any]:
         g = self.pane_lines
         return {"kind": "count", "size": g * self.window_panes, "every": g * self.every_panes}
@@ -247,6 +261,12 @@ class ProcessingTimeWindowing:
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
+
+    def tick_interval(self) -> float | None:
+        return self.slide  # a window may end at every slide
+
+    def watermark(self) -> float | None:
+        return None
 
     def config(self) -> dict[str, Any]:
         return {
@@ -356,6 +376,12 @@ class EventTimeWindowing:
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
+
+    def tick_interval(self) -> float | None:
+        return None
+
+    def watermark(self) -> float | None:
+        return self.max_time - self.lateness if math.isfinite(self.max_time) else None
 
     def config(self) -> dict[str, Any]:
         return {
