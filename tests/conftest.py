@@ -138,6 +138,15 @@ class SubprocessCluster:
         self.scheduler_file = directory / "scheduler.json"
         self.procs: list[subprocess.Popen[bytes]] = []
         self.log = open(directory / "cluster.log", "wb")  # noqa: SIM115
+        try:
+            self._start(n_workers, scheduler_args, worker_args)
+        except BaseException:  # a cluster that failed to start leaves no process behind
+            self.close()
+            raise
+
+    def _start(
+        self, n_workers: int, scheduler_args: tuple[str, ...], worker_args: tuple[str, ...]
+    ) -> None:
         self.procs.append(
             self._spawn(
                 "scheduler",
@@ -156,7 +165,6 @@ class SubprocessCluster:
         deadline = time.monotonic() + 30
         while not self.scheduler_file.exists() or not self.scheduler_file.read_text().strip():
             if time.monotonic() > deadline:
-                self.close()
                 raise RuntimeError("dask scheduler did not start")
             time.sleep(0.1)
         time.sleep(0.1)
