@@ -7,19 +7,19 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import OutputError
-from toolkit.stream.sinks import FileSink
+from toolkit.stream.outputs import OutputFile
 
 
 def test_restore_cuts_back_to_the_checkpointed_length(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
-    sink = FileSink(str(path))
+    sink = OutputFile(str(path))
     sink.restore(None)
     sink.write("a\n")
     size = sink.sync()
     sink.write("b\n")
     sink.close()
     path.write_bytes(path.read_bytes() + b'{"half')  # a write cut off by a crash
-    again = FileSink(str(path))
+    again = OutputFile(str(path))
     again.restore(size)
     again.write("b\n")
     again.close()
@@ -29,7 +29,7 @@ def test_restore_cuts_back_to_the_checkpointed_length(tmp_path: Path) -> None:
 def test_a_fresh_start_empties_the_file(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     path.write_text("old run\n")
-    sink = FileSink(str(path))
+    sink = OutputFile(str(path))
     sink.restore(None)
     sink.write("new\n")
     sink.close()
@@ -39,7 +39,7 @@ def test_a_fresh_start_empties_the_file(tmp_path: Path) -> None:
 def test_a_file_shorter_than_the_checkpoint_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     path.write_text("abc\n")
-    sink = FileSink(str(path))
+    sink = OutputFile(str(path))
     with pytest.raises(OutputError, match=r"has 4 bytes but had 100 at the checkpoint"):
         sink.restore(100)
     sink.close()
@@ -47,4 +47,4 @@ def test_a_file_shorter_than_the_checkpoint_is_refused(tmp_path: Path) -> None:
 
 def test_an_unwritable_path_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"cannot write .*missing"):
-        FileSink(str(tmp_path / "missing" / "out.jsonl"))
+        OutputFile(str(tmp_path / "missing" / "out.jsonl"))

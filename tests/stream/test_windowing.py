@@ -14,15 +14,12 @@ from tests.conftest import MESSY_LINES
 from toolkit.corpus import generate_lines
 from toolkit.errors import ConfigError
 from toolkit.stream.counting import CountJob
-from toolkit.stream.windows import (
-    Chunk,
+from toolkit.stream.messages import Chunk, End, Tick, WindowResult
+from toolkit.stream.windowing import (
     CountWindowing,
-    End,
     EventTimeWindowing,
     ProcessingTimeWindowing,
-    Tick,
     Windowing,
-    WindowResult,
 )
 from toolkit.text import get_tokenizer, top_k
 

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import ConfigError
-from toolkit.stream.panes import PaneWindows, count_panes_for, time_panes_for
+from toolkit.stream.windowing import count_pane_sizes, time_pane_sizes
+from toolkit.stream.windows import PaneWindows
 from toolkit.text import top_k
 
 ops = st.lists(
@@ -99,10 +100,10 @@ def test_windows_with_no_lines_are_not_emitted() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: count_panes_for(0), "count window size must be a positive int; got 0"),
-        (lambda: count_panes_for(10, -1), "count window every must be a positive int; got -1"),
-        (lambda: time_panes_for(10, 3), "must be a whole multiple of the slide; got 10s and 3s"),
-        (lambda: time_panes_for(0), "must be positive"),
+        (lambda: count_pane_sizes(0), "count window size must be a positive int; got 0"),
+        (lambda: count_pane_sizes(10, -1), "count window every must be a positive int; got -1"),
+        (lambda: time_pane_sizes(10, 3), "must be a whole multiple of the slide; got 10s and 3s"),
+        (lambda: time_pane_sizes(0), "must be positive"),
     ],
 )
 def test_bad_window_shapes(call: object, message: str) -> None:

@@ -170,9 +170,9 @@ def stream(
     checkpoint are lost when the process dies (the stats line says how many
     lines were accepted).
     """
-    from toolkit.stream.pipeline import stream_word_count
-    from toolkit.stream.sinks import window_line
+    from toolkit.stream.outputs import window_line
     from toolkit.stream.sources import parse_source
+    from toolkit.stream.wordcount import stream_word_count
     from toolkit.units import parse_size
 
     if late_output and not event_time:

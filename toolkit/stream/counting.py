@@ -1,7 +1,7 @@
 """Counting the words of each pane: in-process, or on the Dask cluster in micro-batches.
 
-A :class:`CountJob` turns a :class:`~toolkit.stream.windows.PaneBatch` (text per
-pane) into :class:`~toolkit.stream.windows.PaneCounts` (a
+A :class:`CountJob` turns a :class:`~toolkit.stream.messages.PaneBatch` (text per
+pane) into :class:`~toolkit.stream.messages.PaneCounts` (a
 :class:`~toolkit.wordtable.WordTable` per pane, counted by the same kernel as
 batch jobs and sent back as a few arrays); it runs where the ``count_panes``
 node sends it.  On a cluster, at most
@@ -22,8 +22,8 @@ from typing import Any
 from streamz import Stream
 
 from toolkit.errors import ClusterError, ConfigError, ToolkitWarning
+from toolkit.stream.messages import PaneBatch, PaneCounts
 from toolkit.stream.registration import register_node
-from toolkit.stream.windows import PaneBatch, PaneCounts
 
 __all__ = ["DEFAULT_WORKER_TIMEOUT", "CountJob", "count_panes"]
 
@@ -34,7 +34,7 @@ class CountJob:
 
     Examples
     --------
-    >>> from toolkit.stream.windows import PaneBatch
+    >>> from toolkit.stream.messages import PaneBatch
     >>> job = CountJob("words", min_length=2)
     >>> job(PaneBatch({0: "The cat, the hat.\\nA cat"}, {0: 2})).counts[0].top()
     [('cat', 2), ('the', 2), ('hat', 1)]

@@ -1,6 +1,6 @@
 """Output files that a checkpoint can roll back: exactly-once lines after a crash.
 
-A :class:`FileSink` appends whole lines.  At a checkpoint it is flushed and
+An :class:`OutputFile` appends whole lines.  At a checkpoint it is flushed and
 synced and its length goes into the checkpoint; on resume it is cut back to
 that length before the stream replays from the checkpoint's position.  The
 windows written after the checkpoint (and any half-written last line) are
@@ -14,9 +14,9 @@ import os
 from typing import IO
 
 from toolkit.errors import OutputError
-from toolkit.stream.windows import WindowResult
+from toolkit.stream.messages import WindowResult
 
-__all__ = ["FileSink", "window_line"]
+__all__ = ["OutputFile", "window_line"]
 
 
 def window_line(result: WindowResult) -> str:
@@ -30,14 +30,14 @@ def window_line(result: WindowResult) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
 
 
-class FileSink:
+class OutputFile:
     """A file of lines that can be synced and truncated back to a checkpointed length.
 
     Examples
     --------
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "out.jsonl")
-    >>> sink = FileSink(path)
+    >>> sink = OutputFile(path)
     >>> sink.write("one\\n"); size = sink.sync(); sink.write("two\\n")
     >>> sink.restore(size); sink.write("three\\n"); sink.close()
     >>> open(path).read()

@@ -9,63 +9,34 @@ from __future__ import annotations
 
 import contextlib
 import math
-import queue
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from streamz import Stream
 
-from toolkit.cluster import LOCAL_SCHEDULERS, Connection, client_of, connect
+from toolkit.cluster import Connection, client_of
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob
+from toolkit.stream.messages import Chunk, End, PaneCounts, Tick, WindowResult, number
 from toolkit.stream.metrics import install_collector, publish
-from toolkit.stream.sinks import FileSink, window_line
+from toolkit.stream.nodes import assign_panes, pane_window  # noqa: F401  (registers the nodes)
+from toolkit.stream.outputs import OutputFile, window_line
+from toolkit.stream.reader import END, SourceReader
 from toolkit.stream.sources import Source
-from toolkit.stream.windows import (
-    Chunk,
-    End,
-    PaneCounts,
-    Tick,
-    Windowing,
-    WindowResult,
-    number,
-)
+from toolkit.stream.stats import KEPT_STATS, StreamStats
+from toolkit.stream.windowing import Windowing
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
-__all__ = ["StreamStats", "WindowedWordCount", "stream_word_count", "to_frame"]
+__all__ = ["WindowedWordCount"]
 
 POLL = 0.2  # seconds between ticks when nothing arrives
-_KEPT_STATS = ("lines", "bad", "late", "windows")  # carried over by a checkpoint
-
-
-@dataclass
-class StreamStats:
-    """What a stream has done so far."""
-
-    lines: int = 0
-    bad: int = 0
-    late: int = 0
-    windows: int = 0
-    in_flight: int = 0
-    checkpoints: int | None = None  # None: not checkpointing
-    started: float = field(default_factory=time.monotonic)
-
-    def line(self) -> str:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        saved = "" if self.checkpoints is None else f", {self.checkpoints:,} checkpoints"
-        return (
-            f"toolkit: stream: {self.lines:,} lines ({self.lines / elapsed:,.0f}/s), "
-            f"{self.windows:,} windows, {self.late:,} late, {self.bad:,} bad, "
-            f"{self.in_flight} batches in flight{saved}"
-        )
 
 
 class WindowedWordCount:
@@ -76,9 +47,9 @@ class WindowedWordCount:
     source
         Where lines come from (see :func:`toolkit.stream.sources.parse_source`).
     windowing
-        :class:`~toolkit.stream.windows.CountWindowing`,
-        :class:`~toolkit.stream.windows.ProcessingTimeWindowing` or
-        :class:`~toolkit.stream.windows.EventTimeWindowing`.
+        :class:`~toolkit.stream.windowing.CountWindowing`,
+        :class:`~toolkit.stream.windowing.ProcessingTimeWindowing` or
+        :class:`~toolkit.stream.windowing.EventTimeWindowing`.
     job
         How words are counted (tokenizer, case, filters).
     client
@@ -111,7 +82,7 @@ class WindowedWordCount:
     Attributes
     ----------
     results : streamz.Stream
-        The stream of :class:`~toolkit.stream.windows.WindowResult`; attach sinks to it.
+        The stream of :class:`~toolkit.stream.messages.WindowResult`; attach sinks to it.
     """
 
     def __init__(
@@ -132,8 +103,6 @@ class WindowedWordCount:
         checkpoint_interval: float = 5.0,
         drain: bool | None = None,
     ) -> None:
-        if queue_size < 1:
-            raise ConfigError(f"queue size must be positive; got {queue_size!r}")
         if not checkpoint_interval > 0:
             raise ConfigError(f"checkpoint interval must be positive; got {checkpoint_interval!r}")
         self.store = (
@@ -155,7 +124,7 @@ class WindowedWordCount:
             },
             "top": top,
         }
-        self.outputs: dict[str, FileSink] = {}
+        self.outputs: dict[str, OutputFile] = {}
         self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
         self.source = source
         self.windowing = windowing
@@ -166,18 +135,15 @@ class WindowedWordCount:
         self.stats = StreamStats(checkpoints=None if self.store is None else 0)
         self.head = Stream()
         counted = self.head.assign_panes(windowing).count_panes(
-            job, client=client, max_in_flight=max_in_flight, worker_timeout=worker_timeout
+            job, client=self.client, max_in_flight=max_in_flight, worker_timeout=worker_timeout
         )
         self._counter = counted
         self.late = counted.filter(lambda pc: bool(pc.late_lines)).map(lambda pc: pc.late_lines)
         counted.sink(self._count_stats)
         self.results = counted.pane_window(windowing, top=top)
         self.results.sink(self._window_stats)
-        self._queue: queue.Queue[tuple[str, Any, int, Any]] = queue.Queue(maxsize=queue_size)
-        self.stop_event = threading.Event()
-        self._leftover: list[tuple[str, Any, int, Any]] = []
-        self._leftover_lock = threading.Lock()
-        self.error: BaseException | None = None
+        self.reader = SourceReader(source, queue_size=queue_size)
+        self.stop_event = self.reader.stop_event
 
     def _count_stats(self, pc: PaneCounts) -> None:
         self.stats.lines += sum(pc.lines.values()) + pc.late + pc.bad
@@ -220,14 +186,14 @@ class WindowedWordCount:
         """Write window results (JSON lines) to ``path``, and late events to ``late_path``.
 
         With a checkpoint, these files get every window exactly once across
-        crashes and restarts (see :mod:`toolkit.stream.sinks`).  None writes nothing.
+        crashes and restarts (see :mod:`toolkit.stream.outputs`).  None writes nothing.
         """
         if path is not None:
-            sink = FileSink(path)
+            sink = OutputFile(path)
             self.outputs["output"] = sink
             self.results.sink(lambda r: sink.write(window_line(r)))
         if late_path is not None:
-            late = FileSink(late_path)
+            late = OutputFile(late_path)
             self.outputs["late_output"] = late
             self.late.sink(lambda lines: late.write("".join(x + "\n" for x in lines)))
 
@@ -245,7 +211,7 @@ class WindowedWordCount:
             self.source.restore(state["source"])
             self.windowing.restore(state["windowing"])
             self.results.restore(state["windows"])
-            for key in _KEPT_STATS:
+            for key in KEPT_STATS:
                 setattr(self.stats, key, int(state["stats"][key]))
             self.resumed = state
         for name, sink in self.outputs.items():
@@ -261,32 +227,13 @@ class WindowedWordCount:
             "source": self.source.snapshot(),
             "windowing": self.windowing.snapshot(),
             "windows": self.results.snapshot(),
-            "stats": {key: getattr(self.stats, key) for key in _KEPT_STATS},
+            "stats": {key: getattr(self.stats, key) for key in KEPT_STATS},
             "outputs": {name: sink.sync() for name, sink in self.outputs.items()},
             "written": time.time(),
         }
         self.store.save(state)
         self.stats.checkpoints = (self.stats.checkpoints or 0) + 1
         self.source.commit()  # only now may a broker forget what the checkpoint holds
-
-    def _put(self, lines: list[str], bad: int, position: Any = None) -> None:
-        item = ("chunk", lines, bad, position)
-        while not self.stop_event.is_set():
-            try:
-                self._queue.put(item, timeout=POLL)
-                return
-            except queue.Full:
-                continue
-        with self._leftover_lock:  # accepted as the stream stopped: still counted
-            self._leftover.append(item)
-
-    def _read(self, ready: Callable[[str], None]) -> None:
-        try:
-            self.source.run(self._put, self.stop_event, ready)
-        except BaseException as exc:  # reported by run() in the driver thread
-            self.error = exc
-        finally:
-            self._queue.put(("end", None, 0, None))
 
     def run(
         self,
@@ -335,30 +282,24 @@ class WindowedWordCount:
                 self.client.run_on_scheduler(install_collector)
         next_checkpoint = time.monotonic() + self.checkpoint_interval
         next_publish = time.monotonic()
-        reader = threading.Thread(
-            target=self._read, args=(ready,), name="toolkit-source", daemon=True
-        )
-        reader.start()
+        reader = self.reader
+        reader.start(ready)
         slide = self.windowing.tick_interval()
         next_tick = self._next_tick(slide)
         next_stats = time.monotonic() + stats_every if stats_every else math.inf
         out = stats_out or sys.stderr
         try:
             while True:
-                timeout = min(POLL, max(0.0, next_tick - self.clock()))
-                try:
-                    kind, lines, bad, position = self._queue.get(timeout=timeout)
-                except queue.Empty:
-                    kind, lines, bad, position = "idle", None, 0, None
+                item = reader.get(timeout=min(POLL, max(0.0, next_tick - self.clock())))
                 now = self.clock()
                 if slide is not None and now >= next_tick:
                     self.head.emit(Tick(now))
                     next_tick = self._next_tick(slide)
-                if kind == "chunk":
-                    self.head.emit(Chunk(lines, now, bad))
-                    self.source.mark(position)
-                elif kind == "idle":
-                    self.head.emit(Tick(now))  # lets finished cluster batches through
+                if item is None:
+                    self.head.emit(Tick(now))  # idle: lets finished cluster batches through
+                elif item is not END:
+                    self.head.emit(Chunk(item.lines, now, item.bad))
+                    self.source.mark(item.position)
                 if time.monotonic() >= next_publish:
                     self._publish()
                     next_publish = time.monotonic() + 1.0
@@ -369,43 +310,28 @@ class WindowedWordCount:
                 if self.store is not None and time.monotonic() >= next_checkpoint:
                     self.checkpoint()
                     next_checkpoint = time.monotonic() + self.checkpoint_interval
-                if kind == "end" or (self.stop_event.is_set() and kind == "idle"):
+                if item is END or (self.stop_event.is_set() and item is None):
                     break
         except BaseException:  # a failed batch, or an interrupt: the source stops too
-            self.stop_event.set()
+            reader.stop()
             raise
-        stopped = kind != "end"
-        self.stop_event.set()
+        stopped = item is not END
+        reader.stop()
         reader.join(timeout=5)
-        self._take_the_rest()
-        if self.store is None or (self.error is None and (self.drain or not stopped)):
+        for rest in reader.rest():  # handed over while the stream was stopping: still counted
+            self.head.emit(Chunk(rest.lines, self.clock(), rest.bad))
+            self.source.mark(rest.position)
+        error = reader.error
+        if self.store is None or (error is None and (self.drain or not stopped)):
             self.head.emit(End())  # close and emit every open window
         if self.store is not None:
             self.checkpoint()  # open windows (if kept) go on in the run that resumes
         self._publish()
-        if self.error is not None:
-            if isinstance(self.error, SourceError | ConfigError):
-                raise self.error
-            raise SourceError(
-                f"the source failed: {type(self.error).__name__}: {self.error}"
-            ) from self.error
+        if error is not None:
+            if isinstance(error, SourceError | ConfigError):
+                raise error
+            raise SourceError(f"the source failed: {type(error).__name__}: {error}") from error
         return self.stats
-
-    def _take_the_rest(self) -> None:
-        """Count the chunks the source handed over while the stream was stopping."""
-        rest = []
-        while True:
-            try:
-                rest.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        with self._leftover_lock:
-            rest.extend(self._leftover)
-            self._leftover.clear()
-        for kind, lines, bad, position in rest:
-            if kind == "chunk":
-                self.head.emit(Chunk(lines, self.clock(), bad))
-                self.source.mark(position)
 
     def _resume_line(self) -> str:
         state = self.resumed or {}
@@ -420,114 +346,3 @@ class WindowedWordCount:
         if slide is None:
             return math.inf
         return (math.floor(self.clock() / slide) + 1) * slide
-
-
-def stream_word_count(
-    source: str | Source,
-    *,
-    count: int | None = None,
-    window: float | str | None = None,
-    every: int | float | str | None = None,
-    event_time: str | None = None,
-    text_field: str = "text",
-    lateness: float | str | None = None,
-    tokenizer: str = "words",
-    lowercase: bool | None = None,
-    min_length: int = 1,
-    stopwords: Any = None,
-    top: int = 10,
-    scheduler: Any = None,
-    follow: bool = False,
-    max_in_flight: int = 4,
-    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
-    checkpoint: str | CheckpointStore | None = None,
-    checkpoint_interval: float = 5.0,
-    drain: bool | None = None,
-) -> WindowedWordCount:
-    """Build a windowed word count over a live source; call ``.run()`` to start it.
-
-    Parameters
-    ----------
-    source
-        ``-``, a file, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH``, ``demo:?rate=N&lines=M``.
-    count, window, every, event_time, text_field, lateness
-        The windows, as for ``toolkit stream`` (see :func:`~toolkit.stream.windows.make_windowing`).
-    tokenizer, lowercase, min_length, stopwords
-        As for :func:`toolkit.word_count`.
-    top
-        Words per window result (0: all).
-    scheduler
-        Where to count, as for batch jobs: a :class:`~toolkit.Connection`, a
-        ``distributed.Client``, or a scheduler address (connected now, and closed
-        when :meth:`~WindowedWordCount.run` returns); ``"sync"``, ``"threads"`` or
-        None (the default) count in this process.  Unlike a batch job, None starts
-        no cluster: a stream object lives as long as its caller keeps it, and a
-        cluster started behind it would too (``toolkit stream`` starts the
-        embedded cluster itself, as the batch commands do).  A bad value fails here.
-    max_in_flight, worker_timeout
-        Micro-batches out on the cluster at once; seconds to wait while it has no worker.
-    checkpoint, checkpoint_interval, drain
-        Checkpoints and resuming, as for :class:`WindowedWordCount`.
-
-    Returns
-    -------
-    WindowedWordCount
-        Its ``results`` is a streamz Stream of :class:`~toolkit.stream.windows.WindowResult`.
-
-    Examples
-    --------
-    >>> wc = stream_word_count("demo:?rate=100000&lines=300", count=100, top=2)
-    >>> results = wc.results.sink_to_list()
-    >>> _ = wc.run()
-    >>> [(r.start, r.end, r.lines) for r in results]
-    [(0, 100, 100), (100, 200, 100), (200, 300, 100)]
-    """
-    from toolkit.stopwords import load_stopwords
-    from toolkit.stream.sources import parse_source
-    from toolkit.stream.windows import make_windowing
-    from toolkit.text import get_tokenizer
-
-    windowing = make_windowing(
-        count=count,
-        window=window,
-        every=every,
-        event_time=event_time,
-        text_field=text_field,
-        lateness=lateness,
-    )
-    src = source if isinstance(source, Source) else parse_source(source, follow=follow)
-    lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
-    job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
-    client, connection = client_of(scheduler), None
-    if client is None and isinstance(scheduler, str) and scheduler not in LOCAL_SCHEDULERS:
-        connection = connect(scheduler)  # an address: connected now, closed when run() ends
-        client = connection.client
-    return WindowedWordCount(
-        src,
-        windowing,
-        job=job,
-        client=client,
-        connection=connection,
-        top=top,
-        max_in_flight=max_in_flight,
-        worker_timeout=worker_timeout,
-        checkpoint=checkpoint,
-        checkpoint_interval=checkpoint_interval,
-        drain=drain,
-    )
-
-
-def to_frame(results: list[WindowResult]) -> pd.DataFrame:
-    """Window results as a DataFrame: one row per window (``top`` as a list of pairs).
-
-    Examples
-    --------
-    >>> to_frame([WindowResult(0, 10, 3, 5, [("a", 3), ("b", 2)])])[["start", "end", "words"]]
-       start  end  words
-    0      0   10      5
-    """
-    import pandas as pd
-
-    return pd.DataFrame(
-        [r.to_dict() for r in results], columns=["start", "end", "lines", "words", "top", "late"]
-    ).dropna(axis=1, how="all")

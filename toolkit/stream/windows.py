@@ -1,529 +1,212 @@
-"""Window kinds (count, processing time, event time) and the streamz nodes that run them.
+"""The open windows of a stream: counts per pane, and the windows that close as panes complete.
 
-A *windowing* turns each chunk of lines into text per pane (see
-:mod:`toolkit.stream.panes`), says which lines were late or bad, and up to which
-pane windows may close.  Three streamz nodes, registered on ``streamz.Stream``,
-wire it up: ``assign_panes`` (windowing), ``count_panes`` (see
-:mod:`toolkit.stream.counting`), and ``pane_window`` (merge counts, close
-windows, emit :class:`WindowResult`).
+:class:`PaneWindows` keeps one :class:`~toolkit.wordtable.WordTable` per pane
+and the running total of the next window to close: a pane is added when it
+enters and subtracted when it leaves (a merge of arrays, not a loop over
+words), so a sliding window costs what a tumbling one does; a window's top
+words are ranked from its count array, turning only those into strings, and
+a window with the same content as the one before (the panes that left were
+empty, as when an input ends) reuses its ranking.
+
+Nothing here reads a clock: callers pass times in, so tests drive it by hand.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
-import math
-from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
-from streamz import Stream
+from typing import Any
 
 from toolkit.errors import ConfigError
-from toolkit.stream.panes import ClosedWindow, PaneWindows, count_panes_for, time_panes_for
-from toolkit.stream.registration import register_node
+from toolkit.wordtable import WordTable
 
-if TYPE_CHECKING:
-    from toolkit.wordtable import WordTable
-
-__all__ = [
-    "Chunk",
-    "CountWindowing",
-    "End",
-    "EventTimeWindowing",
-    "PaneBatch",
-    "PaneCounts",
-    "ProcessingTimeWindowing",
-    "Tick",
-    "WindowResult",
-    "Windowing",
-    "make_windowing",
-]
-
-
-# -- what flows through a pipeline ---------------------------------------------------------
+__all__ = ["ClosedWindow", "PaneWindows"]
 
 
 @dataclass
-class Chunk:
-    """Lines that arrived together (without newlines), and when they arrived."""
-
-    lines: list[str]
-    time: float = 0.0
-    bad: int = 0  # lines the source dropped (invalid UTF-8, over-long, cut off)
+class Pane:
+    counts: WordTable = field(default_factory=WordTable)
+    lines: int = 0
+    words: int = 0
 
 
 @dataclass(frozen=True)
-class Tick:
-    """The clock moved on to ``time`` (drives processing-time windows)."""
+class ClosedWindow:
+    """A window that closed: panes ``[start, end)``, its top words, lines and words."""
 
-    time: float
-
-
-@dataclass(frozen=True)
-class End:
-    """The input ended: close every open window."""
-
-
-@dataclass
-class PaneBatch:
-    """A chunk's text per pane, ready to be counted; plus what the windows must do after."""
-
-    text: dict[int, str] = field(default_factory=dict)
-    lines: dict[int, int] = field(default_factory=dict)
-    late: int = 0
-    bad: int = 0
-    boundary: int | None = None  # close windows ending at or before this pane
-    end: bool = False  # end of input: close up to `boundary`, or every window if None
-    late_lines: list[str] = field(default_factory=list)
-    late_at: dict[int, int] = field(default_factory=dict)  # watermark pane -> late events
-
-
-@dataclass
-class PaneCounts:
-    """A counted :class:`PaneBatch` (what a worker sends back)."""
-
-    counts: dict[int, WordTable]
-    lines: dict[int, int]
-    late: int = 0
-    bad: int = 0
-    boundary: int | None = None
-    end: bool = False
-    late_lines: list[str] = field(default_factory=list)
-    late_at: dict[int, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class WindowResult:
-    """One window's result: bounds ``[start, end)``, lines, words and the top words."""
-
-    start: float
-    end: float
+    start: int
+    end: int
+    top: list[tuple[str, int]]  # by count descending, then word
     lines: int
     words: int
-    top: list[tuple[str, int]]
-    late: int | None = None  # event time: late events since the previous window
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object written for this window."""
-        out: dict[str, Any] = {
-            "start": number(self.start),
-            "end": number(self.end),
-            "lines": self.lines,
-            "words": self.words,
-            "top": [[w, c] for w, c in self.top],
+
+class PaneWindows:
+    """Windows of ``window_panes`` panes, one ending at every multiple of ``every_panes``.
+
+    Examples
+    --------
+    Tumbling windows of two panes:
+
+    >>> w = PaneWindows(window_panes=2, every_panes=2)
+    >>> w.add(0, {"a": 1}, lines=1); w.add(1, {"a": 1, "b": 1}, lines=1)
+    >>> [(c.start, c.end, c.top) for c in w.close_until(2)]
+    [(0, 2, [('a', 2), ('b', 1)])]
+    """
+
+    def __init__(self, window_panes: int, every_panes: int, *, top: int = 0) -> None:
+        if window_panes < 1 or every_panes < 1:
+            raise ConfigError("a window spans at least one pane and ends every pane or more")
+        self.window_panes = window_panes
+        self.every_panes = every_panes
+        self.top = top  # words kept per closed window; 0 for all
+        self.panes: dict[int, Pane] = {}
+        self.closed = -(10**18)  # every window with end <= closed has closed
+        self._end: int | None = None  # end of the window that `running` holds
+        self._running = Pane()
+        self._top: list[tuple[str, int]] | None = None  # the ranking of `_running`, if known
+
+    # -- input ------------------------------------------------------------------------
+    def is_closed(self, pane: int) -> bool:
+        """Whether every window holding ``pane`` has already closed (a late pane)."""
+        return pane < self.closed
+
+    def add(self, pane: int, counts: WordTable | Mapping[str, int], lines: int) -> None:
+        """Add the counts of ``lines`` lines to ``pane``, which must not be closed.
+
+        ``counts`` is a word table (taken over: not to be changed after) or a
+        mapping of final words (for a table of the default kind).
+        """
+        if self.is_closed(pane):
+            raise ValueError(f"pane {pane} is closed (windows up to {self.closed} closed)")
+        table = counts if isinstance(counts, WordTable) else WordTable.from_counts(counts)
+        words = table.total
+        p = self.panes.get(pane)
+        if p is None:
+            p = self.panes[pane] = Pane(table)  # its first counts: kept as they are
+        else:
+            p.counts.merge(table)
+        p.lines += lines
+        p.words += words
+        end = self._end
+        if end is not None and end - self.window_panes <= pane < end:
+            self._running.counts.merge(table)
+            self._running.lines += lines
+            self._running.words += words
+            self._top = None
+
+    # -- checkpoints ------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The open panes as compact counts (JSON-able); see :meth:`restore`.
+
+        Examples
+        --------
+        >>> w = PaneWindows(2, 1); w.add(3, {"a": 2}, lines=1)
+        >>> v = PaneWindows(2, 1); v.restore(w.snapshot())
+        >>> [(c.start, c.end, c.top) for c in v.close_until(5)]
+        [(2, 4, [('a', 2)]), (3, 5, [('a', 2)])]
+        """
+        panes = [
+            [k, p.lines, p.words, dict(p.counts.to_counter())]
+            for k, p in sorted(self.panes.items())
+        ]
+        kind = next((p.counts for p in self.panes.values()), WordTable())
+        return {
+            "closed": self.closed,
+            "panes": panes,
+            "tokenizer": kind.tokenizer,
+            "lowercase": kind.lowercase,
         }
-        if self.late is not None:
-            out["late"] = self.late
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Replace the open panes with a :meth:`snapshot`'s."""
+        self.closed = int(state["closed"])
+        kind = (state.get("tokenizer", "words"), bool(state.get("lowercase", True)))
+        self.panes = {
+            int(k): Pane(WordTable.from_counts(counts, *kind), int(lines), int(words))
+            for k, lines, words, counts in state["panes"]
+        }
+        self._end = None  # the running total is rebuilt from the panes when next needed
+        self._new_running()
+
+    # -- closing ----------------------------------------------------------------------
+    def _first_end_after(self, pane: int) -> int:
+        """The end of the earliest window that holds ``pane``."""
+        k = self.every_panes
+        return (pane // k + 1) * k
+
+    def close_until(self, boundary: int) -> list[ClosedWindow]:
+        """Close, in order, every window with ``end <= boundary`` that holds any line."""
+        out: list[ClosedWindow] = []
+        while self.panes:
+            # the earliest window not closed yet that holds the lowest pane
+            end = max(self._first_end_after(min(self.panes)), self._first_end_after(self.closed))
+            if end > boundary:
+                break
+            self._move_to(end)
+            if self._running.lines:
+                r = self._running
+                # summarised now: the running total moves on to the next window
+                if self._top is None:
+                    self._top = r.counts.top(self.top)
+                top = list(self._top)
+                out.append(ClosedWindow(end - self.window_panes, end, top, r.lines, r.words))
+            self.closed = end
+            self._prune()
+        self.closed = max(self.closed, boundary)
         return out
 
-
-def number(x: float) -> float | int:
-    """A window bound as JSON shows it: an int when whole, else rounded to microseconds."""
-    return int(x) if float(x).is_integer() else round(float(x), 6)
-
-
-# -- windowings ----------------------------------------------------------------------------
-
-
-class Windowing(Protocol):
-    """How lines map to panes, and panes to windows."""
-
-    window_panes: int
-    every_panes: int
-    reports_late: bool
-
-    def assign(self, item: Chunk | Tick | End) -> PaneBatch: ...
-
-    def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]: ...
-
-    def tick_interval(self) -> float | None:
-        """Seconds between the clock ticks that close windows (None: the data closes them)."""
-        ...
-
-    def watermark(self) -> float | None:
-        """Event time up to which windows may close (None: not event time, or no event yet)."""
-        ...
-
-    def config(self) -> dict[str, Any]: ...
-
-    def snapshot(self) -> dict[str, Any]: ...
-
-    def restore(self, state: dict[str, Any]) -> None: ...
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def _text(lines: list[str]) -> str:
-    return "\n".join(lines)
-
-
-class CountWindowing:
-    """Windows of the last ``size`` lines, every ``every`` lines (tumbling by default).
-
-    Bounds are 0-based line offsets in arrival order, ``[start, end)``.  At the
-    end of the input, the window that would have come next is emitted, cut at
-    the last line, so tumbling windows count every line exactly once.
-
-    Examples
-    --------
-    >>> w = CountWindowing(4, every=2)
-    >>> batch = w.assign(Chunk(["a", "b", "c"]))
-    >>> batch.text, batch.boundary
-    ({0: 'a\\nb', 1: 'c'}, 1)
-    """
-
-    reports_late = False
-
-    def __init__(self, size: int, every: int | None = None) -> None:
-        self.pane_lines, self.window_panes, self.every_panes = count_panes_for(size, every)
-        self.seen = 0
-
-    def assign(self, item: Chunk | Tick | End) -> PaneBatch:
-        if isinstance(item, End):
-            # only the window that would have come next, cut at the last line
-            panes_seen = _ceil_div(self.seen, self.pane_lines)
-            return PaneBatch(
-                end=True, boundary=self.every_panes * _ceil_div(panes_seen, self.every_panes)
-            )
-        if isinstance(item, Tick):
-            return PaneBatch()
-        batch = PaneBatch()
-        g = self.pane_lines
-        pos, lines = 0, item.lines
-        while pos < len(lines):
-            pane = (self.seen + pos) // g
-            take = min(len(lines) - pos, (pane + 1) * g - (self.seen + pos))
-            batch.text[pane] = _text(lines[pos : pos + take])
-            batch.lines[pane] = take
-            pos += take
-        self.seen += len(lines)
-        batch.boundary = self.seen // g
-        batch.bad = item.bad
-        return batch
-
-    def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
-        g = self.pane_lines
-        return max(0, window.start * g), min(window.end * g, self.seen)
-
-    def tick_interval(self) -> float | None:
-        return None
-
-    def watermark(self) -> float | None:
-        return None
-
-    def config(self) -> dict[str, Any]:
-        g = self.pane_lines
-        return {"kind": "count", "size": g * self.window_panes, "every": g * self.every_panes}
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"seen": self.seen}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        self.seen = int(state["seen"])
-
-
-class ProcessingTimeWindowing:
-    """Windows of ``length`` seconds every ``slide`` seconds of arrival time, aligned to the epoch.
-
-    Examples
-    --------
-    >>> w = ProcessingTimeWindowing(10)
-    >>> batch = w.assign(Chunk(["a", "b"], time=1234.5))
-    >>> batch.text, batch.boundary
-    ({123: 'a\\nb'}, 123)
-    >>> w.assign(Tick(1240.0)).boundary
-    124
-    """
-
-    reports_late = False
-
-    def __init__(self, length: float, slide: float | None = None) -> None:
-        self.slide, self.window_panes = time_panes_for(length, slide)
-        self.every_panes = 1
-        self.latest = -math.inf
-
-    def _pane(self, t: float) -> int:
-        self.latest = max(self.latest, t)  # a clock that steps back does not reopen windows
-        return math.floor(self.latest / self.slide)
-
-    def assign(self, item: Chunk | Tick | End) -> PaneBatch:
-        if isinstance(item, End):
-            return PaneBatch(end=True)
-        pane = self._pane(item.time)
-        if isinstance(item, Tick):
-            return PaneBatch(boundary=pane)
-        text = {pane: _text(item.lines)} if item.lines else {}
-        lines = {pane: len(item.lines)} if item.lines else {}
-        return PaneBatch(text, lines, bad=item.bad, boundary=pane)
-
-    def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
-        return window.start * self.slide, window.end * self.slide
-
-    def tick_interval(self) -> float | None:
-        return self.slide  # a window may end at every slide
-
-    def watermark(self) -> float | None:
-        return None
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "kind": "processing-time",
-            "length": self.slide * self.window_panes,
-            "slide": self.slide,
-        }
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"latest": self.latest}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        self.latest = float(state["latest"])
-
-
-def parse_timestamp(value: Any) -> float:
-    """Epoch seconds from a number or an ISO-8601 string (naive means UTC).
-
-    Examples
-    --------
-    >>> parse_timestamp(12.5), parse_timestamp("1970-01-01T00:01:00Z")
-    (12.5, 60.0)
-    """
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a timestamp")
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError("timestamp must be finite")
-        return float(value)
-    if isinstance(value, str):
-        dt = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=datetime.UTC)
-        return dt.timestamp()
-    raise ValueError(f"not a timestamp: {value!r}")
-
-
-class EventTimeWindowing:
-    """Windows over a timestamp inside each line (a JSON object), closed by a watermark.
-
-    The watermark is the largest event time seen minus ``lateness``; a window
-    closes once the watermark reaches its end.  An event older than the end of
-    the last closed window is late: it is counted in no window, but reported.
-    Lines that are not JSON objects with a valid timestamp and text are bad.
-
-    Examples
-    --------
-    >>> w = EventTimeWindowing(10, field="ts")
-    >>> b = w.assign(Chunk(['{"ts": 5, "text": "a"}', '{"ts": 25, "text": "b"}', '{"ts": 3}']))
-    >>> b.text, b.boundary, b.late, b.bad
-    ({0: 'a', 2: 'b'}, 2, 0, 1)
-    >>> w.assign(Chunk(['{"ts": 7, "text": "too late"}'])).late
-    1
-    """
-
-    reports_late = True
-
-    def __init__(
-        self,
-        length: float,
-        slide: float | None = None,
-        *,
-        field: str = "time",
-        text_field: str = "text",
-        lateness: float = 0.0,
-    ) -> None:
-        self.slide, self.window_panes = time_panes_for(length, slide)
-        self.every_panes = 1
-        if lateness < 0:
-            raise ConfigError(f"lateness must not be negative; got {lateness!r}")
-        self.field, self.text_field, self.lateness = field, text_field, lateness
-        self.max_time = -math.inf
-        self.closed = -(10**18)  # windows ending at or before this pane are closed
-
-    def assign(self, item: Chunk | Tick | End) -> PaneBatch:
-        if isinstance(item, End):
-            return PaneBatch(end=True)
-        if isinstance(item, Tick):
-            return PaneBatch()
-        panes: dict[int, list[str]] = {}
-        batch = PaneBatch(bad=item.bad)
-        for line in item.lines:
-            try:
-                record = json.loads(line)
-                t = parse_timestamp(record[self.field])
-                text = record[self.text_field]
-                if not isinstance(text, str):
-                    raise ValueError("text is not a string")
-            except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-                batch.bad += 1
-                continue
-            pane = math.floor(t / self.slide)
-            if pane < self.closed:
-                batch.late += 1
-                batch.late_lines.append(line)
-                # reported with the first window to close after it, however lines are chunked
-                batch.late_at[self.closed] = batch.late_at.get(self.closed, 0) + 1
-                continue
-            panes.setdefault(pane, []).append(text)
-            if t > self.max_time:
-                self.max_time = t
-                self.closed = max(self.closed, math.floor((t - self.lateness) / self.slide))
-        batch.text = {p: _text(ls) for p, ls in panes.items()}
-        batch.lines = {p: len(ls) for p, ls in panes.items()}
-        batch.boundary = self.closed
-        return batch
-
-    def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
-        return window.start * self.slide, window.end * self.slide
-
-    def tick_interval(self) -> float | None:
-        return None
-
-    def watermark(self) -> float | None:
-        return self.max_time - self.lateness if math.isfinite(self.max_time) else None
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "kind": "event-time",
-            "length": self.slide * self.window_panes,
-            "slide": self.slide,
-            "field": self.field,
-            "text_field": self.text_field,
-            "lateness": self.lateness,
-        }
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"max_time": self.max_time, "closed": self.closed}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        self.max_time = float(state["max_time"])
-        self.closed = int(state["closed"])
-
-
-def make_windowing(
-    *,
-    count: int | None = None,
-    window: float | str | None = None,
-    every: int | float | str | None = None,
-    event_time: str | None = None,
-    text_field: str = "text",
-    lateness: float | str | None = None,
-) -> Windowing:
-    """The windowing for user options: ``count`` lines, or a ``window`` duration.
-
-    ``every`` is the slide (lines for count windows, a duration for time
-    windows); ``event_time`` names the timestamp field of JSON lines.
-
-    Examples
-    --------
-    >>> type(make_windowing(count=100)).__name__
-    'CountWindowing'
-    >>> make_windowing(window="1m", every="10s").window_panes
-    6
-    """
-    from toolkit.units import parse_duration
-
-    if (count is None) == (window is None):
-        raise ConfigError("give exactly one of --count N or --window DURATION")
-    if count is not None:
-        if event_time or lateness:
-            raise ConfigError("--event-time and --lateness go with --window, not --count")
-        try:
-            step = int(every) if every is not None else None
-        except ValueError:
-            raise ConfigError(
-                f"with --count, --every is a number of lines; got {every!r}"
-            ) from None
-        return CountWindowing(count, step)
-    assert window is not None
-    length = parse_duration(window)
-    slide = parse_duration(every) if every is not None else None
-    if event_time:
-        late = parse_duration(lateness) if lateness not in (None, 0, "0") else 0.0
-        return EventTimeWindowing(
-            length, slide, field=event_time, text_field=text_field, lateness=late
-        )
-    if lateness:
-        raise ConfigError("--lateness needs --event-time")
-    return ProcessingTimeWindowing(length, slide)
-
-
-# -- streamz nodes -------------------------------------------------------------------------
-
-
-@register_node
-class assign_panes(Stream):
-    """Map chunks, ticks and the end marker to :class:`PaneBatch` with a windowing."""
-
-    def __init__(self, upstream: Stream, windowing: Windowing, **kwargs: Any) -> None:
-        self.windowing = windowing
-        Stream.__init__(self, upstream, **kwargs)
-
-    def update(self, x: Any, who: Any = None, metadata: Any = None) -> Any:
-        return self._emit(self.windowing.assign(x), metadata=metadata)
-
-
-@register_node
-class pane_window(Stream):
-    """Merge :class:`PaneCounts` into pane windows and emit each closed window's result.
-
-    Parameters
-    ----------
-    upstream
-        A stream of PaneCounts, in arrival order.
-    windowing
-        The windowing that assigned the panes.
-    top
-        Words per result (0: all).
-    """
-
-    def __init__(self, upstream: Stream, windowing: Windowing, top: int = 10, **kwargs: Any):
-        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-            raise ConfigError(f"top must be a non-negative int (0 for all); got {top!r}")
-        self.windowing = windowing
-        self.top = top
-        self.windows = PaneWindows(windowing.window_panes, windowing.every_panes, top=top)
-        # late events not reported yet, by the watermark pane when they came: each is
-        # reported with the first window that closes after it
-        self.late_pending: Counter[int] = Counter()
-        self.last: tuple[float, float] | None = None  # bounds of the last window emitted
-        Stream.__init__(self, upstream, **kwargs)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The open windows, unreported late events and the last window emitted (JSON-able)."""
-        return {
-            "panes": self.windows.snapshot(),
-            "late_pending": sorted(self.late_pending.items()),
-            "last": self.last,
-        }
-
-    def restore(self, state: dict[str, Any]) -> None:
-        """Continue from a :meth:`snapshot`."""
-        self.windows.restore(state["panes"])
-        self.late_pending = Counter({int(k): int(n) for k, n in state["late_pending"]})
-        self.last = tuple(state["last"]) if state["last"] is not None else None
-
-    def _take_late(self, end: int) -> int:
-        due = [k for k in self.late_pending if k < end]
-        return sum(self.late_pending.pop(k) for k in due)
-
-    def update(self, x: PaneCounts, who: Any = None, metadata: Any = None) -> Any:
-        w = self.windows
-        for pane, counts in x.counts.items():
-            w.add(pane, counts, x.lines[pane])
-        self.late_pending.update(x.late_at)
-        if x.end and x.boundary is None:
-            closed = w.flush()
-        elif x.boundary is not None:
-            closed = w.close_until(x.boundary)
+    def flush(self) -> list[ClosedWindow]:
+        """Close every window that holds a line (at the end of a finite input)."""
+        if not self.panes:
+            return []
+        last = max(self.panes)
+        return self.close_until(last + self.window_panes + self.every_panes)
+
+    def _move_to(self, end: int) -> None:
+        """Make ``_running`` hold the window ending at ``end``, incrementally if it is near."""
+        if self._end == end:
+            return
+        if self._end is None or end - self._end >= self.window_panes:
+            self._new_running()
+            for pane in range(end - self.window_panes, end):
+                self._add_running(pane, +1)
         else:
-            closed = []
-        results = []
-        for window in closed:
-            start, end = self.windowing.bounds(window, final=x.end)
-            late = self._take_late(window.end) if self.windowing.reports_late else None
-            result = WindowResult(start, end, window.lines, window.words, window.top, late)
-            self.last = (start, end)
-            results.extend(self._emit(result, metadata=metadata))
-        return results
+            for pane in range(self._end, end):  # panes entering
+                self._add_running(pane, +1)
+            for pane in range(self._end - self.window_panes, end - self.window_panes):
+                self._add_running(pane, -1)  # panes leaving
+        self._end = end
+
+    def _prune(self) -> None:
+        """Drop panes that no window after ``closed`` holds; then move to the next window."""
+        nxt = self._first_end_after(self.closed)
+        if self._end is not None:
+            self._move_to(nxt)  # subtract leaving panes while they still exist
+        for pane in [p for p in self.panes if p < nxt - self.window_panes]:
+            del self.panes[pane]
+        if not self.panes:
+            self._end = None
+            self._new_running()
+
+    def _add_running(self, pane: int, sign: int) -> None:
+        p = self.panes.get(pane)
+        if p is None:
+            return
+        r = self._running
+        self._top = None
+        if sign > 0:
+            r.counts.merge(p.counts)
+        elif p.lines == r.lines and p.words == r.words:
+            # the window held this pane's lines only (each pane's counts are part of
+            # the running counts, so equal totals mean equal counts): empty it at once
+            self._new_running()
+            return
+        else:
+            r.counts.subtract(p.counts)
+        r.lines += sign * p.lines
+        r.words += sign * p.words
+
+    def _new_running(self) -> None:
+        self._running = Pane()
+        self._top = None

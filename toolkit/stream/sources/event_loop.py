@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import queue
-import threading
 import time
 from typing import Any
 
 import streamz
 
 from toolkit.lines import DEFAULT_MAX_LINE_BYTES
+from toolkit.stream.messages import Chunk, End, Tick
+from toolkit.stream.reader import END, SourceReader
 from toolkit.stream.registration import register_node
 from toolkit.stream.sources import parse_source
 from toolkit.stream.sources.base import Source
@@ -19,11 +19,11 @@ __all__ = ["from_lines"]
 
 
 class from_lines(streamz.Source):
-    """A streamz source of :class:`~toolkit.stream.windows.Chunk` from any toolkit source.
+    """A streamz source of :class:`~toolkit.stream.messages.Chunk` from any toolkit source.
 
     For pipelines that run on an event loop: it emits chunks of lines as they
-    arrive, a :class:`~toolkit.stream.windows.Tick` every ``tick`` seconds (so
-    processing-time windows close on time), and :class:`~toolkit.stream.windows.End`
+    arrive, a :class:`~toolkit.stream.messages.Tick` every ``tick`` seconds (so
+    processing-time windows close on time), and :class:`~toolkit.stream.messages.End`
     when a finite source ends, after which the source stops.
 
     Examples
@@ -50,53 +50,34 @@ class from_lines(streamz.Source):
             else parse_source(spec, follow=follow, max_line_bytes=max_line_bytes)
         )
         self.tick = tick
-        self._queue: queue.Queue[tuple[str, list[str], int]] = queue.Queue(maxsize=queue_size)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.reader = SourceReader(self.source, queue_size=queue_size)  # as the pipeline's
+        self._started_reading = False
         self._next_tick = 0.0
         super().__init__(**kwargs)
 
-    def _put(self, lines: list[str], bad: int, position: Any = None) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(("chunk", lines, bad), timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def _read(self) -> None:
-        try:
-            self.source.run(self._put, self._stop, lambda address: None)
-        finally:
-            self._queue.put(("end", [], 0))
-
     def stop(self) -> None:
-        """Stop polling and the reading thread."""
-        self._stop.set()
+        """Stop polling and the reading thread (chunks not emitted yet are dropped)."""
+        self.reader.stop()
         super().stop()
 
     async def _run(self) -> None:
-        from toolkit.stream.windows import Chunk, End, Tick
-
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._read, name="toolkit-from-lines", daemon=True
-            )
-            self._thread.start()
+        if not self._started_reading:
+            self._started_reading = True
+            self.reader.start()
         now = time.time()
         if now >= self._next_tick:
             self._next_tick = now + self.tick
             await asyncio.gather(*self._emit(Tick(now)))
-        try:
-            kind, lines, bad = self._queue.get_nowait()
-        except queue.Empty:
+        item = self.reader.get(timeout=0)
+        if item is None:
             await asyncio.sleep(min(0.02, self.tick))
             return
-        if kind == "end":
+        if item is END:
             await asyncio.gather(*self._emit(End()))
             super().stop()
             return
-        await asyncio.gather(*self._emit(Chunk(lines, time.time(), bad)))
+        await asyncio.gather(*self._emit(Chunk(item.lines, time.time(), item.bad)))
+        self.source.mark(item.position)
 
 
 register_node(from_lines, staticmethod)

@@ -1,0 +1,89 @@
+"""The reading thread and bounded queue every stream driver takes chunks from."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from toolkit.errors import SourceError
+from toolkit.stream.reader import END, SourceReader
+from toolkit.stream.sources import DemoSource, FileSource, parse_source
+
+
+class CountingReader(SourceReader):
+    """A reader that counts the lines its source handed over (to check that none is lost)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handed = 0
+        self._count_lock = threading.Lock()
+
+    def put(self, lines: list[str], bad: int, position: Any = None) -> None:
+        with self._count_lock:
+            self.handed += len(lines)
+        super().put(lines, bad, position)
+
+
+def test_a_full_queue_holds_the_source_back() -> None:
+    reader = CountingReader(DemoSource(rate=1e7), queue_size=2)
+    reader.start()
+    time.sleep(0.5)
+    first = reader.handed
+    time.sleep(0.5)
+    assert reader.handed == first  # nothing taken: the source waits on its third chunk
+    reader.stop()
+    reader.join(timeout=5)
+
+
+def test_stopping_with_a_full_queue_ends_at_once_and_loses_nothing() -> None:
+    reader = CountingReader(DemoSource(rate=1e7), queue_size=2)
+    reader.start()
+    taken = 0
+    for _ in range(3):
+        item = reader.get(timeout=5)
+        assert item is not None and item is not END
+        taken += len(item.lines)
+    time.sleep(0.3)  # the queue fills up again
+    reader.stop()
+    started = time.monotonic()
+    reader.join(timeout=5)
+    assert time.monotonic() - started < 2  # the end marker does not wait for room
+    taken += sum(len(item.lines) for item in reader.rest())
+    assert taken == reader.handed > 0
+
+
+def test_a_finite_source_ends_with_the_end_marker(tmp_path: Path) -> None:
+    path = tmp_path / "in.txt"
+    path.write_text("".join(f"line {i}\n" for i in range(1000)))
+    reader = SourceReader(FileSource(str(path)))
+    reader.start()
+    lines, positions = [], []
+    while (item := reader.get(timeout=5)) is not END:
+        assert item is not None
+        lines += item.lines
+        positions.append(item.position)
+    assert lines == [f"line {i}" for i in range(1000)]
+    assert positions[-1]["offset"] == path.stat().st_size  # file chunks carry positions
+    assert reader.error is None
+
+
+def test_a_failing_source_is_reported_after_its_end() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        reader = SourceReader(parse_source(f"tcp://127.0.0.1:{port}"))
+        reader.start()
+        assert reader.get(timeout=10) is END
+    assert isinstance(reader.error, SourceError)
+
+
+def test_queue_size_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="queue size must be a positive int"):
+        SourceReader(DemoSource(), queue_size=0)
