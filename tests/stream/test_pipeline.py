@@ -179,3 +179,16 @@ def test_a_bad_scheduler_fails_when_the_stream_is_built(text_file: Path, bad: ob
         stream_word_count(str(text_file), count=10, scheduler=bad)
     with pytest.raises(ValueError, match="scheduler must be a toolkit Connection"):
         WindowedWordCount(parse_source(str(text_file)), CountWindowing(10), client=bad)
+
+
+def test_a_stream_built_first_counts_on_the_cluster_it_is_given(
+    inprocess_client: object, text_file: Path
+) -> None:
+    from toolkit.stream import stream_word_count
+
+    wc = stream_word_count(str(text_file), count=97, top=0)  # options checked, no cluster yet
+    wc.count_on(inprocess_client)
+    out = run(wc)
+    batch = word_count(text_file, scheduler="sync")
+    assert summed(out) == Counter(dict(batch.counts.items()))
+    assert wc._counter.peak_in_flight >= 1  # the batches went to the cluster

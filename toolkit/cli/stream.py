@@ -198,7 +198,7 @@ def stream(
         checkpoint_interval=parse_duration(checkpoint_interval),
         drain=drain,
     )
-    stream_word_count(src, **options)  # bad options fail here, before a cluster starts
+    wc = stream_word_count(src, **options)  # bad options fail here, before a cluster starts
     every_s = 0.0 if stats_interval in ("0", "0s") else parse_duration(stats_interval)
     if checkpoint and not src.replayable:
         click.echo(
@@ -208,13 +208,8 @@ def stream(
         )
 
     with contextlib.ExitStack() as stack:
-        client = None
-        if not local:
-            conn = stack.enter_context(cluster_from(opts))
-            client = conn if isinstance(conn, str) else conn.client
-            if isinstance(client, str):
-                client = None  # --scheduler sync/threads: count here
-        wc = stream_word_count(src, scheduler=client, **options)
+        if not local:  # --scheduler sync/threads count here too
+            wc.count_on(stack.enter_context(cluster_from(opts)))
         if output is None:
 
             def write(result: Any) -> None:

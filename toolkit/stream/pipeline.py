@@ -145,6 +145,15 @@ class WindowedWordCount:
         self.reader = SourceReader(source, queue_size=queue_size)
         self.stop_event = self.reader.stop_event
 
+    def count_on(self, scheduler: Any) -> None:
+        """Count on this cluster from now on (before :meth:`run`): a Client or a Connection.
+
+        So a stream can be built, and its options checked, before a cluster starts.
+        None, ``"sync"`` or ``"threads"`` count in this process.
+        """
+        self.client = client_of(scheduler)
+        self._counter.client = self.client
+
     def _count_stats(self, pc: PaneCounts) -> None:
         self.stats.lines += sum(pc.lines.values()) + pc.late + pc.bad
         self.stats.late += pc.late
