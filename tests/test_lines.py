@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from toolkit.lines import LineSplitter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from toolkit.lines import LineSplitter, lines_of
 
 
 def test_line_splitter_handles_every_kind_of_bad_line() -> None:
@@ -22,3 +25,32 @@ def test_line_splitter_handles_every_kind_of_bad_line() -> None:
     assert got + lines == ["ok 1", "café", "after", "tail"]
     assert bad + n == 2  # the invalid UTF-8 line and the over-long one
     assert LineSplitter().finish(partial_is_bad=True) == ([], 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=12)),
+    cuts=st.lists(st.integers(0, 400), max_size=8),
+    final_newline=st.booleans(),
+)
+def test_fed_in_any_pieces_the_cutter_gives_the_lines_of_the_text(
+    lines: list[str], cuts: list[int], final_newline: bool
+) -> None:
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    data = text.encode("utf-8", "surrogatepass")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return  # lone surrogates are not UTF-8: the bad-line tests cover those
+    splitter = LineSplitter(max_line_bytes=10_000)
+    got: list[str] = []
+    start = 0
+    for cut in sorted(c for c in cuts if c <= len(data)):
+        got += splitter.feed(data[start:cut])[0]
+        start = cut
+    got += splitter.feed(data[start:])[0]
+    got += splitter.finish()[0]
+    assert got == lines_of(text)  # the stream's cutter agrees with the whole text's lines
+    # the plain definition: split at newlines; a final newline ends the last line; one CR
+    # before a newline is dropped; an empty text has no line
+    plain = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    expected = [x[:-1] if x.endswith("\r") else x for x in plain] if text else []
+    assert lines_of(text) == expected

@@ -12,9 +12,7 @@ from toolkit.corpus import generate_lines
 from toolkit.errors import ConfigError
 from toolkit.text import (
     count_words,
-    filter_counts,
     get_tokenizer,
-    merge_counts,
     top_k,
     whitespace,
     whitespace_reference,
@@ -108,13 +106,11 @@ def test_top_k_orders_by_count_then_word() -> None:
     assert top_k(counts, 0) == top_k(counts, 100)
 
 
-def test_filter_and_merge() -> None:
-    counts = Counter({"a": 3, "cat": 1, "the": 2})
-    assert filter_counts(counts, min_length=2, stopwords=frozenset({"the"})) == Counter(cat=1)
-    total: Counter[str] = Counter()
-    merge_counts(total, Counter(a=1))
-    merge_counts(total, {"a": 2, "b": 1})
-    assert total == Counter(a=3, b=1)
+def test_filter_drops_short_words_and_stopwords() -> None:
+    from toolkit.wordtable import WordTable
+
+    table = WordTable.from_counts(Counter({"a": 3, "cat": 1, "the": 2}))
+    assert table.filter(2, frozenset({"the"})).to_counter() == Counter(cat=1)
 
 
 def test_lowering_never_changes_what_a_character_is() -> None:

@@ -8,10 +8,34 @@ its bytes are counted and dropped as they arrive, until its newline.
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_MAX_LINE_BYTES", "LineSplitter"]
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "LineSplitter", "cut_lines", "lines_of"]
 
 #: Lines longer than this (in bytes) are bad unless the user sets another limit.
 DEFAULT_MAX_LINE_BYTES = 2**20
+
+
+def cut_lines(text: str) -> list[str]:
+    """The lines of ``text``, lines joined by ``\\n`` with no newline after the last.
+
+    Examples
+    --------
+    >>> cut_lines("a\\r\\nb\\n"), cut_lines("one")
+    (['a', 'b', ''], ['one'])
+    """
+    return [x.removesuffix("\r") for x in text.split("\n")]
+
+
+def lines_of(text: str) -> list[str]:
+    """The lines of ``text``, each ended by a newline (the last one may lack it).
+
+    Examples
+    --------
+    >>> lines_of("a\\r\\nb\\n"), lines_of("a\\n\\nb"), lines_of("")
+    (['a', 'b'], ['a', '', 'b'], [])
+    """
+    if not text:
+        return []
+    return cut_lines(text[:-1] if text.endswith("\n") else text)
 
 
 class LineSplitter:
@@ -69,9 +93,9 @@ class LineSplitter:
     def _decode(self, data: bytes) -> tuple[list[str], int]:
         limit = self.max_line_bytes
         try:
-            lines = data.decode("utf-8").split("\n")
+            lines = cut_lines(data.decode("utf-8"))
             if limit >= len(data) or all(len(x) * 4 <= limit for x in lines):
-                return [x.removesuffix("\r") for x in lines], 0
+                return lines, 0
         except UnicodeDecodeError:
             pass
         good, bad = [], 0

@@ -13,7 +13,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from toolkit.errors import ConfigError
@@ -22,9 +22,7 @@ __all__ = [
     "TOKENIZERS",
     "Tokenizer",
     "count_words",
-    "filter_counts",
     "get_tokenizer",
-    "merge_counts",
     "top_k",
     "whitespace",
     "whitespace_reference",
@@ -321,37 +319,6 @@ def count_words(
 _CAPITAL_SIGMA = "\u03a3"
 
 
-def filter_counts(
-    counts: Counter[str], *, min_length: int = 1, stopwords: frozenset[str] | None = None
-) -> Counter[str]:
-    """Drop words shorter than ``min_length`` code points, and stopwords, in place.
-
-    Examples
-    --------
-    >>> filter_counts(Counter({"a": 3, "cat": 1, "the": 2}), min_length=2, stopwords={"the"})
-    Counter({'cat': 1})
-    """
-    if min_length > 1 or stopwords:
-        for word in [w for w in counts if len(w) < min_length or (stopwords and w in stopwords)]:
-            del counts[word]
-    return counts
-
-
-def merge_counts(total: Counter[str], other: Mapping[str, int]) -> Counter[str]:
-    """Add ``other``'s counts into ``total`` (in place) and return ``total``.
-
-    Examples
-    --------
-    >>> merge_counts(Counter(a=1, b=2), Counter(b=1, c=5))
-    Counter({'c': 5, 'b': 3, 'a': 1})
-    """
-    if not total and type(other) is Counter:
-        dict.update(total, other)  # fast path: plain copy into an empty total
-    else:
-        total.update(other)
-    return total
-
-
 def top_k(counts: Mapping[str, int], k: int | None) -> list[tuple[str, int]]:
     """The ``k`` most frequent words, by count descending then word ascending.
 
@@ -373,16 +340,3 @@ def top_k(counts: Mapping[str, int], k: int | None) -> list[tuple[str, int]]:
     candidates = [(w, n) for w, n in counts.items() if n >= kth]
     candidates.sort(key=order)
     return candidates[:k]
-
-
-def iter_words(lines: Iterable[str], tokenizer: str | Tokenizer = "words") -> Iterable[str]:
-    """Yield the words of each line in turn, with no case folding (a streaming helper).
-
-    Examples
-    --------
-    >>> list(iter_words(["a b", "c"], "whitespace"))
-    ['a', 'b', 'c']
-    """
-    tok = get_tokenizer(tokenizer)
-    for line in lines:
-        yield from tok.tokenize(line)

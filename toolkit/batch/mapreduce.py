@@ -17,6 +17,7 @@ from toolkit.batch.job import Job
 from toolkit.batch.plan import plan_job, run_planned
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError, JobError
+from toolkit.lines import lines_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,16 +27,8 @@ __all__ = ["RECORD_FORMATS", "map_reduce"]
 RECORD_FORMATS = ("lines", "jsonl")
 
 
-def _lines(text: str) -> Iterator[str]:
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for line in lines:
-        yield line[:-1] if line.endswith("\r") else line
-
-
 def _json_records(text: str) -> Iterator[Any]:
-    for line in _lines(text):
+    for line in lines_of(text):
         if line.strip():
             try:
                 yield json.loads(line)
@@ -61,7 +54,7 @@ class UserJob(Job):
 
     def consume(self, acc: dict[Hashable, Any], text: str) -> None:
         mapper, reducer = self.mapper, self.reducer
-        records = _json_records(text) if self.records == "jsonl" else _lines(text)
+        records = _json_records(text) if self.records == "jsonl" else lines_of(text)
         record: Any = None
         try:
             for record in records:

@@ -27,7 +27,7 @@ import urllib.parse
 from typing import Any
 
 from toolkit.errors import ConfigError, SourceError
-from toolkit.lines import DEFAULT_MAX_LINE_BYTES
+from toolkit.lines import DEFAULT_MAX_LINE_BYTES, cut_lines
 from toolkit.stream.sources.base import Cursor, Put, Ready, Source
 
 __all__ = ["AckCursor", "RedisSource", "parse_redis"]
@@ -261,7 +261,7 @@ class _Reader:
             except UnicodeDecodeError:
                 bad += 1
                 continue
-            lines.extend(x.removesuffix("\r") for x in text.split("\n"))
+            lines.extend(cut_lines(text))
         if ids:
             self.put(lines, bad, {"ids": ids})
 
