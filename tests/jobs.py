@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
+
+from toolkit.batch.job import Job
 
 
 def line_length(line: str) -> Iterator[tuple[int, int]]:
@@ -83,3 +86,28 @@ def poison(line: str) -> Iterator[tuple[str, int]]:
     if line == "POISON":
         os.kill(os.getpid(), signal.SIGKILL)
     yield line, 1
+
+
+def lines_plain(text: str) -> list[str]:
+    """The lines of whole lines of text, the plain way: split, no empty last line."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+class LineLengths(Job):
+    """How many lines of each length in code points: the defaults of Job do the rest."""
+
+    name = "line-lengths"
+
+    def empty(self) -> Counter[int]:
+        return Counter()
+
+    def consume(self, acc: Counter[int], text: str) -> None:
+        acc.update(len(line) for line in lines_plain(text))
+
+    def merge(self, acc: Counter[int], other: Counter[int]) -> Counter[int]:
+        acc.update(other)
+        return acc
+
+    def finish(self, acc: Counter[int]) -> Counter[int]:
+        return acc

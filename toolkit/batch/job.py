@@ -78,6 +78,24 @@ class Job(abc.ABC):
     def finish(self, acc: Any) -> Any:
         """Turn a bucket's merged accumulator into its compact result."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # dask.distributed pickles a graph with plain pickle, which sends classes and
+        # functions by reference; cloudpickle sends those of a user's file (registered by
+        # load_function) by value, so the workers need not have the file
+        import cloudpickle
+
+        return (_rebuild, (cloudpickle.dumps((type(self), self.__dict__)),))
+
+
+def _rebuild(payload: bytes) -> Job:
+    """A job from :meth:`Job.__reduce__`, on a worker."""
+    import cloudpickle
+
+    cls, state = cloudpickle.loads(payload)
+    job = object.__new__(cls)
+    job.__dict__.update(state)  # also for frozen dataclasses, which forbid setattr
+    return job
+
 
 def stable_hash(key: object) -> int:
     """A hash of ``key`` that is the same in every process (unlike ``hash`` of a str).

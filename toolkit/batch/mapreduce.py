@@ -100,24 +100,6 @@ class UserJob(Job):
     def finish(self, acc: dict[Hashable, Any]) -> dict[Hashable, Any]:
         return acc
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # dask.distributed pickles a graph with plain pickle, which sends functions by
-        # reference; cloudpickle honours functions registered to travel by value (user
-        # files loaded by load_function), so workers need not have the user's file.
-        import cloudpickle
-
-        return (
-            _restore_job,
-            (cloudpickle.dumps((self.mapper, self.reducer)), self.records, self.name),
-        )
-
-
-def _restore_job(functions: bytes, records: str, name: str) -> UserJob:
-    import cloudpickle
-
-    mapper, reducer = cloudpickle.loads(functions)
-    return UserJob(mapper, reducer, records, name)
-
 
 def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
     import pandas as pd  # only where a Series is made: workers of other jobs never load it
