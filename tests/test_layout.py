@@ -71,3 +71,28 @@ def test_no_import_circle_in_toolkit() -> None:
     graph = import_graph()
     assert "toolkit.stream.sources.redis_stream" in graph  # the walk sees the packages
     assert circles(graph) == []
+
+
+#: The longest a module may be: one concept each (the style's "roughly under 400 lines").
+MAX_LINES = 420
+
+
+def test_modules_hold_one_concept_each() -> None:
+    long = {
+        str(path.relative_to(ROOT.parent)): n
+        for path in ROOT.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
+def test_each_package_says_what_is_inside() -> None:
+    for init in ROOT.rglob("__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        inside = sorted(
+            p.stem if p.suffix else p.name
+            for p in init.parent.iterdir()
+            if (p.suffix == ".py" and not p.stem.startswith("__")) or (p / "__init__.py").exists()
+        )
+        missing = [name for name in inside if name not in doc]
+        assert not missing, f"{init.relative_to(ROOT.parent)} does not name {missing}"

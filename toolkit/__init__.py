@@ -1,5 +1,19 @@
 """toolkit: batch MapReduce and windowed stream processing on one Dask cluster.
 
+The packages, from the user's side down:
+
+- ``cli``: the ``toolkit`` command, thin click commands over this API;
+- ``batch``: MapReduce jobs over files (``word_count``, ``map_reduce``) on dask;
+- ``stream``: windowed counts over live sources, with streamz, on the same cluster;
+- ``wordtable``: word counts in flat arrays, counted from UTF-8 bytes by compiled kernels.
+
+The shared core, pure and dask-free: ``text`` (what a word is), ``lines`` (what a
+line is), ``ranking`` (the top words of arrays), ``stopwords``, ``units`` (sizes
+and durations), ``corpus`` (sample text); and around the cluster: ``cluster``
+(connect, or start the embedded one), ``interrupts`` (Ctrl-C and SIGTERM),
+``failures`` (cluster failures in one line), ``atomic`` (files written whole),
+``errors`` (the error tree).
+
 >>> import toolkit
 >>> toolkit.count_words("To be, or not to be")["be"]
 2

@@ -1,4 +1,13 @@
-"""Batch MapReduce on dask: inputs, the engine, word count, user jobs, outputs."""
+"""Batch MapReduce on dask: inputs, the plan, the engine, word count, user jobs, outputs.
+
+How a job runs: ``inputs`` (paths to files, to blocks, to lines) -> ``plan``
+(``plan_job``: options checked and inputs cut into map tasks, once, on the
+client) -> ``engine`` (the foldby-shaped graph over the tasks, running a
+``job`` of :mod:`~toolkit.batch.job`) -> ``wordcount`` (``word_count``'s job and
+result) or ``mapreduce`` (a user's mapper and reducer, loaded by ``loading``) ->
+``outputs`` (results written atomically).  ``journal`` keeps finished partials
+so that a re-run after a crash redoes only the rest.
+"""
 
 from toolkit.batch.inputs import InputStats, resolve_inputs
 from toolkit.batch.loading import load_function

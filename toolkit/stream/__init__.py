@@ -3,7 +3,8 @@
 How a line travels, module by module::
 
     sources/      a Source reads lines on its thread -> Chunk (messages.py)
-    pipeline.py   the driver: a bounded queue, then one thread pushes Chunks and Ticks
+    reader.py     the source's thread and a bounded queue (backpressure)
+    pipeline.py   the driver: one thread takes Chunks from the reader, pushes them and Ticks
     nodes.py      assign_panes: the windowing (windowing.py) -> PaneBatch, text per pane
     counting.py   count_panes: each pane's words counted, here or on the cluster -> PaneCounts
     nodes.py      pane_window: counts merged into the open windows (windows.py) -> WindowResult
@@ -11,7 +12,7 @@ How a line travels, module by module::
 
 :func:`stream_word_count` (wordcount.py) builds the whole pipeline from user
 options; checkpoint.py stores and loads its state, stats.py and metrics.py
-report what it does.
+report what it does; registration.py puts the nodes on ``streamz.Stream``.
 """
 
 from toolkit.stream.counting import CountJob, count_panes

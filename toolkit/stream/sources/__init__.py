@@ -18,7 +18,8 @@ a path                  FileSource          :mod:`.file` (``follow``: tail -F) y
 ``redis://H:P/STREAM``  RedisSource         :mod:`.redis_stream`               yes
 ======================  ==================  =================================  ===========
 
-Network sources bind to 127.0.0.1 unless given a host.
+Network sources bind to 127.0.0.1 unless given a host; tcp and http serve through
+:mod:`.listening`.
 """
 
 from __future__ import annotations
