@@ -36,7 +36,7 @@ class CountJob:
     --------
     >>> from toolkit.stream.messages import PaneBatch
     >>> job = CountJob("words", min_length=2)
-    >>> job(PaneBatch({0: "The cat, the hat.\\nA cat"}, {0: 2})).counts[0].top()
+    >>> job(PaneBatch(text={0: "The cat, the hat.\\nA cat"}, lines={0: 2})).counts[0].top()
     [('cat', 2), ('the', 2), ('hat', 1)]
     """
 
@@ -54,16 +54,7 @@ class CountJob:
             table.add_text(text)
             table = table.normalize().filter(self.min_length, self.stopwords)
             counts[pane] = table.compact()
-        return PaneCounts(
-            counts,
-            batch.lines,
-            batch.late,
-            batch.bad,
-            batch.boundary,
-            batch.end,
-            batch.late_lines,
-            batch.late_at,
-        )
+        return batch.counted(counts)
 
 
 def stream_batch(job: CountJob, batch: PaneBatch) -> PaneCounts:

@@ -8,13 +8,23 @@ Every stage of a pipeline speaks these types, and only these: a source's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from toolkit.wordtable import WordTable
 
-__all__ = ["Chunk", "End", "PaneBatch", "PaneCounts", "Tick", "WindowResult", "number"]
+__all__ = [
+    "Chunk",
+    "End",
+    "Late",
+    "PaneBatch",
+    "PaneCounts",
+    "Panes",
+    "Tick",
+    "WindowResult",
+    "number",
+]
 
 
 @dataclass
@@ -39,31 +49,68 @@ class End:
 
 
 @dataclass
-class PaneBatch:
-    """A chunk's text per pane, ready to be counted; plus what the windows must do after."""
+class Late:
+    """Events that came after their windows had closed: never counted, always reported.
 
-    text: dict[int, str] = field(default_factory=dict)
-    lines: dict[int, int] = field(default_factory=dict)
-    late: int = 0
-    bad: int = 0
+    ``lines`` go to the late output; ``due`` counts them by the watermark pane they
+    came at, so each is reported with the first window to close after it, however
+    the lines were chunked.
+
+    Examples
+    --------
+    >>> late = Late()
+    >>> late.add('{"t": 1}', closed=5); late.add('{"t": 2}', closed=5)
+    >>> len(late), late.due
+    (2, {5: 2})
+    """
+
+    lines: list[str] = field(default_factory=list)
+    due: dict[int, int] = field(default_factory=dict)
+
+    def add(self, line: str, closed: int) -> None:
+        """``line`` came late, when windows ending at or before pane ``closed`` had closed."""
+        self.lines.append(line)
+        self.due[closed] = self.due.get(closed, 0) + 1
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+@dataclass(kw_only=True)
+class Panes:
+    """What a batch of panes carries besides their contents, from the windowing to the windows."""
+
+    lines: dict[int, int] = field(default_factory=dict)  # lines per pane
+    late_events: Late = field(default_factory=Late)
+    bad: int = 0  # lines the source or the windowing could not use
     boundary: int | None = None  # close windows ending at or before this pane
     end: bool = False  # end of input: close up to `boundary`, or every window if None
-    late_lines: list[str] = field(default_factory=list)
-    late_at: dict[int, int] = field(default_factory=dict)  # watermark pane -> late events
+
+    @property
+    def late(self) -> int:
+        """How many late events came with these panes."""
+        return len(self.late_events)
+
+    def _carried(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(Panes)}
 
 
 @dataclass
-class PaneCounts:
-    """A counted :class:`PaneBatch` (what a worker sends back)."""
+class PaneBatch(Panes):
+    """A chunk's text per pane, ready to be counted; plus what the windows must do after."""
 
-    counts: dict[int, WordTable]
-    lines: dict[int, int]
-    late: int = 0
-    bad: int = 0
-    boundary: int | None = None
-    end: bool = False
-    late_lines: list[str] = field(default_factory=list)
-    late_at: dict[int, int] = field(default_factory=dict)
+    text: dict[int, str] = field(default_factory=dict)
+
+    def counted(self, counts: dict[int, WordTable]) -> PaneCounts:
+        """The same panes with their words counted (what a worker sends back)."""
+        return PaneCounts(counts, **self._carried())
+
+
+@dataclass
+class PaneCounts(Panes):
+    """A counted :class:`PaneBatch`: a word table per pane."""
+
+    counts: dict[int, WordTable] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ class pane_window(Stream):
         w = self.windows
         for pane, counts in x.counts.items():
             w.add(pane, counts, x.lines[pane])
-        self.late_pending.update(x.late_at)
+        self.late_pending.update(x.late_events.due)
         if x.end and x.boundary is None:
             closed = w.flush()
         elif x.boundary is not None:

@@ -138,7 +138,7 @@ class WindowedWordCount:
             job, client=self.client, max_in_flight=max_in_flight, worker_timeout=worker_timeout
         )
         self._counter = counted
-        self.late = counted.filter(lambda pc: bool(pc.late_lines)).map(lambda pc: pc.late_lines)
+        self.late = counted.filter(lambda pc: pc.late > 0).map(lambda pc: pc.late_events.lines)
         counted.sink(self._count_stats)
         self.results = counted.pane_window(windowing, top=top)
         self.results.sink(self._window_stats)

@@ -165,7 +165,7 @@ class ProcessingTimeWindowing:
             return PaneBatch(boundary=pane)
         text = {pane: _text(item.lines)} if item.lines else {}
         lines = {pane: len(item.lines)} if item.lines else {}
-        return PaneBatch(text, lines, bad=item.bad, boundary=pane)
+        return PaneBatch(text=text, lines=lines, bad=item.bad, boundary=pane)
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
@@ -268,10 +268,7 @@ class EventTimeWindowing:
                 continue
             pane = math.floor(t / self.slide)
             if pane < self.closed:
-                batch.late += 1
-                batch.late_lines.append(line)
-                # reported with the first window to close after it, however lines are chunked
-                batch.late_at[self.closed] = batch.late_at.get(self.closed, 0) + 1
+                batch.late_events.add(line, self.closed)
                 continue
             panes.setdefault(pane, []).append(text)
             if t > self.max_time:
