@@ -1,4 +1,4 @@
-"""What a word is, and how word counts merge: pure functions shared by batch and stream.
+"""What a word is: the tokenizers, counting and top-k, pure functions shared by batch and stream.
 
 Nothing here knows about dask or streamz.  Each tokenizer has a fast
 implementation and a plain, obviously-correct reference implementation that

@@ -1,8 +1,10 @@
-"""Running a windowed word count: a source thread, a bounded queue, and a streamz pipeline.
+"""Running a windowed word count: one driver thread, the source's reader, a streamz pipeline.
 
-The pipeline is ``assign_panes -> count_panes -> pane_window``.  One driver
-thread pushes chunks (and clock ticks) through it synchronously, so the order of
+The pipeline is ``assign_panes -> count_panes -> pane_window``.  The driver
+thread takes chunks from the source's :class:`~toolkit.stream.reader.SourceReader`
+and pushes them (and clock ticks) through it synchronously, so the order of
 events is the order of arrival and a full queue stops the source from reading.
+It also writes checkpoints, resumes from them, and reports stats and metrics.
 """
 
 from __future__ import annotations
