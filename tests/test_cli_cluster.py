@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -100,3 +101,31 @@ def test_cluster_port_in_use_is_an_error() -> None:
     finally:
         first.send_signal(signal.SIGINT)
         first.communicate(timeout=30)
+
+
+def test_a_job_waits_for_the_first_worker_and_says_so(tmp_path: Path) -> None:
+    import threading
+
+    from tests.conftest import subprocess_cluster
+
+    data = tmp_path / "in.txt"
+    data.write_text("a b a\n" * 100)
+    with subprocess_cluster(tmp_path / "cluster", n_workers=0) as cluster:
+        joiner = threading.Timer(3.0, cluster.add_worker, args=("late",))
+        joiner.start()
+        proc = run("wordcount", str(data), "--json", "--scheduler", cluster.address, timeout=120)
+        joiner.join()
+        assert proc.returncode == 0, proc.stderr
+        assert f"toolkit: waiting for workers on {cluster.address}" in proc.stderr
+        assert '"total_words": 300' in proc.stdout
+        # no worker at all: one line after the timeout, exit 1, nothing on stdout
+        os.killpg(cluster.procs[-1].pid, signal.SIGKILL)
+        with connect(cluster.address, quiet=True) as conn:  # until the scheduler sees it gone
+            deadline = time.monotonic() + 30
+            while conn.client.nthreads() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        proc = run("wordcount", str(data), "--scheduler", cluster.address, "--worker-timeout", "1s")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.splitlines()[-1] == (
+        f"toolkit: error: no Dask worker joined {cluster.address} within 1 s (--worker-timeout)"
+    )

@@ -21,6 +21,15 @@ def _size(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         raise click.BadParameter(str(exc)) from None
 
 
+def _duration(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    from toolkit.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
@@ -65,6 +74,14 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=10.0,
             show_default=True,
             help="Seconds to wait for the scheduler.",
+        ),
+        click.option(
+            "--worker-timeout",
+            metavar="DURATION",
+            callback=_duration,
+            default="60s",
+            show_default=True,
+            help="How long to wait while the cluster has no worker, then stop with an error.",
         ),
         click.option("--tls-ca-file", type=click.Path(dir_okay=False), help="TLS CA certificate."),
         click.option("--tls-cert", type=click.Path(dir_okay=False), help="TLS client certificate."),
@@ -129,7 +146,7 @@ def _connect(opts: dict[str, Any]) -> Any:
     address = opts["scheduler"]
     if address in LOCAL_SCHEDULERS:
         return address
-    return connect(
+    conn = connect(
         address,
         scheduler_file=opts["scheduler_file"],
         tls_ca_file=opts["tls_ca_file"],
@@ -143,6 +160,30 @@ def _connect(opts: dict[str, Any]) -> Any:
         dashboard_address=opts["dashboard_address"] or None,
         timeout=opts["connect_timeout"],
     )
+    if conn.cluster is None:  # a cluster of someone else's: it may have no worker yet
+        _wait_for_a_worker(conn, opts["worker_timeout"])
+    return conn
+
+
+def _wait_for_a_worker(conn: Any, timeout: float) -> None:
+    """Say so at once when the cluster has no worker; fail in one line after ``timeout``."""
+    from toolkit.errors import ClusterError
+
+    if conn.client.nthreads():
+        return
+    address = conn.address
+    click.echo(
+        f"toolkit: waiting for workers on {address} (up to {timeout:g} s; start one with "
+        f"'dask worker {address}')",
+        err=True,
+    )
+    try:
+        conn.client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        conn.close()
+        raise ClusterError(
+            f"no Dask worker joined {address} within {timeout:g} s (--worker-timeout)"
+        ) from None
 
 
 @contextlib.contextmanager

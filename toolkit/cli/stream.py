@@ -112,13 +112,6 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
     help="Micro-batches out on the cluster at once.",
 )
 @click.option(
-    "--worker-timeout",
-    metavar="DURATION",
-    default="60s",
-    show_default=True,
-    help="Stop with an error when the cluster has had no worker this long.",
-)
-@click.option(
     "--stats-interval",
     metavar="DURATION",
     default="5s",
@@ -148,7 +141,6 @@ def stream(
     stopwords: str | None,
     max_line_bytes: str,
     max_in_flight: int,
-    worker_timeout: str,
     stats_interval: str,
     **opts: Any,
 ) -> None:
@@ -191,7 +183,7 @@ def stream(
         stopwords=stopwords,
         top=top,
         max_in_flight=max_in_flight,
-        worker_timeout=parse_duration(worker_timeout),
+        worker_timeout=opts["worker_timeout"],
     )
     options.update(
         checkpoint=checkpoint,
