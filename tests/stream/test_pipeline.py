@@ -192,3 +192,14 @@ def test_a_stream_built_first_counts_on_the_cluster_it_is_given(
     batch = word_count(text_file, scheduler="sync")
     assert summed(out) == Counter(dict(batch.counts.items()))
     assert wc._counter.peak_in_flight >= 1  # the batches went to the cluster
+
+
+def test_rates_count_from_the_run_not_from_when_the_stream_was_built() -> None:
+    from toolkit.stream import stream_word_count
+
+    wc = stream_word_count("demo:?rate=100000&lines=100", count=50)
+    built = wc.stats.started
+    time.sleep(0.05)  # a cluster starting between building and running, say
+    ran = time.monotonic()
+    wc.run()
+    assert wc.stats.started >= ran > built  # lines/s leave the time before run() out

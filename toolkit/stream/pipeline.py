@@ -285,6 +285,7 @@ class WindowedWordCount:
                 on_listen(address)
             listening.set()
 
+        self.stats.started = time.monotonic()  # rates count from here, not from when built
         self._resume()
         if self.resumed is not None and on_resume is not None:
             on_resume(self._resume_line())
