@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # it runs every contender
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -9,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests import jobs
 from tests.test_cli import TOOLKIT, run
 from tests.test_cli_stream import wait_for_line
@@ -103,6 +105,7 @@ def test_cluster_port_in_use_is_an_error() -> None:
         first.communicate(timeout=30)
 
 
+@pytest.mark.slow
 def test_a_job_waits_for_the_first_worker_and_says_so(tmp_path: Path) -> None:
     import threading
 

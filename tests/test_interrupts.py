@@ -25,6 +25,8 @@ import pytest
 from tests.terminal import Terminal
 from toolkit.corpus import generate_corpus
 
+pytestmark = pytest.mark.slow  # 28 tries, each a command started and stopped
+
 TOOLKIT = str(Path(sys.executable).parent / "toolkit")
 
 #: How the signal reaches the command, in turn: (name, signal, to the whole group?)

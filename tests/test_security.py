@@ -56,6 +56,7 @@ def test_everything_started_by_default_listens_on_loopback_only(
         proc.communicate(timeout=30)
 
 
+@pytest.mark.slow
 def test_tls_options_on_the_command_line(tmp_path: Path) -> None:
     tls, security = tls_setup(tmp_path)
     corpus = tmp_path / "c.txt"

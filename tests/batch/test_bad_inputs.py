@@ -52,6 +52,7 @@ def reference(root: Path) -> tuple[Counter[str], int]:
     return counts, files
 
 
+@pytest.mark.slow
 def test_every_bad_input_is_accounted_for_on_512_mib_workers(bad_dir: Path, tmp_path: Path) -> None:
     expected, files = reference(bad_dir)
     with (

@@ -19,6 +19,8 @@ from toolkit import connect, map_reduce
 from toolkit.batch.inputs import plan_blocks, resolve_inputs
 from toolkit.corpus import generate_corpus
 
+pytestmark = pytest.mark.slow  # they kill workers and schedulers mid-job, many times
+
 
 def test_killing_a_worker_mid_job_gives_the_same_result(tmp_path: Path) -> None:
     corpus = generate_corpus(tmp_path / "corpus", size="1500kB", files=3)

@@ -21,9 +21,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import psutil
+import pytest
 
 from tests.redis_server import redis_server
 from tests.test_cli import TOOLKIT
+
+pytestmark = pytest.mark.slow  # producers outrun a slow sink for a minute of input
 
 DURATION = float(os.environ.get("TOOLKIT_BACKPRESSURE_SECONDS", "60"))
 SINK_BYTES_PER_S = 16_000  # what the slow reader takes from the stream's stdout

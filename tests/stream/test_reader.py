@@ -29,25 +29,29 @@ class CountingReader(SourceReader):
 
 
 def test_a_full_queue_holds_the_source_back() -> None:
-    reader = CountingReader(DemoSource(rate=1e7), queue_size=2)
+    source = DemoSource(rate=200_000)  # chunks of 10,000 lines
+    reader = CountingReader(source, queue_size=2)
     reader.start()
-    time.sleep(0.5)
-    first = reader.handed
-    time.sleep(0.5)
-    assert reader.handed == first  # nothing taken: the source waits on its third chunk
+    deadline = time.monotonic() + 10
+    while reader.handed < 30_000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)  # nothing is taken: no fourth chunk may come
+    assert reader.handed == 30_000  # two in the queue, the third waiting in put()
     reader.stop()
     reader.join(timeout=5)
 
 
 def test_stopping_with_a_full_queue_ends_at_once_and_loses_nothing() -> None:
-    reader = CountingReader(DemoSource(rate=1e7), queue_size=2)
+    reader = CountingReader(DemoSource(rate=200_000), queue_size=2)
     reader.start()
     taken = 0
     for _ in range(3):
         item = reader.get(timeout=5)
         assert item is not None and item is not END
         taken += len(item.lines)
-    time.sleep(0.3)  # the queue fills up again
+    deadline = time.monotonic() + 10
+    while reader.handed < taken + 30_000 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the queue fills up again
     reader.stop()
     started = time.monotonic()
     reader.join(timeout=5)

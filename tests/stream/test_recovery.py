@@ -20,6 +20,8 @@ from tests.redis_server import consumed, fill_stream, redis_server
 from tests.test_cli import TOOLKIT
 from toolkit.corpus import generate_lines
 
+pytestmark = pytest.mark.slow  # they kill streams and restart them, many times
+
 EVENT_TIME = ["--event-time", "ts", "--lateness", "2s"]
 
 

@@ -76,6 +76,7 @@ def test_counts_equal_the_reference_on_any_unicode(
     assert table_of(text, tokenizer, lowercase).to_counter() == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
 def test_every_code_point_between_two_letters(tokenizer: str, lowercase: bool) -> None:
     chars = (chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF)
