@@ -9,25 +9,21 @@ from typing import Any
 import click
 
 from toolkit.errors import ConfigError
-from toolkit.units import parse_size
+from toolkit.units import parse_duration, parse_size
 
 
-def _size(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    if value is None:
-        return None
-    try:
-        return parse_size(value)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc)) from None
+def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback that parses a value (a size, a duration) into a usage error if bad."""
 
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc)) from None
 
-def _duration(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    from toolkit.units import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ConfigError as exc:
-        raise click.BadParameter(str(exc)) from None
+    return callback
 
 
 def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,7 +74,7 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--worker-timeout",
             metavar="DURATION",
-            callback=_duration,
+            callback=_parsed(parse_duration),
             default="60s",
             show_default=True,
             help="How long to wait while the cluster has no worker, then stop with an error.",
@@ -96,7 +92,7 @@ def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
             "--blocksize",
-            callback=_size,
+            callback=_parsed(parse_size),
             default="32MiB",
             show_default=True,
             help="Bytes per map task, e.g. 64MiB, 512KiB, 1GB.",

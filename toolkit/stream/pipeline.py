@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from streamz import Stream
 
@@ -32,9 +31,6 @@ from toolkit.stream.reader import END, SourceReader
 from toolkit.stream.sources import Source
 from toolkit.stream.stats import KEPT_STATS, StreamStats
 from toolkit.stream.windowing import Windowing
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["WindowedWordCount"]
 
@@ -278,13 +274,6 @@ class WindowedWordCount:
         stats_every: float | None,
         stats_out: TextIO | None,
     ) -> StreamStats:
-        listening = threading.Event()
-
-        def ready(address: str) -> None:
-            if on_listen is not None:
-                on_listen(address)
-            listening.set()
-
         self.stats.started = time.monotonic()  # rates count from here, not from when built
         self._resume()
         if self.resumed is not None and on_resume is not None:
@@ -295,7 +284,7 @@ class WindowedWordCount:
         next_checkpoint = time.monotonic() + self.checkpoint_interval
         next_publish = time.monotonic()
         reader = self.reader
-        reader.start(ready)
+        reader.start(on_listen)
         slide = self.windowing.tick_interval()
         next_tick = self._next_tick(slide)
         next_stats = time.monotonic() + stats_every if stats_every else math.inf
