@@ -25,12 +25,12 @@ import cloudpickle
 import pytest
 import zstandard
 
-import tests.jobs
+import tests.user_functions
 from toolkit.corpus import generate_lines
 from toolkit.text import get_tokenizer
 
 # Test jobs travel to subprocess workers by value: the workers cannot import tests/.
-cloudpickle.register_pickle_by_value(tests.jobs)
+cloudpickle.register_pickle_by_value(tests.user_functions)
 
 BIN = Path(sys.executable).parent
 

@@ -283,6 +283,37 @@ def test_mapreduce_with_functions_from_a_file(
     assert pd.read_csv(out).set_index("key")["value"].to_dict() == expected
 
 
+def test_mapreduce_csv_with_bad_records_and_a_combiner(
+    real_cluster: SubprocessCluster, tmp_path: Path
+) -> None:
+    (tmp_path / "job.py").write_text(
+        "def mapper(row):\n    yield row['status'], int(row['bytes'])\n\n"
+        "class Mean:\n"
+        "    def zero(self):\n        return [0, 0]\n"
+        "    def fold(self, acc, v):\n        return [acc[0] + v, acc[1] + 1]\n"
+        "    def merge(self, a, b):\n        return [a[0] + b[0], a[1] + b[1]]\n"
+        "    def finish(self, acc):\n        return acc[0] / acc[1]\n"
+    )
+    data = tmp_path / "log.csv"
+    data.write_text(
+        'status,bytes,path\n200,10,/a\n404,4,"/b, c"\n200,x,/bad-int\n200,1,/d,extra\n200,20,/é\n'
+    )
+    args = ["mapreduce", str(data), "--mapper", "job.py:mapper", "--combiner", "job.py:Mean"]
+    args += ["--records", "csv", "--scheduler", real_cluster.address]
+    proc = run(*args, "--json", "--bad-output", str(tmp_path / "bad.txt"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert {r["key"]: r["value"] for r in summary["results"]} == {"200": 15.0, "404": 4.0}
+    assert (summary["records"], summary["bad_records"]) == (3, 2)
+    assert (tmp_path / "bad.txt").read_text() == "200,x,/bad-int\n200,1,/d,extra\n"
+    assert "toolkit: 2 bad records; their lines are in" in proc.stderr
+    assert "mapper job.py:mapper raised ValueError" in proc.stderr  # the first one, and why
+    proc = run(*args, "--bad-records", "strict", cwd=tmp_path)
+    assert proc.returncode == 1
+    line = one_error_line(proc)
+    assert "log.csv" in line and "bad record '200,x,/bad-int'" in line and "ValueError" in line
+
+
 def test_sample_corpus_is_deterministic(tmp_path: Path) -> None:
     assert run("sample", str(tmp_path / "a"), "--size", "50kB", "--files", "2").returncode == 0
     assert run("sample", str(tmp_path / "b"), "--size", "50kB", "--files", "2").returncode == 0

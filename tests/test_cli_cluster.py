@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import jobs
+from tests import user_functions as jobs
 from tests.test_cli import TOOLKIT, run
 from tests.test_cli_stream import wait_for_line
 from toolkit import connect

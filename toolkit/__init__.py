@@ -4,6 +4,7 @@ The packages, from the user's side down:
 
 - ``cli``: the ``toolkit`` command, thin click commands over this API;
 - ``batch``: MapReduce jobs over files (``word_count``, ``map_reduce``) on dask;
+- ``jobs``: a user job's records, reducer or combiner, and keyed fold, shared by batch and stream;
 - ``stream``: windowed counts over live sources, with streamz, on the same cluster;
 - ``wordtable``: word counts in flat arrays, counted from UTF-8 bytes by compiled kernels.
 

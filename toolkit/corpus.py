@@ -17,7 +17,7 @@ from toolkit.atomic import atomic_output
 from toolkit.errors import ConfigError
 from toolkit.units import parse_size
 
-__all__ = ["generate_corpus", "generate_lines", "vocabulary"]
+__all__ = ["access_log", "generate_corpus", "generate_lines", "vocabulary"]
 
 _COMMON = (
     "the of and to a in is it you that he was for on are with as I his they be at one have "
@@ -143,3 +143,47 @@ def generate_corpus(
             f.write(data)
         paths.append(path)
     return paths
+
+
+_PATHS = ["/", "/index.html", "/api/items", "/api/items/42", "/login", "/search?q=café", "/東京"]
+_STATUSES = [200] * 16 + [304] * 3 + [404] * 2 + [500]
+
+
+def access_log(
+    n: int,
+    *,
+    seed: int = 0,
+    start: float = 1_700_000_000.0,
+    rate: float = 1000.0,
+    disorder: float = 0.0,
+    clients: int = 50,
+) -> Iterator[dict[str, object]]:
+    """``n`` web access-log records ``{"ts", "status", "path", "bytes", "client"}``.
+
+    Records come ``rate`` per second of event time from ``start``; each one's
+    ``ts`` is up to ``disorder`` seconds earlier than its place in the sequence,
+    so the stream is out of order by at most ``disorder`` (with that lateness,
+    no record is late).  Clients are busy in bursts, so they have sessions.
+
+    Examples
+    --------
+    >>> [(r["ts"], r["status"]) for r in access_log(3, start=0.0, rate=10)]
+    [(0.0, 200), (0.1, 200), (0.2, 200)]
+    """
+    rng = random.Random(seed)
+    weights = [1 / (k + 1) for k in range(clients)]
+    names = [f"10.0.{k // 256}.{k % 256}" for k in range(clients)]
+    for i in range(n):
+        base = start + i / rate
+        ts = base - (rng.random() * disorder if disorder else 0.0)
+        burst = (i // max(1, int(rate))) % 3  # a third of the clients rest each second
+        k = rng.choices(range(clients), weights)[0]
+        if k % 3 == burst and rng.random() < 0.9:
+            k = 0
+        yield {
+            "ts": round(ts, 6),
+            "status": rng.choice(_STATUSES),
+            "path": rng.choice(_PATHS),
+            "bytes": rng.randrange(100, 50_000),
+            "client": names[k],
+        }

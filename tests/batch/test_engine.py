@@ -1,6 +1,6 @@
 """The engine and the Job contract (``toolkit/batch/engine.py``, ``toolkit/batch/job.py``).
 
-A job written against the base class alone (:class:`tests.jobs.LineLengths`: a
+A job written against the base class alone (:class:`tests.user_functions.LineLengths`: a
 dict accumulator, no split or seal of its own) runs on every backend, with one
 bucket and with several, and gives the plain single-process answer.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import read_reference_text
-from tests.jobs import LineLengths, lines_plain
+from tests.user_functions import LineLengths, lines_plain
 from toolkit.batch.engine import run_job
 from toolkit.batch.job import Job, stable_hash
 from toolkit.batch.plan import plan_job

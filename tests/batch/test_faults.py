@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests import jobs
+from tests import user_functions as jobs
 from tests.conftest import subprocess_cluster
 from toolkit import connect, map_reduce
 from toolkit.batch.inputs import plan_blocks, resolve_inputs

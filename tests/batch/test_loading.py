@@ -11,7 +11,7 @@ from toolkit.errors import ConfigError
 
 
 def test_load_function_from_module_and_file(tmp_path: Path, real_client: object) -> None:
-    assert load_function("tests.jobs:add")(2, 3) == 5
+    assert load_function("tests.user_functions:add")(2, 3) == 5
     script = tmp_path / "myjob.py"
     script.write_text(
         "def mapper(line):\n    yield line.split(',')[0], 1\n\n"
@@ -27,7 +27,7 @@ def test_load_function_from_module_and_file(tmp_path: Path, real_client: object)
     for spec, message in [
         ("nocolon", "must look like 'module:name'"),
         ("no_such_module_xyz:f", "cannot import 'no_such_module_xyz'"),
-        ("tests.jobs:missing", "has no attribute 'missing'"),
+        ("tests.user_functions:missing", "has no attribute 'missing'"),
         (f"{tmp_path}/absent.py:f", "no such file"),
     ]:
         with pytest.raises(ConfigError, match=message):

@@ -96,7 +96,10 @@ def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any) -> tuple[Any, 
     stats = InputStats()
     split_long_lines = job.splits_long_lines
     try:
-        if job.reads_bytes and is_utf8(read.encoding):
+        job = job.for_block(block, read.encoding)
+        if job.reads_files:
+            stats.bytes, stats.lines = job.consume_file(acc, block)
+        elif job.reads_bytes and is_utf8(read.encoding):
             # the job takes UTF-8 bytes as they are read; text only for a piece it refuses
             for offset, piece in read_byte_chunks(
                 block, stats=stats, split_long_lines=split_long_lines

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import abc
 import zlib
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from toolkit.batch.inputs import Block
 
 __all__ = ["Job", "stable_hash"]
 
@@ -28,15 +31,23 @@ class Job(abc.ABC):
         result does not change; a user's record would).
     reads_bytes
         Whether :meth:`consume_bytes` takes UTF-8 bytes straight from the file.
+    reads_files
+        Whether :meth:`consume_file` reads each (whole-file) block itself: files
+        that are not lines of text, such as Parquet.
     """
 
     name: str = "job"
     splits_long_lines: bool = False
     reads_bytes: ClassVar[bool] = False
+    reads_files: bool = False
 
     @abc.abstractmethod
     def empty(self) -> Any:
         """A fresh accumulator: a dict (subclass), or an object pickled in one piece."""
+
+    def for_block(self, block: Block, encoding: str) -> Job:
+        """The job that folds ``block``: this one, unless a block needs more (a CSV header)."""
+        return self
 
     @abc.abstractmethod
     def consume(self, acc: Any, text: str) -> None:
@@ -50,6 +61,13 @@ class Job(abc.ABC):
         only when :attr:`reads_bytes` is set.
         """
         raise NotImplementedError(f"{type(self).__name__} does not read bytes")
+
+    def consume_file(self, acc: Any, block: Block) -> tuple[int, int]:
+        """Fold the whole file of ``block`` into ``acc``; return its bytes and records read.
+
+        Called instead of the line readers when :attr:`reads_files` is set.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not read files")
 
     @abc.abstractmethod
     def merge(self, acc: Any, other: Any) -> Any:

@@ -38,7 +38,10 @@ def _plain(value: Any) -> Any:
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    kind = type(value)  # an object (a combiner): its class names it, not its address
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def job_signature(job: Any, blocks: list[Any], read: Any) -> str:

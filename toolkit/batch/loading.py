@@ -12,8 +12,9 @@ from types import ModuleType
 from typing import Any
 
 from toolkit.errors import ConfigError
+from toolkit.jobs.combining import USER_MODULE_PREFIX
 
-__all__ = ["load_function"]
+__all__ = ["load_function", "load_object"]
 
 
 def _installed(module: ModuleType) -> bool:
@@ -24,6 +25,22 @@ def _installed(module: ModuleType) -> bool:
 
 def load_function(spec: str) -> Callable[..., Any]:
     """Load ``module:function`` or ``path/to/file.py:function``.
+
+    As :func:`load_object`, and the object must be callable.
+
+    Examples
+    --------
+    >>> load_function("operator:add")(2, 3)
+    5
+    """
+    func = load_object(spec)
+    if not callable(func):
+        raise ConfigError(f"{spec!r} is not callable")
+    return func
+
+
+def load_object(spec: str) -> Any:
+    """Load ``module:name`` or ``path/to/file.py:name`` (a function, a class, an object).
 
     Functions from a file, or from a module that is not installed (found via
     the current directory), are registered with cloudpickle to be shipped to
@@ -37,8 +54,8 @@ def load_function(spec: str) -> Callable[..., Any]:
 
     Examples
     --------
-    >>> load_function("operator:add")(2, 3)
-    5
+    >>> load_object("toolkit.jobs:Mean")().finish([3.0, 2])
+    1.5
     """
     import cloudpickle
 
@@ -50,7 +67,7 @@ def load_function(spec: str) -> Callable[..., Any]:
             path = os.path.abspath(module_part)
             if not os.path.isfile(path):
                 raise ConfigError(f"no such file: {module_part!r} (in {spec!r})")
-            name = "toolkit_user_" + os.path.splitext(os.path.basename(path))[0]
+            name = USER_MODULE_PREFIX + os.path.splitext(os.path.basename(path))[0]
             loader_spec = importlib.util.spec_from_file_location(name, path)
             if loader_spec is None or loader_spec.loader is None:
                 raise ConfigError(f"cannot load Python file {module_part!r}")
@@ -65,13 +82,11 @@ def load_function(spec: str) -> Callable[..., Any]:
         raise
     except Exception as exc:
         raise ConfigError(f"cannot import {module_part!r}: {type(exc).__name__}: {exc}") from None
-    func = module
+    func: Any = module
     for part in attr.split("."):
-        func = getattr(func, part, None)  # type: ignore[assignment]
+        func = getattr(func, part, None)
         if func is None:
             raise ConfigError(f"{module_part!r} has no attribute {attr!r}")
-    if not callable(func):
-        raise ConfigError(f"{spec!r} is not callable")
     if not _installed(module):
         cloudpickle.register_pickle_by_value(module)
     return func

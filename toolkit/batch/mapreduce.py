@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import fsspec
+
 from toolkit.batch.engine import check_callable
-from toolkit.batch.inputs import (
-    DEFAULT_BLOCKSIZE,
-    Inputs,
-)
-from toolkit.batch.job import Job
+from toolkit.batch.inputs import DEFAULT_BLOCKSIZE, Block, Inputs, first_line
+from toolkit.batch.job import Job, stable_hash
 from toolkit.batch.plan import plan_job, run_planned
 from toolkit.cluster import Scheduler
-from toolkit.errors import ConfigError, JobError
+from toolkit.errors import InputError
+from toolkit.jobs.combining import combining
+from toolkit.jobs.keyed import KeyedJob, KeyedState
+from toolkit.jobs.records import RECORD_FORMATS as LINE_FORMATS
+from toolkit.jobs.records import check_policy, check_records, parse_header
 from toolkit.lines import lines_of
 
 if TYPE_CHECKING:
@@ -24,81 +27,87 @@ if TYPE_CHECKING:
 
 __all__ = ["RECORD_FORMATS", "map_reduce"]
 
-RECORD_FORMATS = ("lines", "jsonl")
-
-
-def _json_records(text: str) -> Iterator[Any]:
-    for line in lines_of(text):
-        if line.strip():
-            try:
-                yield json.loads(line)
-            except ValueError as exc:
-                raise JobError(f"invalid JSON record {line[:80]!r}: {exc}") from None
-
-
-def _name(func: Callable[..., Any]) -> str:
-    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+#: What a mapper of a batch job can receive: a line, a JSON value, a CSV row, a Parquet row.
+RECORD_FORMATS = (*LINE_FORMATS, "parquet")
 
 
 @dataclass(frozen=True)
 class UserJob(Job):
-    """A user's mapper and reducer as an engine job (see :class:`toolkit.batch.job.Job`)."""
+    """A user's mapper and reducer (or combiner) as an engine job (see :class:`~.job.Job`).
+
+    The accumulator is a :class:`~toolkit.jobs.KeyedState`: an accumulator per
+    key, the records folded and the bad records, as a stream's panes keep them.
+    """
 
     mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]]
-    reducer: Callable[[Any, Any], Any]
+    reducer: Any  # a reducer function, or a combiner object
     records: str = "lines"
+    bad_records: str = "report"
+    header: tuple[str, ...] | None = None  # csv: the header of the file being read
+    skip_header: bool = False  # csv: this block starts with the header line
     name: str = "mapreduce"
 
-    def empty(self) -> dict[Hashable, Any]:
-        return {}
+    @property
+    def reads_files(self) -> bool:  # type: ignore[override]
+        return self.records == "parquet"
 
-    def consume(self, acc: dict[Hashable, Any], text: str) -> None:
-        mapper, reducer = self.mapper, self.reducer
-        records = _json_records(text) if self.records == "jsonl" else lines_of(text)
-        record: Any = None
+    def keyed(self) -> KeyedJob:
+        """The keyed fold of this job (shared with streams)."""
+        records = "jsonl" if self.records == "parquet" else self.records  # rows are parsed
+        return KeyedJob(self.mapper, combining(self.reducer), records, self.bad_records)
+
+    def consume_file(self, acc: KeyedState, block: Block) -> tuple[int, int]:
+        """Fold a Parquet file's rows, as dicts, in batches of 64k rows."""
+        import pyarrow.parquet as pq
+
+        keyed, rows = self.keyed(), 0
+        file = block.file
         try:
-            for record in records:
-                for key, value in mapper(record):
-                    acc[key] = reducer(acc[key], value) if key in acc else value
-        except JobError:
-            raise
-        except Exception as exc:
-            raise JobError(self._explain(exc, record)) from None
+            with fsspec.open(file.path, "rb", **dict(file.storage_options)) as f:
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=65536):
+                    records = batch.to_pylist()
+                    keyed.fold_records(acc, records, _row)
+                    rows += len(records)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise InputError(f"{file.path}: cannot read as Parquet: {exc}") from None
+        return file.size, rows
 
-    def _explain(self, exc: Exception, record: Any) -> str:
-        """Say whose code failed: the mapper, the reducer, or the (key, value) contract."""
-        tb = exc.__traceback__
-        culprit = None
-        while tb is not None:
-            code = tb.tb_frame.f_code
-            if code is getattr(self.mapper, "__code__", None):
-                culprit = f"mapper {_name(self.mapper)}"
-            elif code is getattr(self.reducer, "__code__", None):
-                culprit = f"reducer {_name(self.reducer)}"
-            tb = tb.tb_next
-        what = f"{type(exc).__name__}: {exc}"
-        shown = repr(record)[:80]
-        if culprit is None:
-            return (
-                f"mapper {_name(self.mapper)} must return an iterable of (key, value) pairs "
-                f"with hashable keys; on record {shown} it gave: {what}"
-            )
-        return f"{culprit} failed on record {shown}: {what}"
+    def empty(self) -> KeyedState:
+        return KeyedState()
 
-    def merge(self, acc: dict[Hashable, Any], other: dict[Hashable, Any]) -> dict[Hashable, Any]:
-        reducer = self.reducer
-        try:
-            for key, value in other.items():
-                acc[key] = reducer(acc[key], value) if key in acc else value
-        except Exception as exc:
-            raise JobError(
-                f"reducer {_name(reducer)} failed while merging key {key!r}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-        return acc
+    def for_block(self, block: Block, encoding: str) -> Job:
+        if self.records != "csv":
+            return self
+        header = parse_header(first_line(block.file, encoding=encoding))
+        return replace(self, header=header, skip_header=block.offset == 0)
 
-    def finish(self, acc: dict[Hashable, Any]) -> dict[Hashable, Any]:
-        return acc
+    def consume(self, acc: KeyedState, text: str) -> None:
+        lines: Iterable[str] = lines_of(text)
+        if self.skip_header:  # only the first chunk of the file's first block holds it
+            object.__setattr__(self, "skip_header", False)
+            lines = itertools.islice(lines, 1, None)
+        self.keyed().fold(acc, lines, self.header)
+
+    def merge(self, acc: KeyedState, other: KeyedState) -> KeyedState:
+        return self.keyed().merge(acc, other)
+
+    def split(self, acc: Any, n: int) -> list[Any]:
+        buckets = [KeyedState() for _ in range(n)]
+        for key, value in acc.items():
+            buckets[stable_hash(key) % n][key] = value
+        buckets[0].records = getattr(acc, "records", 0)  # the figures go with bucket 0
+        buckets[0].bad = getattr(acc, "bad", buckets[0].bad)
+        return buckets
+
+    def finish(self, acc: KeyedState) -> KeyedState:
+        done = KeyedState()
+        done.update(self.keyed().finish(acc))
+        done.records, done.bad = acc.records, acc.bad
+        return done
+
+
+def _row(row: Any) -> Any:
+    return row
 
 
 def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
@@ -116,9 +125,10 @@ def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
 def map_reduce(
     inputs: Inputs,
     mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]],
-    reducer: Callable[[Any, Any], Any],
+    reducer: Any,
     *,
     records: str = "lines",
+    bad_records: str = "report",
     blocksize: int | str = DEFAULT_BLOCKSIZE,
     encoding: str = "utf-8",
     errors: str = "strict",
@@ -141,6 +151,10 @@ def map_reduce(
       and commutative, because values fold per block first, then across blocks
       in an order that depends on the cluster.  A key's value is its single
       value when it occurs once (the reducer is never called with an initial value).
+    - Or ``reducer`` is a combiner: an object (or a class, made with no
+      arguments) with ``zero()``, ``fold(acc, value)``, ``merge(a, b)`` and
+      ``finish(acc)``, for results a reducer cannot fold, such as a mean
+      (see :mod:`toolkit.jobs.combining`).
     - Both are pickled (with cloudpickle) to the workers: module-level functions,
       lambdas and closures over picklable values all work; a function defined in
       a ``.py`` file must be importable on the workers or loaded with
@@ -151,9 +165,15 @@ def map_reduce(
     inputs, blocksize, encoding, errors, scheduler, split_every, progress, storage_options
         As for :func:`toolkit.word_count`.
     mapper, reducer
-        The user's functions.
+        The user's functions (``reducer``: or a combiner).
     records
-        ``"lines"`` (default) or ``"jsonl"``.
+        What the mapper receives: ``"lines"`` (default); ``"jsonl"``, a JSON value
+        per line; ``"csv"``, a dict of strings per row, by each file's header line;
+        ``"parquet"``, a dict per row of Parquet files (a task per file).
+    bad_records
+        A record that does not parse, or on which the mapper raises:
+        ``"report"`` (default) counts it and keeps its line in
+        ``.attrs["bad_records"]``; ``"strict"`` raises :class:`JobError`.
     split_out
         Merge the final result in this many hash buckets (for millions of keys).
     journal
@@ -165,7 +185,9 @@ def map_reduce(
     pandas.Series
         Value per key (index ``key``), sorted by key (by type and repr when keys
         of different types do not compare); ``.attrs["stats"]`` holds the
-        :class:`~toolkit.batch.inputs.InputStats` of what was read.
+        :class:`~toolkit.batch.inputs.InputStats` of what was read,
+        ``.attrs["records"]`` the records mapped and ``.attrs["bad_records"]``
+        the :class:`~toolkit.jobs.BadRecords`.
 
     Raises
     ------
@@ -185,9 +207,9 @@ def map_reduce(
     {'GET': 2, 'POST': 1}
     """
     check_callable(mapper, "mapper")
-    check_callable(reducer, "reducer")
-    if records not in RECORD_FORMATS:
-        raise ConfigError(f"records must be one of {', '.join(RECORD_FORMATS)}; got {records!r}")
+    combining(reducer)  # a function, or a combiner object: anything else fails now
+    check_records(records, RECORD_FORMATS)
+    check_policy(bad_records)
     plan = plan_job(
         inputs,
         blocksize=blocksize,
@@ -195,9 +217,10 @@ def map_reduce(
         errors=errors,
         skip_bad_files=skip_bad_files,
         storage_options=storage_options,
+        whole_files=records == "parquet",
     )
     buckets, stats = run_planned(
-        UserJob(mapper, reducer, records),
+        UserJob(mapper, reducer, records, bad_records),
         plan,
         scheduler=scheduler,
         split_out=split_out,
@@ -206,8 +229,13 @@ def map_reduce(
         journal=journal,
     )
     merged: dict[Hashable, Any] = {}
+    summary = KeyedState()
     for bucket in buckets:  # buckets hold disjoint keys
         merged.update(bucket)
+        summary.records += bucket.records
+        summary.bad.extend(bucket.bad)
     result = _sorted_series(merged)
     result.attrs["stats"] = stats  # files, bytes, lines, bad and skipped inputs
+    result.attrs["records"] = summary.records
+    result.attrs["bad_records"] = summary.bad
     return result

@@ -48,8 +48,11 @@ def plan_job(
     errors: str = "strict",
     skip_bad_files: bool = False,
     storage_options: dict[str, Any] | None = None,
+    whole_files: bool = False,
 ) -> Plan:
     """Check the reading options and resolve and cut the inputs into map tasks.
+
+    ``whole_files``: a block is a whole file (for files that are not lines, like Parquet).
 
     Raises
     ------
@@ -68,7 +71,12 @@ def plan_job(
         raise ConfigError(f"errors must be one of {', '.join(ERRORS_POLICIES)}; got {errors!r}")
     size = parse_size(blocksize)
     files = resolve_inputs(inputs, storage_options=storage_options)
-    tasks = pack_blocks(plan_blocks(files, blocksize=size, encoding=encoding), blocksize=size)
+    blocks = (
+        [Block(f, 0, None) for f in files]
+        if whole_files
+        else plan_blocks(files, blocksize=size, encoding=encoding)
+    )
+    tasks = pack_blocks(blocks, blocksize=size)
     return Plan(tasks, ReadOptions(encoding, errors, skip_bad_files))
 
 

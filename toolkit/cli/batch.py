@@ -13,6 +13,8 @@ from toolkit.cli.app import CONTEXT, cli
 from toolkit.cli.options import (
     cluster_from,
     cluster_options,
+    job_options,
+    load_job,
     output_options,
     read_options,
     tokenizer_options,
@@ -54,6 +56,22 @@ def _report_inputs(stats: Any) -> None:
         )
         for path, reason in stats.skipped:
             click.echo(f"toolkit:   {path}: {reason}", err=True)
+
+
+def _report_bad(bad: Any, path: str | None) -> None:
+    """Say how many records were bad, and write their lines to ``path`` (whole, atomically)."""
+    if path is not None:
+        from toolkit.atomic import atomic_output
+
+        with atomic_output(path, "wb") as f:
+            f.writelines((line + "\n").encode("utf-8", "surrogateescape") for line in bad.lines)
+    if not len(bad):
+        return
+    where = f"; their lines are in {path}" if path else "; --bad-output FILE keeps their lines"
+    unkept = f" ({bad.unkept:,} beyond the first {len(bad.lines):,} not kept)" if bad.unkept else ""
+    click.echo(
+        f"toolkit: {len(bad):,} bad records{unkept}{where}; the first: {bad.first}", err=True
+    )
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -159,25 +177,7 @@ def _table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> str:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "--mapper",
-    required=True,
-    metavar="MODULE:FUNC",
-    help="mapper(record) -> iterable of (key, value); 'pkg.mod:func' or 'file.py:func'.",
-)
-@click.option(
-    "--reducer",
-    required=True,
-    metavar="MODULE:FUNC",
-    help="reducer(a, b) -> value; associative and commutative.",
-)
-@click.option(
-    "--records",
-    type=click.Choice(["lines", "jsonl"]),
-    default="lines",
-    show_default=True,
-    help="What the mapper receives: text lines or parsed JSON.",
-)
+@job_options(records=("lines", "jsonl", "csv", "parquet"), required=True)
 @click.option(
     "--top",
     type=click.IntRange(min=0),
@@ -191,8 +191,11 @@ def _table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> str:
 def mapreduce(
     inputs: tuple[str, ...],
     mapper: str,
-    reducer: str,
+    reducer: str | None,
+    combiner: str | None,
     records: str,
+    bad_records: str,
+    bad_output: str | None,
     top: int,
     output: str | None,
     as_json: bool,
@@ -205,13 +208,18 @@ def mapreduce(
     skip_bad_files: bool,
     **opts: Any,
 ) -> None:
-    """Run a user MapReduce job over INPUTS with MAPPER and REDUCER functions."""
-    from toolkit.batch import load_function, map_reduce, resolve_inputs, write_series
+    """Run a user MapReduce job over INPUTS with a MAPPER and a REDUCER (or COMBINER).
+
+    Records that do not parse, and records on which the mapper raises, are bad
+    records: counted and reported (and written to --bad-output), or with
+    --bad-records strict an error naming the file and the record.
+    """
+    from toolkit.batch import map_reduce, resolve_inputs, write_series
     from toolkit.batch.outputs import output_format
 
     if output:
         output_format(output)
-    map_func, reduce_func = load_function(mapper), load_function(reducer)
+    map_func, reduce_func = load_job(mapper, reducer, combiner)
     files = resolve_inputs(inputs)
     with cluster_from(opts) as scheduler:
         result = map_reduce(
@@ -219,6 +227,7 @@ def mapreduce(
             map_func,
             reduce_func,
             records=records,
+            bad_records=bad_records,
             blocksize=blocksize,
             encoding=encoding,
             errors=errors,
@@ -229,6 +238,8 @@ def mapreduce(
             skip_bad_files=skip_bad_files,
         )
     _report_inputs(result.attrs["stats"])
+    bad = result.attrs["bad_records"]
+    _report_bad(bad, bad_output)
     if output:
         write_series(result, output, key="key", value="value")
         click.echo(f"toolkit: wrote {len(result):,} keys to {output}", err=True)
@@ -238,6 +249,8 @@ def mapreduce(
 
         summary = {
             "keys": len(result),
+            "records": result.attrs["records"],
+            "bad_records": len(bad),
             "results": [{"key": k, "value": v} for k, v in shown.items()],
         }
         _say(json.dumps(summary, ensure_ascii=False, default=json_default) + "\n")

@@ -242,3 +242,80 @@ def output_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., An
         )(func)
 
     return decorate
+
+
+def job_options(*, records: tuple[str, ...], required: bool) -> Callable[..., Any]:
+    """Options of a user job: the mapper, the reducer or combiner, the records, bad records."""
+    where = "" if required else " (a user job instead of a word count)"
+    options = [
+        click.option(
+            "--mapper",
+            required=required,
+            metavar="MODULE:FUNC",
+            help=f"mapper(record) -> iterable of (key, value); 'pkg.mod:func' or "
+            f"'file.py:func'{where}.",
+        ),
+        click.option(
+            "--reducer",
+            metavar="MODULE:FUNC",
+            help="reducer(a, b) -> value; associative and commutative.",
+        ),
+        click.option(
+            "--combiner",
+            metavar="MODULE:OBJ",
+            help="Instead of --reducer: an object (or class) with zero(), fold(acc, value), "
+            "merge(a, b) and finish(acc), e.g. for a mean.",
+        ),
+        click.option(
+            "--records",
+            type=click.Choice(list(records)),
+            default="lines",
+            show_default=True,
+            help="What the mapper receives: a line, a JSON value per line, a CSV row as a "
+            "dict (by the header line)" + (", a Parquet row." if "parquet" in records else "."),
+        ),
+        click.option(
+            "--bad-records",
+            type=click.Choice(["report", "strict"]),
+            default="report",
+            show_default=True,
+            help="A record that does not parse, or on which the mapper raises: count it and "
+            "go on, or stop with an error naming it.",
+        ),
+        click.option(
+            "--bad-output",
+            type=click.Path(dir_okay=False),
+            help="Write the raw lines of bad records here.",
+        ),
+    ]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def load_job(mapper: str | None, reducer: str | None, combiner: str | None) -> tuple[Any, Any]:
+    """The mapper and the reducer (or combiner) named on the command line, loaded."""
+    from toolkit.batch import load_function
+    from toolkit.jobs import combining
+
+    if mapper is None:
+        if reducer or combiner:
+            raise click.UsageError("--reducer and --combiner go with --mapper")
+        return None, None
+    if (reducer is None) == (combiner is None):
+        raise click.UsageError("give --mapper with one of --reducer FUNC or --combiner OBJ")
+    map_func = load_function(mapper)
+    if reducer is not None:
+        how = load_function(reducer)
+        if isinstance(how, type):
+            raise click.UsageError(f"--reducer {reducer} is a class: give it as --combiner")
+    else:
+        from toolkit.batch.loading import load_object
+
+        how = load_object(combiner)  # type: ignore[arg-type]
+    combining(how)  # neither a function nor a combiner: a one-line error now
+    return map_func, how

@@ -23,7 +23,13 @@ from toolkit.batch.inputs.files import (
     InputStats,
 )
 from toolkit.batch.inputs.plan import pack_blocks, plan_blocks
-from toolkit.batch.inputs.read import decode_chunk, is_utf8, read_byte_chunks, read_text_chunks
+from toolkit.batch.inputs.read import (
+    decode_chunk,
+    first_line,
+    is_utf8,
+    read_byte_chunks,
+    read_text_chunks,
+)
 from toolkit.batch.inputs.resolve import Inputs, resolve_inputs
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "InputStats",
     "Inputs",
     "decode_chunk",
+    "first_line",
     "is_utf8",
     "pack_blocks",
     "plan_blocks",

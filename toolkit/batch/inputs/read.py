@@ -14,7 +14,14 @@ from toolkit.batch.inputs.files import CHUNK_SIZE, Block, InputFile, InputStats
 from toolkit.batch.inputs.plan import newline_is_byte
 from toolkit.errors import DecodeError, InputError
 
-__all__ = ["decode", "decode_chunk", "is_utf8", "read_byte_chunks", "read_text_chunks"]
+__all__ = [
+    "decode",
+    "decode_chunk",
+    "first_line",
+    "is_utf8",
+    "read_byte_chunks",
+    "read_text_chunks",
+]
 
 # -- decoding, with bad sequences counted --------------------------------------------------
 
@@ -184,6 +191,35 @@ def _guarded(block: Block, chunks: Iterator[Any]) -> Iterator[Any]:
     except (OSError, EOFError) as exc:
         # truncated or corrupt compressed data surfaces as OSError/EOFError from the codec
         raise InputError(f"{where}: cannot read: {exc}") from exc
+
+
+def first_line(file: InputFile, *, encoding: str, limit: int = 2**24) -> str:
+    """The first line of ``file`` (without its newline): a CSV file's header, read on a worker.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, its first line is longer than ``limit`` bytes,
+        or it is not text in ``encoding``.
+    """
+    where = file.path
+    data = b""
+    try:
+        with _open_bytes(file) as f:
+            while b"\n" not in data and len(data) <= limit:
+                piece = f.read(2**16)
+                if not piece:
+                    break
+                data += piece
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{where}: cannot read its first line: {exc}") from exc
+    line, newline, _ = data.partition(b"\n")
+    if not newline and len(data) > limit:
+        raise InputError(f"{where}: the first line is longer than {limit:,} bytes")
+    try:
+        return line.decode(encoding).removesuffix("\r")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"{where}: the first line is not {encoding}: {exc.reason}") from None
 
 
 _WHITESPACE_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")

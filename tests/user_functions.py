@@ -111,3 +111,12 @@ class LineLengths(Job):
 
     def finish(self, acc: Counter[int]) -> Counter[int]:
         return acc
+
+
+def status_bytes(record: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """Bytes per status code of an access-log record (jsonl: ints; csv: strings)."""
+    yield str(record["status"]), int(record["bytes"])
+
+
+def path_latency(record: dict[str, Any]) -> Iterator[tuple[str, float]]:
+    yield record["path"], float(record["bytes"]) / 1000

@@ -1,0 +1,25 @@
+"""User jobs, pure and shared by batch and stream: records, how values combine, the keyed fold.
+
+- ``records``: what a line becomes (``lines``, ``jsonl``, ``csv``), and bad records;
+- ``combining``: a reducer ``(a, b)``, or a combiner object ``zero/fold/merge/finish``;
+- ``keyed``: the fold of lines into an accumulator per key, and merging, as workers run it;
+- ``results``: results as written: JSON-able, in a defined order.
+"""
+
+from toolkit.jobs.combining import Combiner, Combining, Mean, combining
+from toolkit.jobs.keyed import KeyedJob, KeyedState
+from toolkit.jobs.records import BAD_RECORD_POLICIES, RECORD_FORMATS, BadRecords
+from toolkit.jobs.results import ordered_results
+
+__all__ = [
+    "BAD_RECORD_POLICIES",
+    "RECORD_FORMATS",
+    "BadRecords",
+    "Combiner",
+    "Combining",
+    "KeyedJob",
+    "KeyedState",
+    "Mean",
+    "combining",
+    "ordered_results",
+]

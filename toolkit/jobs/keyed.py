@@ -1,0 +1,176 @@
+"""The keyed fold of a user job: lines -> records -> (key, value) pairs -> an accumulator per key.
+
+The same code folds a batch block on a worker and a stream's pane: a
+:class:`KeyedJob` (the mapper, how values combine, the record format and the
+bad-record policy) folds lines into a :class:`KeyedState` (a dict of key ->
+accumulator, which also counts records and keeps bad ones), merges two states,
+and finishes one into results.  When user code fails the message names the
+function, the record and what it raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.errors import JobError
+from toolkit.jobs.combining import Combining, function_name
+from toolkit.jobs.records import BadRecord, BadRecords, check_policy, check_records, record_parser
+
+__all__ = ["KeyedJob", "KeyedState"]
+
+
+class KeyedState(dict):
+    """Accumulators by key, plus the records folded in and the bad ones.
+
+    A dict subclass: it is pickled in one piece between processes (a plain
+    dict would be sent item by item).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records = 0
+        self.bad = BadRecords()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (dict(self), self.records, self.bad))
+
+
+def _rebuild(items: dict[Any, Any], records: int, bad: BadRecords) -> KeyedState:
+    state = KeyedState()
+    state.update(items)
+    state.records, state.bad = records, bad
+    return state
+
+
+@dataclass(frozen=True)
+class KeyedJob:
+    """A user's job as the keyed folds run it (pure; pickled to workers).
+
+    Examples
+    --------
+    >>> from toolkit.jobs.combining import combining
+    >>> job = KeyedJob(lambda r: [(r["status"], 1)], combining(lambda a, b: a + b), "jsonl")
+    >>> lines = ['{"status": 200}', '{"status": 404}', '{"status": 200}', "{"]
+    >>> state = job.fold(job.empty(), lines)
+    >>> job.finish(state), state.records, len(state.bad)
+    ({200: 2, 404: 1}, 3, 1)
+    """
+
+    mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]]
+    combine: Combining
+    records: str = "lines"
+    bad_records: str = "report"
+
+    def __post_init__(self) -> None:
+        check_records(self.records)
+        check_policy(self.bad_records)
+
+    def empty(self) -> KeyedState:
+        """A fresh state."""
+        return KeyedState()
+
+    def fold(
+        self, state: KeyedState, lines: Iterable[str], header: tuple[str, ...] | None = None
+    ) -> KeyedState:
+        """Fold ``lines`` (records of :attr:`records`; ``header``: a CSV header) into ``state``."""
+        return self.fold_records(state, lines, record_parser(self.records, header))
+
+    def fold_records(
+        self, state: KeyedState, lines: Iterable[Any], parse: Callable[[Any], Any]
+    ) -> KeyedState:
+        """Fold raw records (lines, or rows) into ``state``, each made a record by ``parse``."""
+        mapper, combine = self.mapper, self.combine
+        start, fold = combine.start, combine.fold
+        blank_is_none = self.records != "lines"
+        records = 0
+        for line in lines:
+            if blank_is_none and isinstance(line, str) and not line.strip():
+                continue
+            try:
+                record = parse(line)
+            except BadRecord as exc:
+                self._bad(state, line, str(exc))
+                continue
+            try:
+                pairs = list(mapper(record))
+            except Exception as exc:
+                if not self._raised_by(exc, [getattr(mapper, "__code__", None)]):
+                    raise JobError(self._contract(exc, record)) from None
+                self._bad(state, line, f"mapper {function_name(mapper)} raised {_what(exc)}")
+                continue
+            try:
+                for key, value in pairs:
+                    state[key] = fold(state[key], value) if key in state else start(value)
+            except Exception as exc:
+                if self._raised_by(exc, combine.codes()):
+                    raise JobError(
+                        f"{combine.name} failed on record {_shown(record)}: {_what(exc)}"
+                    ) from None
+                raise JobError(self._contract(exc, record)) from None
+            records += 1
+        state.records += records
+        return state
+
+    def _bad(self, state: KeyedState, line: Any, reason: str) -> None:
+        if self.bad_records == "strict":
+            raise JobError(
+                f"bad record {_shown(line)}: {reason} "
+                "(--bad-records report counts them and goes on)"
+            )
+        state.bad.add(line if isinstance(line, str) else repr(line), reason)
+
+    def _contract(self, exc: Exception, record: Any) -> str:
+        return (
+            f"mapper {function_name(self.mapper)} must return an iterable of (key, value) "
+            f"pairs with hashable keys; on record {_shown(record)} it gave: {_what(exc)}"
+        )
+
+    @staticmethod
+    def _raised_by(exc: Exception, codes: list[Any]) -> bool:
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code in codes:
+                return True
+            tb = tb.tb_next
+        return False
+
+    def merge(self, state: KeyedState, other: KeyedState) -> KeyedState:
+        """Fold ``other`` into ``state`` (``other`` is left as it was) and return it."""
+        merge, copy = self.combine.merge, self.combine.copy
+        key: Any = None
+        try:
+            for key, acc in other.items():
+                state[key] = merge(state[key], acc) if key in state else copy(acc)
+        except Exception as exc:
+            raise JobError(
+                f"{self.combine.name} failed while merging key {key!r}: {_what(exc)}"
+            ) from None
+        state.records += other.records
+        state.bad.extend(other.bad)
+        return state
+
+    def finish(self, state: KeyedState) -> dict[Hashable, Any]:
+        """The result of every key."""
+        finish = self.combine.finish
+        if self.combine.combiner is None:
+            return dict(state)
+        out: dict[Hashable, Any] = {}
+        key: Any = None
+        try:
+            for key, acc in state.items():
+                out[key] = finish(acc)
+        except Exception as exc:
+            raise JobError(
+                f"{self.combine.name} failed to finish key {key!r}: {_what(exc)}"
+            ) from None
+        return out
+
+
+def _what(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _shown(record: Any) -> str:
+    return repr(record)[:80]
