@@ -201,7 +201,7 @@ def test_event_time_with_late_output(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--local"], "give exactly one of --count N or --window DURATION"),
+        (["--local"], "give exactly one of --count N, --window DURATION or --session GAP"),
         (["--count", "5", "--window", "1s"], "give exactly one of"),
         (["--window", "10s", "--every", "3s"], "whole multiple of the slide"),
         (["--window", "soon"], "duration must look like"),

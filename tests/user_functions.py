@@ -120,3 +120,8 @@ def status_bytes(record: dict[str, Any]) -> Iterator[tuple[str, int]]:
 
 def path_latency(record: dict[str, Any]) -> Iterator[tuple[str, float]]:
     yield record["path"], float(record["bytes"]) / 1000
+
+
+def client_requests(record: dict[str, Any]) -> Iterator[tuple[str, int]]:
+    """Requests per client (for sessions)."""
+    yield record["client"], 1

@@ -45,9 +45,21 @@ from toolkit.errors import (
 from toolkit.text import TOKENIZERS, count_words, top_k
 
 if TYPE_CHECKING:
-    from toolkit.stream import WindowedWordCount, stream_word_count, to_frame
+    from toolkit.stream import (
+        WindowedJob,
+        WindowedWordCount,
+        stream_map_reduce,
+        stream_word_count,
+        to_frame,
+    )
 
-_STREAM_NAMES = ("WindowedWordCount", "stream_word_count", "to_frame")
+_STREAM_NAMES = (
+    "WindowedJob",
+    "WindowedWordCount",
+    "stream_map_reduce",
+    "stream_word_count",
+    "to_frame",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -73,6 +85,7 @@ __all__ = [
     "OutputError",
     "SourceError",
     "ToolkitError",
+    "WindowedJob",
     "WindowedWordCount",
     "WordCounts",
     "__version__",
@@ -81,6 +94,7 @@ __all__ = [
     "load_function",
     "map_reduce",
     "resolve_inputs",
+    "stream_map_reduce",
     "stream_word_count",
     "to_frame",
     "top_k",

@@ -11,16 +11,20 @@ import abc
 import zlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from toolkit.jobs.shipping import ByValue
+
 if TYPE_CHECKING:
     from toolkit.batch.inputs import Block
 
 __all__ = ["Job", "stable_hash"]
 
 
-class Job(abc.ABC):
+class Job(ByValue, abc.ABC):
     """A MapReduce job as the engine runs it; every method runs on a worker.
 
-    A job object is pickled into every task, so it holds only picklable values.
+    A job object is pickled into every task, so it holds only picklable values;
+    it pickles itself with cloudpickle (:class:`~toolkit.jobs.shipping.ByValue`),
+    so that a user's functions from a file reach workers that lack the file.
 
     Attributes
     ----------
@@ -95,24 +99,6 @@ class Job(abc.ABC):
     @abc.abstractmethod
     def finish(self, acc: Any) -> Any:
         """Turn a bucket's merged accumulator into its compact result."""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # dask.distributed pickles a graph with plain pickle, which sends classes and
-        # functions by reference; cloudpickle sends those of a user's file (registered by
-        # load_function) by value, so the workers need not have the file
-        import cloudpickle
-
-        return (_rebuild, (cloudpickle.dumps((type(self), self.__dict__)),))
-
-
-def _rebuild(payload: bytes) -> Job:
-    """A job from :meth:`Job.__reduce__`, on a worker."""
-    import cloudpickle
-
-    cls, state = cloudpickle.loads(payload)
-    job = object.__new__(cls)
-    job.__dict__.update(state)  # also for frozen dataclasses, which forbid setattr
-    return job
 
 
 def stable_hash(key: object) -> int:

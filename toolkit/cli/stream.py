@@ -1,4 +1,4 @@
-"""The ``stream`` command: windowed word counts over a live source."""
+"""The ``stream`` command: windowed word counts, or a user's job, over a live source."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from typing import Any
 import click
 
 from toolkit.cli.app import CONTEXT, cli
-from toolkit.cli.options import cluster_from, cluster_options, tokenizer_options
+from toolkit.cli.options import (
+    cluster_from,
+    cluster_options,
+    job_options,
+    load_job,
+    tokenizer_options,
+)
 from toolkit.interrupts import Terminated, write_whole
 from toolkit.units import parse_duration
 
@@ -41,7 +47,9 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("source", default="-")
-@click.option("--count", type=click.IntRange(min=1), metavar="N", help="Count windows of N lines.")
+@click.option(
+    "--count", type=click.IntRange(min=1), metavar="N", help="Count windows of N lines (records)."
+)
 @click.option(
     "--window", metavar="DURATION", help="Time windows of this length (500ms, 10s, 5m, 1h)."
 )
@@ -51,9 +59,15 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
     help="Slide: every M lines (--count) or every DURATION (--window) [default: tumbling].",
 )
 @click.option(
+    "--session",
+    metavar="GAP",
+    help="Session windows: a session ends after GAP without an event (per key for a user job).",
+)
+@click.option(
     "--event-time",
     metavar="FIELD",
-    help="Lines are JSON objects; window by the timestamp in FIELD (epoch s or ISO-8601).",
+    help="Window by the timestamp in FIELD of each record (epoch s or ISO-8601); a word "
+    "count's lines are then JSON objects.",
 )
 @click.option(
     "--text-field", default="text", show_default=True, help="With --event-time: the text."
@@ -65,9 +79,8 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 @click.option(
     "--top",
     type=click.IntRange(min=0),
-    default=10,
-    show_default=True,
-    help="Words per window result (0: all).",
+    help="Words per window result [default: 10]; keys of a user job, by value [default: all] "
+    "(0: all).",
 )
 @click.option(
     "--output",
@@ -97,6 +110,7 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
     "they are kept for the next run].",
 )
 @click.option("--local", is_flag=True, help="Count in this process, with no cluster.")
+@job_options(records=("lines", "jsonl", "csv"), required=False)
 @tokenizer_options
 @click.option(
     "--max-line-bytes",
@@ -124,17 +138,24 @@ def stream(
     count: int | None,
     window: str | None,
     every: str | None,
+    session: str | None,
     event_time: str | None,
     text_field: str,
     lateness: str | None,
     late_output: str | None,
-    top: int,
+    top: int | None,
     output: str | None,
     follow: bool,
     checkpoint: str | None,
     checkpoint_interval: str,
     drain: bool | None,
     local: bool,
+    mapper: str | None,
+    reducer: str | None,
+    combiner: str | None,
+    records: str,
+    bad_records: str,
+    bad_output: str | None,
     tokenizer: str,
     lowercase: bool | None,
     min_length: int,
@@ -144,7 +165,8 @@ def stream(
     stats_interval: str,
     **opts: Any,
 ) -> None:
-    """Count words over windows of a live SOURCE, one JSON object per window.
+    """Count words over windows of a live SOURCE, one JSON object per window; or, with
+    --mapper and --reducer (or --combiner), run a user's job over keyed windows.
 
     SOURCE is - (stdin, the default), a file (with --follow: keep reading it),
     tcp://HOST:PORT (listen for lines), http://HOST:PORT/PATH (POST lines),
@@ -161,6 +183,12 @@ def stream(
     stdin, tcp, http and demo cannot be: lines accepted after the last
     checkpoint are lost when the process dies (the stats line says how many
     lines were accepted).
+
+    A user job's window line is {"start", "end", "records", "keys", "results":
+    [[key, value], ...]} (by value, then key); a session's (--session, per
+    key) is {"key", "start", "end", "records", "value"}.  Records that do not
+    parse, or on which the mapper raises, are counted as bad (and written to
+    --bad-output), or with --bad-records strict stop the stream.
     """
     from toolkit.stream.outputs import window_line
     from toolkit.stream.sources import parse_source
@@ -169,28 +197,43 @@ def stream(
 
     if late_output and not event_time:
         raise click.UsageError("--late-output needs --event-time")
+    map_func, reduce_func = load_job(mapper, reducer, combiner)
+    if map_func is None and (records != "lines" or bad_output or bad_records != "report"):
+        raise click.UsageError("--records, --bad-records and --bad-output go with --mapper")
     src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))
     options: dict[str, Any] = dict(
         count=count,
         window=window,
         every=every,
+        session=session,
         event_time=event_time,
-        text_field=text_field,
         lateness=lateness,
-        tokenizer=tokenizer,
-        lowercase=lowercase,
-        min_length=min_length,
-        stopwords=stopwords,
-        top=top,
         max_in_flight=max_in_flight,
         worker_timeout=opts["worker_timeout"],
-    )
-    options.update(
         checkpoint=checkpoint,
         checkpoint_interval=parse_duration(checkpoint_interval),
         drain=drain,
     )
-    wc = stream_word_count(src, **options)  # bad options fail here, before a cluster starts
+    wc: Any
+    if map_func is None:  # bad options fail here, before a cluster starts
+        words: dict[str, Any] = dict(
+            tokenizer=tokenizer, lowercase=lowercase, min_length=min_length, stopwords=stopwords
+        )
+        wc = stream_word_count(
+            src, **options, **words, text_field=text_field, top=10 if top is None else top
+        )
+    else:
+        from toolkit.stream.mapreduce import stream_map_reduce
+
+        wc = stream_map_reduce(
+            src,
+            map_func,
+            reduce_func,
+            records=records,
+            bad_records=bad_records,
+            top=0 if top is None else top,
+            **options,
+        )
     every_s = 0.0 if stats_interval in ("0", "0s") else parse_duration(stats_interval)
     if checkpoint and not src.replayable:
         click.echo(
@@ -208,7 +251,7 @@ def stream(
                 write_whole(sys.stdout, window_line(result))
 
             wc.results.sink(write)
-        wc.write_to(output, late_output)
+        wc.write_to(output, late_output, bad_output)
         for sink in wc.outputs.values():
             stack.callback(sink.close)
         signals = stack.enter_context(_stop_on_signals(wc.stop))

@@ -10,13 +10,14 @@ function, the record and what it raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from toolkit.errors import JobError
 from toolkit.jobs.combining import Combining, function_name
 from toolkit.jobs.records import BadRecord, BadRecords, check_policy, check_records, record_parser
+from toolkit.jobs.shipping import ByValue
 
 __all__ = ["KeyedJob", "KeyedState"]
 
@@ -45,7 +46,7 @@ def _rebuild(items: dict[Any, Any], records: int, bad: BadRecords) -> KeyedState
 
 
 @dataclass(frozen=True)
-class KeyedJob:
+class KeyedJob(ByValue):
     """A user's job as the keyed folds run it (pure; pickled to workers).
 
     Examples
@@ -81,45 +82,60 @@ class KeyedJob:
         self, state: KeyedState, lines: Iterable[Any], parse: Callable[[Any], Any]
     ) -> KeyedState:
         """Fold raw records (lines, or rows) into ``state``, each made a record by ``parse``."""
-        mapper, combine = self.mapper, self.combine
+        combine = self.combine
         start, fold = combine.start, combine.fold
-        blank_is_none = self.records != "lines"
         records = 0
-        for line in lines:
+        for _, record, pairs in self.mapped(lines, parse, state.bad):
+            try:
+                for key, value in pairs:
+                    state[key] = fold(state[key], value) if key in state else start(value)
+            except Exception as exc:
+                raise JobError(self.explain(exc, record)) from None
+            records += 1
+        state.records += records
+        return state
+
+    def mapped(
+        self, lines: Iterable[Any], parse: Callable[[Any], Any], bad: BadRecords
+    ) -> Iterator[tuple[int, Any, list[tuple[Hashable, Any]]]]:
+        """``(index, record, pairs)`` of each good record among ``lines``; bad ones go to ``bad``.
+
+        ``index`` is the line's place in ``lines``.  A record is bad if it does
+        not parse or the mapper raises on it (then none of its pairs count).
+        """
+        mapper = self.mapper
+        mapper_code = [getattr(mapper, "__code__", None)]
+        blank_is_none = self.records != "lines"
+        for i, line in enumerate(lines):
             if blank_is_none and isinstance(line, str) and not line.strip():
                 continue
             try:
                 record = parse(line)
             except BadRecord as exc:
-                self._bad(state, line, str(exc))
+                self._bad(bad, line, str(exc))
                 continue
             try:
                 pairs = list(mapper(record))
             except Exception as exc:
-                if not self._raised_by(exc, [getattr(mapper, "__code__", None)]):
+                if not self._raised_by(exc, mapper_code):
                     raise JobError(self._contract(exc, record)) from None
-                self._bad(state, line, f"mapper {function_name(mapper)} raised {_what(exc)}")
+                self._bad(bad, line, f"mapper {function_name(mapper)} raised {_what(exc)}")
                 continue
-            try:
-                for key, value in pairs:
-                    state[key] = fold(state[key], value) if key in state else start(value)
-            except Exception as exc:
-                if self._raised_by(exc, combine.codes()):
-                    raise JobError(
-                        f"{combine.name} failed on record {_shown(record)}: {_what(exc)}"
-                    ) from None
-                raise JobError(self._contract(exc, record)) from None
-            records += 1
-        state.records += records
-        return state
+            yield i, record, pairs
 
-    def _bad(self, state: KeyedState, line: Any, reason: str) -> None:
+    def explain(self, exc: Exception, record: Any) -> str:
+        """Why folding ``record``'s pairs failed: the reducer (or combiner), or the pairs."""
+        if self._raised_by(exc, self.combine.codes()):
+            return f"{self.combine.name} failed on record {_shown(record)}: {_what(exc)}"
+        return self._contract(exc, record)
+
+    def _bad(self, bad: BadRecords, line: Any, reason: str) -> None:
         if self.bad_records == "strict":
             raise JobError(
                 f"bad record {_shown(line)}: {reason} "
                 "(--bad-records report counts them and goes on)"
             )
-        state.bad.add(line if isinstance(line, str) else repr(line), reason)
+        bad.add(line if isinstance(line, str) else repr(line), reason)
 
     def _contract(self, exc: Exception, record: Any) -> str:
         return (
@@ -151,7 +167,7 @@ class KeyedJob:
         state.bad.extend(other.bad)
         return state
 
-    def finish(self, state: KeyedState) -> dict[Hashable, Any]:
+    def finish(self, state: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         """The result of every key."""
         finish = self.combine.finish
         if self.combine.combiner is None:

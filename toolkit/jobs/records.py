@@ -135,6 +135,45 @@ def is_blank(records: str, line: str) -> bool:
     return records != "lines" and not line.strip()
 
 
+class RecordLines:
+    """The lines of a stream that are records: the CSV header taken off, blank lines dropped.
+
+    Stateful (the header, once seen); :meth:`snapshot` and :meth:`restore` keep it
+    in a checkpoint.
+
+    Examples
+    --------
+    >>> rl = RecordLines("csv")
+    >>> rl.take(["a,b", "1,2", "", "3,4"]), rl.header
+    (['1,2', '3,4'], ('a', 'b'))
+    """
+
+    def __init__(self, records: str = "lines") -> None:
+        self.records = check_records(records)
+        self.header: tuple[str, ...] | None = None
+
+    def take(self, lines: list[str]) -> list[str]:
+        """The records among ``lines``, in order."""
+        if self.records == "lines":
+            return lines
+        out = [line for line in lines if line.strip()]
+        if self.records == "csv" and self.header is None and out:
+            self.header = parse_header(out[0])
+            del out[0]
+        return out
+
+    def parser(self) -> Callable[[str], Any]:
+        """The parser of a record line (see :func:`record_parser`)."""
+        return record_parser(self.records, self.header)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"header": None if self.header is None else list(self.header)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        header = state.get("header")
+        self.header = None if header is None else tuple(header)
+
+
 #: Raw bad lines kept per job (or per stream batch); beyond it they are counted, not kept.
 KEPT_BAD_LINES = 100_000
 

@@ -1,24 +1,40 @@
-"""Streaming word counts over windows, with streamz, on the same Dask cluster as batch jobs.
+"""Windowed streams with streamz, on the same Dask cluster as batch jobs: word counts, user jobs.
 
 How a line travels, module by module::
 
     sources/      a Source reads lines on its thread -> Chunk (messages.py)
     reader.py     the source's thread and a bounded queue (backpressure)
     pipeline.py   the driver: one thread takes Chunks from the reader, pushes them and Ticks
-    nodes.py      assign_panes: the windowing (windowing.py) -> PaneBatch, text per pane
-    counting.py   count_panes: each pane's words counted, here or on the cluster -> PaneCounts
-    nodes.py      pane_window: counts merged into the open windows (windows.py) -> WindowResult
-    outputs.py    window results as JSON lines in files that a checkpoint can roll back
+    nodes.py      assign_panes: the windowing (windowing.py; eventtime.py for record times;
+                  sessions.py for session gaps) -> PaneBatch per pane, or SessionBatch
+    counting.py   count_panes: a worker job on each batch, here or on the cluster: words
+                  counted -> PaneCounts; a user job's records folded (folding.py) ->
+                  PaneStates, or cut into parts of sessions -> SessionParts
+    nodes.py      pane_window: counts merged into the open windows (windows.py) -> WindowResult;
+                  keyed_window: a user job's states (keyed_windows.py) -> KeyedWindowResult;
+                  session_window: parts merged into open sessions -> SessionResult
+    outputs.py    results as JSON lines in files that a checkpoint can roll back
 
-:func:`stream_word_count` (wordcount.py) builds the whole pipeline from user
-options; checkpoint.py stores and loads its state, stats.py and metrics.py
-report what it does; registration.py puts the nodes on ``streamz.Stream``.
+:func:`stream_word_count` (wordcount.py) and :func:`stream_map_reduce`
+(mapreduce.py) build the whole pipeline from user options; checkpoint.py
+stores and loads its state, stats.py and metrics.py report what it does;
+registration.py puts the nodes on ``streamz.Stream``.
 """
 
-from toolkit.stream.counting import CountJob, count_panes
-from toolkit.stream.messages import Chunk, End, Tick, WindowResult
-from toolkit.stream.nodes import assign_panes, pane_window
-from toolkit.stream.pipeline import WindowedWordCount
+from toolkit.stream.counting import CountJob, CountSessionJob, count_panes
+from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
+from toolkit.stream.mapreduce import WindowedJob, stream_map_reduce
+from toolkit.stream.messages import (
+    Chunk,
+    End,
+    KeyedWindowResult,
+    SessionResult,
+    Tick,
+    WindowResult,
+)
+from toolkit.stream.nodes import assign_panes, keyed_window, pane_window, session_window
+from toolkit.stream.pipeline import WindowedStream
+from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Source, parse_source
 from toolkit.stream.sources.event_loop import from_lines
 from toolkit.stream.windowing import (
@@ -27,25 +43,36 @@ from toolkit.stream.windowing import (
     ProcessingTimeWindowing,
     make_windowing,
 )
-from toolkit.stream.wordcount import stream_word_count, to_frame
+from toolkit.stream.wordcount import WindowedWordCount, stream_word_count, to_frame
 
 __all__ = [
     "Chunk",
     "CountJob",
+    "CountSessionJob",
     "CountWindowing",
     "End",
     "EventTimeWindowing",
+    "KeyedPaneJob",
+    "KeyedSessionJob",
+    "KeyedWindowResult",
     "ProcessingTimeWindowing",
+    "SessionResult",
+    "SessionWindowing",
     "Source",
     "Tick",
     "WindowResult",
+    "WindowedJob",
+    "WindowedStream",
     "WindowedWordCount",
     "assign_panes",
     "count_panes",
     "from_lines",
+    "keyed_window",
     "make_windowing",
     "pane_window",
     "parse_source",
+    "session_window",
+    "stream_map_reduce",
     "stream_word_count",
     "to_frame",
 ]

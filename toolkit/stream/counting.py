@@ -15,17 +15,32 @@ import collections
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamz import Stream
 
 from toolkit.errors import ClusterError, ConfigError, ToolkitWarning
-from toolkit.stream.messages import PaneBatch, PaneCounts
+from toolkit.stream.messages import (
+    PaneBatch,
+    PaneCounts,
+    Panes,
+    Part,
+    SessionBatch,
+    SessionParts,
+)
 from toolkit.stream.registration import register_node
+from toolkit.stream.sessions import cut_sessions
 
-__all__ = ["DEFAULT_WORKER_TIMEOUT", "CountJob", "count_panes"]
+if TYPE_CHECKING:
+    from toolkit.wordtable import WordTable
+
+__all__ = ["DEFAULT_WORKER_TIMEOUT", "CountJob", "CountSessionJob", "WorkerJob", "count_panes"]
+
+#: What ``count_panes`` runs on each batch: a word count, a user job's fold, or a session cut.
+WorkerJob = Callable[[Any], Panes]
 
 
 @dataclass(frozen=True)
@@ -46,18 +61,43 @@ class CountJob:
     stopwords: frozenset[str] | None = None
 
     def __call__(self, batch: PaneBatch) -> PaneCounts:
+        return batch.counted({pane: self.table(text) for pane, text in batch.text.items()})
+
+    def table(self, text: str) -> WordTable:
+        """The compact word table of ``text``."""
         from toolkit.wordtable import WordTable  # numba: loaded where counting happens
 
-        counts = {}
-        for pane, text in batch.text.items():
-            table = WordTable(self.tokenizer, self.lowercase, capacity=max(64, len(text) // 32))
-            table.add_text(text)
-            table = table.normalize().filter(self.min_length, self.stopwords)
-            counts[pane] = table.compact()
-        return batch.counted(counts)
+        table = WordTable(self.tokenizer, self.lowercase, capacity=max(64, len(text) // 32))
+        table.add_text(text)
+        return table.normalize().filter(self.min_length, self.stopwords).compact()
 
 
-def stream_batch(job: CountJob, batch: PaneBatch) -> PaneCounts:
+@dataclass(frozen=True)
+class CountSessionJob:
+    """Cut a micro-batch's lines into parts of sessions of the whole stream; count each (pure).
+
+    Examples
+    --------
+    >>> job = CountSessionJob(CountJob(), gap=5)
+    >>> parts = job(SessionBatch(text=["a b", "b", "c"], times=[0.0, 1.0, 9.0])).parts[None]
+    >>> [(first, last, lines, table.top()) for first, last, lines, table in parts]
+    [(0.0, 1.0, 2, [('b', 2), ('a', 1)]), (9.0, 9.0, 1, [('c', 1)])]
+    """
+
+    count: CountJob
+    gap: float
+
+    def __call__(self, batch: SessionBatch) -> SessionParts:
+        text = batch.text
+        times = batch.times if batch.times is not None else [batch.time] * len(text)
+        parts: list[Part] = []
+        for group in cut_sessions(times, self.gap):
+            table = self.count.table("\n".join(text[i] for i in group))
+            parts.append((times[group[0]], times[group[-1]], len(group), table))
+        return batch.cut({None: parts} if parts else {})
+
+
+def stream_batch(job: WorkerJob, batch: Panes) -> Panes:
     """The task run on a worker for one micro-batch (named ``stream-batch`` on the dashboard)."""
     return job(batch)
 
@@ -70,14 +110,17 @@ _RESUBMITS = 3  # times one batch is submitted again after the cluster dropped i
 
 @register_node
 class count_panes(Stream):
-    """Count each PaneBatch's words, here or on a Dask client's cluster; emit PaneCounts in order.
+    """Run a worker job on each batch, here or on a Dask client's cluster; emit results in order.
+
+    The job counts a batch's words (:class:`CountJob`), folds a user job's
+    records (:class:`~toolkit.stream.folding.KeyedPaneJob`), or cuts sessions.
 
     Parameters
     ----------
     upstream
-        A stream of PaneBatch.
+        A stream of PaneBatch (or SessionBatch).
     job
-        The counting job.
+        The worker job: a picklable callable from a batch to its result.
     client
         A ``distributed.Client``; None counts in this process.
     max_in_flight
@@ -92,7 +135,7 @@ class count_panes(Stream):
     def __init__(
         self,
         upstream: Stream,
-        job: CountJob,
+        job: WorkerJob,
         client: Any = None,
         max_in_flight: int = 4,
         worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
@@ -116,7 +159,7 @@ class count_panes(Stream):
         self.peak_in_flight = 0
         Stream.__init__(self, upstream, **kwargs)
 
-    def update(self, x: PaneBatch, who: Any = None, metadata: Any = None) -> Any:
+    def update(self, x: Any, who: Any = None, metadata: Any = None) -> Any:
         if self.client is None:
             return self._emit(self.job(x), metadata=metadata)
         if x.text:
@@ -127,7 +170,7 @@ class count_panes(Stream):
             self.pending.append((None, self.job(x)))  # nothing to count: keep its place
         return self._release(wait_all=x.end, metadata=metadata)
 
-    def _submit(self, batch: PaneBatch) -> Any:
+    def _submit(self, batch: Panes) -> Any:
         key = f"stream-batch-{uuid.uuid4().hex}"
         return self.client.submit(stream_batch, self.job, batch, key=key)
 
@@ -149,7 +192,7 @@ class count_panes(Stream):
             results.extend(self._emit(item, metadata=metadata))
         return results
 
-    def _result(self, future: Any, batch: PaneBatch) -> PaneCounts:
+    def _result(self, future: Any, batch: Panes) -> Panes:
         """Wait for one batch's counts, in steps, watching that the cluster can still run it."""
         alone_since: float | None = None  # when the cluster was last seen without workers
         resubmits = 0

@@ -2,8 +2,11 @@
 
 Every stage of a pipeline speaks these types, and only these: a source's
 :class:`Chunk`, :class:`Tick` and :class:`End`; a windowing's
-:class:`PaneBatch`; the counting's :class:`PaneCounts`; a closed window's
-:class:`WindowResult`.
+:class:`PaneBatch` (or, for sessions, :class:`SessionBatch`); what a worker
+sends back: :class:`PaneCounts` (words), :class:`PaneStates` (a user job's
+keyed states) or :class:`SessionParts`; and the results: a word count's
+:class:`WindowResult`, a user job's :class:`KeyedWindowResult` and
+:class:`SessionResult`.
 """
 
 from __future__ import annotations
@@ -12,15 +15,23 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from toolkit.jobs.keyed import KeyedState
+    from toolkit.jobs.records import BadRecords
     from toolkit.wordtable import WordTable
 
 __all__ = [
     "Chunk",
     "End",
+    "KeyedWindowResult",
     "Late",
     "PaneBatch",
     "PaneCounts",
+    "PaneStates",
     "Panes",
+    "Part",
+    "SessionBatch",
+    "SessionParts",
+    "SessionResult",
     "Tick",
     "WindowResult",
     "number",
@@ -65,10 +76,13 @@ class Late:
     """
 
     lines: list[str] = field(default_factory=list)
-    due: dict[int, int] = field(default_factory=dict)
+    due: dict[float, int] = field(default_factory=dict)
 
-    def add(self, line: str, closed: int) -> None:
-        """``line`` came late, when windows ending at or before pane ``closed`` had closed."""
+    def add(self, line: str, closed: float) -> None:
+        """``line`` came late, when windows ending at or before ``closed`` had closed.
+
+        ``closed`` is a pane for windows, a watermark for sessions.
+        """
         self.lines.append(line)
         self.due[closed] = self.due.get(closed, 0) + 1
 
@@ -83,6 +97,7 @@ class Panes:
     lines: dict[int, int] = field(default_factory=dict)  # lines per pane
     late_events: Late = field(default_factory=Late)
     bad: int = 0  # lines the source or the windowing could not use
+    bad_lines: list[str] = field(default_factory=list)  # those the windowing found bad
     boundary: int | None = None  # close windows ending at or before this pane
     end: bool = False  # end of input: close up to `boundary`, or every window if None
 
@@ -100,10 +115,15 @@ class PaneBatch(Panes):
     """A chunk's text per pane, ready to be counted; plus what the windows must do after."""
 
     text: dict[int, str] = field(default_factory=dict)
+    header: tuple[str, ...] | None = None  # csv records: the stream's header
 
     def counted(self, counts: dict[int, WordTable]) -> PaneCounts:
         """The same panes with their words counted (what a worker sends back)."""
         return PaneCounts(counts, **self._carried())
+
+    def folded(self, states: dict[int, KeyedState]) -> PaneStates:
+        """The same panes with a user job's records folded (what a worker sends back)."""
+        return PaneStates(states, **self._carried())
 
 
 @dataclass
@@ -111,6 +131,48 @@ class PaneCounts(Panes):
     """A counted :class:`PaneBatch`: a word table per pane."""
 
     counts: dict[int, WordTable] = field(default_factory=dict)
+
+
+@dataclass
+class PaneStates(Panes):
+    """A folded :class:`PaneBatch` of a user job: a key -> accumulator state per pane."""
+
+    states: dict[int, KeyedState] = field(default_factory=dict)
+
+
+@dataclass
+class SessionBatch(Panes):
+    """A chunk's on-time events for sessions: their lines, and the time of each.
+
+    ``times`` None: every line came at ``time`` (processing time).  ``watermark``:
+    close the sessions that end at or before it (None: none).
+    """
+
+    text: list[str] = field(default_factory=list)
+    times: list[float] | None = None
+    time: float = 0.0
+    header: tuple[str, ...] | None = None
+    watermark: float | None = None
+
+    def cut(self, parts: dict[Any, list[Part]], bad: BadRecords | None = None) -> SessionParts:
+        """The same events cut into parts of sessions (what a worker sends back)."""
+        out = SessionParts(parts, watermark=self.watermark, **self._carried())
+        if bad is not None:
+            out.bad += len(bad)
+            out.bad_lines = out.bad_lines + bad.lines
+        return out
+
+
+#: A piece of a session that one micro-batch saw: first and last event time, records, value.
+Part = tuple[float, float, int, Any]
+
+
+@dataclass
+class SessionParts(Panes):
+    """A :class:`SessionBatch` cut into parts of sessions by key (``None`` for a word count)."""
+
+    parts: dict[Any, list[Part]] = field(default_factory=dict)
+    watermark: float | None = None
 
 
 @dataclass(frozen=True)
@@ -141,3 +203,53 @@ class WindowResult:
 def number(x: float) -> float | int:
     """A window bound as JSON shows it: an int when whole, else rounded to microseconds."""
     return int(x) if float(x).is_integer() else round(float(x), 6)
+
+
+@dataclass(frozen=True)
+class KeyedWindowResult:
+    """A user job's window: bounds ``[start, end)``, records, keys, the ordered results."""
+
+    start: float
+    end: float
+    records: int
+    keys: int
+    results: list[tuple[Any, Any]]
+    late: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object written for this window (tuples become lists)."""
+        out: dict[str, Any] = {
+            "start": number(self.start),
+            "end": number(self.end),
+            "records": self.records,
+            "keys": self.keys,
+            "results": [[k, v] for k, v in self.results],
+        }
+        if self.late is not None:
+            out["late"] = self.late
+        return out
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """One closed session of a key: ``[first event, last event + gap)``, records, value."""
+
+    key: Any
+    start: float
+    end: float
+    records: int
+    value: Any
+    late: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object written for this session."""
+        out: dict[str, Any] = {
+            "key": self.key,
+            "start": number(self.start),
+            "end": number(self.end),
+            "records": self.records,
+            "value": self.value,
+        }
+        if self.late is not None:
+            out["late"] = self.late
+        return out

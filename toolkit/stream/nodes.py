@@ -1,34 +1,69 @@
-"""The streamz nodes of a windowed count: ``assign_panes`` and ``pane_window``.
+"""The streamz nodes of a windowed job: ``assign_panes`` and the window nodes.
 
 Registered on ``streamz.Stream``: ``assign_panes`` applies a windowing
-(:mod:`toolkit.stream.windowing`) to chunks, ticks and the end; ``count_panes``
-(:mod:`toolkit.stream.counting`) counts the panes, here or on the cluster;
-``pane_window`` merges the counts into the open windows
-(:mod:`toolkit.stream.windows`) and emits each closed window's
-:class:`~toolkit.stream.messages.WindowResult`.
+(:mod:`toolkit.stream.windowing`, :mod:`toolkit.stream.sessions`) to chunks,
+ticks and the end; ``count_panes`` (:mod:`toolkit.stream.counting`) runs a
+worker job on each batch, here or on the cluster; then a window node keeps
+the open windows and emits each closed one: ``pane_window`` for word counts
+(:class:`~toolkit.stream.messages.WindowResult`), ``keyed_window`` for a user
+job (:class:`~toolkit.stream.messages.KeyedWindowResult`), ``session_window``
+for sessions of either.
 """
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from typing import Any
 
 from streamz import Stream
 
 from toolkit.errors import ConfigError
-from toolkit.stream.messages import PaneCounts, WindowResult
+from toolkit.jobs.keyed import KeyedJob
+from toolkit.jobs.results import json_text, ordered_results
+from toolkit.stream.keyed_windows import KeyedPaneWindows
+from toolkit.stream.messages import (
+    KeyedWindowResult,
+    PaneCounts,
+    Panes,
+    PaneStates,
+    SessionParts,
+    SessionResult,
+    WindowResult,
+)
 from toolkit.stream.registration import register_node
+from toolkit.stream.sessions import OpenSessions
 from toolkit.stream.windowing import Windowing
 from toolkit.stream.windows import PaneWindows
 
-__all__ = ["assign_panes", "pane_window"]
+__all__ = ["assign_panes", "keyed_window", "pane_window", "session_window"]
+
+
+def _check_top(top: int) -> int:
+    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+        raise ConfigError(f"top must be a non-negative int (0 for all); got {top!r}")
+    return top
+
+
+def pickled(value: Any) -> str:
+    """``value`` as text for a JSON checkpoint (cloudpickle: a user's classes travel too)."""
+    import cloudpickle
+
+    return base64.b64encode(cloudpickle.dumps(value)).decode("ascii")
+
+
+def unpickled(text: str) -> Any:
+    """The value of :func:`pickled` text."""
+    import pickle
+
+    return pickle.loads(base64.b64decode(text))
 
 
 @register_node
 class assign_panes(Stream):
-    """Map chunks, ticks and the end marker to :class:`PaneBatch` with a windowing."""
+    """Map chunks, ticks and the end marker to batches of panes (or session events)."""
 
-    def __init__(self, upstream: Stream, windowing: Windowing, **kwargs: Any) -> None:
+    def __init__(self, upstream: Stream, windowing: Any, **kwargs: Any) -> None:
         self.windowing = windowing
         Stream.__init__(self, upstream, **kwargs)
 
@@ -36,8 +71,52 @@ class assign_panes(Stream):
         return self._emit(self.windowing.assign(x), metadata=metadata)
 
 
+class _ResultNode(Stream):
+    """A node that emits results, each with the late events that came before it.
+
+    Late events are kept by the point (pane, or watermark) at which they came;
+    each is reported with the first result that closes after that point, so
+    the report does not depend on how lines were chunked.
+    """
+
+    def __init__(self, upstream: Stream, windowing: Any, **kwargs: Any) -> None:
+        self.windowing = windowing
+        self.late_pending: Counter[float] = Counter()
+        self.last: tuple[float, float] | None = None  # bounds of the last result emitted
+        Stream.__init__(self, upstream, **kwargs)
+
+    def _take_late(self, end: float) -> int | None:
+        if not self.windowing.reports_late:
+            return None
+        due = [k for k in self.late_pending if k < end]
+        return sum(self.late_pending.pop(k) for k in due)
+
+    def _note(self, x: Panes) -> None:
+        self.late_pending.update(x.late_events.due)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The open windows, unreported late events and the last result emitted (JSON-able)."""
+        return {
+            "open": self._snapshot_open(),
+            "late_pending": sorted(self.late_pending.items()),
+            "last": self.last,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`snapshot`."""
+        self._restore_open(state["open"])
+        self.late_pending = Counter({float(k): int(n) for k, n in state["late_pending"]})
+        self.last = tuple(state["last"]) if state["last"] is not None else None
+
+    def _snapshot_open(self) -> Any:
+        raise NotImplementedError
+
+    def _restore_open(self, state: Any) -> None:
+        raise NotImplementedError
+
+
 @register_node
-class pane_window(Stream):
+class pane_window(_ResultNode):
     """Merge :class:`PaneCounts` into pane windows and emit each closed window's result.
 
     Parameters
@@ -51,51 +130,164 @@ class pane_window(Stream):
     """
 
     def __init__(self, upstream: Stream, windowing: Windowing, top: int = 10, **kwargs: Any):
-        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-            raise ConfigError(f"top must be a non-negative int (0 for all); got {top!r}")
-        self.windowing = windowing
-        self.top = top
+        self.top = _check_top(top)
         self.windows = PaneWindows(windowing.window_panes, windowing.every_panes, top=top)
-        # late events not reported yet, by the watermark pane when they came: each is
-        # reported with the first window that closes after it
-        self.late_pending: Counter[int] = Counter()
-        self.last: tuple[float, float] | None = None  # bounds of the last window emitted
-        Stream.__init__(self, upstream, **kwargs)
+        _ResultNode.__init__(self, upstream, windowing, **kwargs)
 
-    def snapshot(self) -> dict[str, Any]:
-        """The open windows, unreported late events and the last window emitted (JSON-able)."""
-        return {
-            "panes": self.windows.snapshot(),
-            "late_pending": sorted(self.late_pending.items()),
-            "last": self.last,
-        }
+    def _snapshot_open(self) -> Any:
+        return self.windows.snapshot()
 
-    def restore(self, state: dict[str, Any]) -> None:
-        """Continue from a :meth:`snapshot`."""
-        self.windows.restore(state["panes"])
-        self.late_pending = Counter({int(k): int(n) for k, n in state["late_pending"]})
-        self.last = tuple(state["last"]) if state["last"] is not None else None
-
-    def _take_late(self, end: int) -> int:
-        due = [k for k in self.late_pending if k < end]
-        return sum(self.late_pending.pop(k) for k in due)
+    def _restore_open(self, state: Any) -> None:
+        self.windows.restore(state)
 
     def update(self, x: PaneCounts, who: Any = None, metadata: Any = None) -> Any:
         w = self.windows
         for pane, counts in x.counts.items():
             w.add(pane, counts, x.lines[pane])
-        self.late_pending.update(x.late_events.due)
-        if x.end and x.boundary is None:
-            closed = w.flush()
-        elif x.boundary is not None:
-            closed = w.close_until(x.boundary)
-        else:
-            closed = []
+        self._note(x)
+        closed = _closing(w, x)
         results = []
         for window in closed:
             start, end = self.windowing.bounds(window, final=x.end)
-            late = self._take_late(window.end) if self.windowing.reports_late else None
+            late = self._take_late(window.end)
             result = WindowResult(start, end, window.lines, window.words, window.top, late)
             self.last = (start, end)
             results.extend(self._emit(result, metadata=metadata))
         return results
+
+
+def _closing(windows: Any, x: Panes) -> list[Any]:
+    if x.end and x.boundary is None:
+        return list(windows.flush())
+    if x.boundary is not None:
+        return list(windows.close_until(x.boundary))
+    return []
+
+
+@register_node
+class keyed_window(_ResultNode):
+    """Merge a user job's :class:`PaneStates` into windows; emit each closed window's results.
+
+    Parameters
+    ----------
+    upstream
+        A stream of PaneStates, in arrival order.
+    windowing
+        The windowing that assigned the panes.
+    job
+        The user job (to merge and finish its states).
+    top
+        Keys per result, ranked by value (0: all; numeric values only).
+
+    Examples
+    --------
+    >>> from streamz import Stream
+    >>> from toolkit.jobs import KeyedJob, combining
+    >>> from toolkit.stream import Chunk, CountWindowing, End, KeyedPaneJob
+    >>> job = KeyedJob(lambda line: [(line, 1)], combining(lambda a, b: a + b))
+    >>> w = CountWindowing(2)
+    >>> source = Stream()
+    >>> out = source.assign_panes(w).map(KeyedPaneJob(job)).keyed_window(w, job).sink_to_list()
+    >>> for chunk in (Chunk(["a", "b", "a"]), End()):
+    ...     source.emit(chunk)
+    >>> [r.to_dict()["results"] for r in out]
+    [[['a', 1], ['b', 1]], [['a', 1]]]
+    """
+
+    def __init__(
+        self, upstream: Stream, windowing: Windowing, job: KeyedJob, top: int = 0, **kwargs: Any
+    ) -> None:
+        self.job = job
+        self.top = _check_top(top)
+        self.windows = KeyedPaneWindows(windowing.window_panes, windowing.every_panes, job)
+        _ResultNode.__init__(self, upstream, windowing, **kwargs)
+
+    def _snapshot_open(self) -> Any:
+        w = self.windows
+        return {"closed": w.closed, "panes": pickled(sorted(w.panes.items()))}
+
+    def _restore_open(self, state: Any) -> None:
+        self.windows.closed = int(state["closed"])
+        self.windows.panes = dict(unpickled(state["panes"]))
+
+    def update(self, x: PaneStates, who: Any = None, metadata: Any = None) -> Any:
+        w = self.windows
+        for pane, state in x.states.items():
+            w.add(pane, state)
+        self._note(x)
+        results = []
+        for window in _closing(w, x):
+            start, end = self.windowing.bounds(window, final=x.end)
+            pairs = ordered_results(self.job.finish(window.state), self.top)
+            late = self._take_late(window.end)
+            state = window.state
+            result = KeyedWindowResult(start, end, state.records, len(state), pairs, late)
+            self.last = (start, end)
+            results.extend(self._emit(result, metadata=metadata))
+        return results
+
+
+@register_node
+class session_window(_ResultNode):
+    """Merge :class:`SessionParts` into open sessions; emit each session as it closes.
+
+    With ``job`` (a user job) every key has its sessions and each closes as a
+    :class:`~toolkit.stream.messages.SessionResult`; without, sessions are of
+    the whole stream's words, as a word count's
+    :class:`~toolkit.stream.messages.WindowResult`.  Sessions closing together
+    come by end, then key.
+    """
+
+    def __init__(
+        self,
+        upstream: Stream,
+        windowing: Any,
+        job: KeyedJob | None = None,
+        top: int = 10,
+        **kwargs: Any,
+    ) -> None:
+        self.job = job
+        self.top = _check_top(top)
+        merge = job.combine.merge if job is not None else _merge_tables
+        self.sessions = OpenSessions(windowing.gap, merge)
+        _ResultNode.__init__(self, upstream, windowing, **kwargs)
+
+    def _snapshot_open(self) -> Any:
+        return pickled(self.sessions.items())
+
+    def _restore_open(self, state: Any) -> None:
+        self.sessions.restore(unpickled(state))
+
+    def update(self, x: SessionParts, who: Any = None, metadata: Any = None) -> Any:
+        sessions = self.sessions
+        for key, parts in x.parts.items():
+            for part in parts:
+                sessions.add(key, part)
+        self._note(x)
+        if x.end:
+            closed = sessions.close_all()
+        elif x.watermark is not None:
+            closed = sessions.close(x.watermark)
+        else:
+            closed = []
+        gap = self.windowing.gap
+        closed.sort(key=lambda kp: (kp[1][1] + gap, json_text(kp[0], "key")))
+        results = []
+        for key, (first, last, records, value) in closed:
+            end = last + gap
+            late = self._take_late(end)
+            result: Any
+            if self.job is None:
+                result = WindowResult(first, end, records, value.total, value.top(self.top), late)
+            else:
+                final = self.job.finish({key: value})[key]
+                json_text(final, f"the value of key {json_text(key, 'key')}:")
+                result = SessionResult(key, first, end, records, final, late)
+            self.last = (first, end)
+            results.extend(self._emit(result, metadata=metadata))
+        return results
+
+
+def _merge_tables(a: Any, b: Any) -> Any:
+    a.merge(b)
+    return a

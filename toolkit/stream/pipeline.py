@@ -1,6 +1,9 @@
-"""Running a windowed word count: one driver thread, the source's reader, a streamz pipeline.
+"""Running a windowed stream: one driver thread, the source's reader, a streamz pipeline.
 
-The pipeline is ``assign_panes -> count_panes -> pane_window``.  The driver
+The pipeline is ``assign_panes -> count_panes -> <a window node>``
+(:class:`WindowedStream`); a word count's window node is ``pane_window`` or,
+for sessions, ``session_window`` (:mod:`toolkit.stream.wordcount`); a user
+job's are in :mod:`toolkit.stream.mapreduce`.  The driver
 thread takes chunks from the source's :class:`~toolkit.stream.reader.SourceReader`
 and pushes them (and clock ticks) through it synchronously, so the order of
 events is the order of arrival and a full queue stops the source from reading.
@@ -19,26 +22,39 @@ from typing import Any, TextIO
 
 from streamz import Stream
 
-from toolkit.cluster import Connection, client_of
+from toolkit.cluster import LOCAL_SCHEDULERS, Connection, client_of, connect
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
-from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob
-from toolkit.stream.messages import Chunk, End, PaneCounts, Tick, WindowResult, number
+from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, WorkerJob
+from toolkit.stream.messages import Chunk, End, Panes, Tick, number
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.nodes import assign_panes, pane_window  # noqa: F401  (registers the nodes)
 from toolkit.stream.outputs import OutputFile, window_line
 from toolkit.stream.reader import END, SourceReader
 from toolkit.stream.sources import Source
 from toolkit.stream.stats import KEPT_STATS, StreamStats
-from toolkit.stream.windowing import Windowing
 
-__all__ = ["WindowedWordCount"]
+__all__ = ["WindowedStream", "stream_client"]
 
 POLL = 0.2  # seconds between ticks when nothing arrives
 
 
-class WindowedWordCount:
-    """A word count over windows of a live source, as a streamz pipeline.
+def stream_client(scheduler: Any) -> tuple[Any, Connection | None]:
+    """The client a stream runs on for a ``scheduler`` option, and the connection it owns.
+
+    An address is connected now (and the stream closes it when it ends); a
+    Client or Connection is used as it is; None, ``"sync"`` or ``"threads"``
+    run in this process.  A bad value fails here.
+    """
+    client = client_of(scheduler)
+    if client is None and isinstance(scheduler, str) and scheduler not in LOCAL_SCHEDULERS:
+        connection = connect(scheduler)
+        return connection.client, connection
+    return client, None
+
+
+class WindowedStream:
+    """A job over windows of a live source, as a streamz pipeline (see the subclasses).
 
     Parameters
     ----------
@@ -46,17 +62,20 @@ class WindowedWordCount:
         Where lines come from (see :func:`toolkit.stream.sources.parse_source`).
     windowing
         :class:`~toolkit.stream.windowing.CountWindowing`,
-        :class:`~toolkit.stream.windowing.ProcessingTimeWindowing` or
-        :class:`~toolkit.stream.windowing.EventTimeWindowing`.
-    job
-        How words are counted (tokenizer, case, filters).
+        :class:`~toolkit.stream.windowing.ProcessingTimeWindowing`,
+        :class:`~toolkit.stream.windowing.EventTimeWindowing` or
+        :class:`~toolkit.stream.sessions.SessionWindowing`.
+    worker_job
+        What ``count_panes`` runs on each batch (here, or on a worker).
+    describe_job
+        The job as a checkpoint's identity sees it (JSON-able).
+    window_node
+        Makes the window node from the stream of ``worker_job`` results.
     client
         A ``distributed.Client`` (or :class:`~toolkit.Connection`) to count on;
         None counts in this process.
     connection
         A connection the stream owns: closed when :meth:`run` returns.
-    top
-        Words per window result (0: all).
     max_in_flight
         Micro-batches out on the cluster at once.
     worker_timeout
@@ -80,18 +99,20 @@ class WindowedWordCount:
     Attributes
     ----------
     results : streamz.Stream
-        The stream of :class:`~toolkit.stream.messages.WindowResult`; attach sinks to it.
+        The stream of results (for a word count
+        :class:`~toolkit.stream.messages.WindowResult`); attach sinks to it.
     """
 
     def __init__(
         self,
         source: Source,
-        windowing: Windowing,
+        windowing: Any,
         *,
-        job: CountJob | None = None,
+        worker_job: WorkerJob,
+        describe_job: dict[str, Any],
+        window_node: Callable[[Stream], Stream],
         client: Any = None,
         connection: Connection | None = None,
-        top: int = 10,
         max_in_flight: int = 4,
         worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
         queue_size: int = 8,
@@ -110,17 +131,10 @@ class WindowedWordCount:
         )
         self.checkpoint_interval = checkpoint_interval
         self.drain = self.store is None if drain is None else drain
-        job = job or CountJob()
         self.identity = {
             "source": source.describe(),
             "windowing": windowing.config(),
-            "job": {
-                "tokenizer": job.tokenizer,
-                "lowercase": job.lowercase,
-                "min_length": job.min_length,
-                "stopwords": sorted(job.stopwords or ()),
-            },
-            "top": top,
+            "job": describe_job,
         }
         self.outputs: dict[str, OutputFile] = {}
         self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
@@ -133,12 +147,16 @@ class WindowedWordCount:
         self.stats = StreamStats(checkpoints=None if self.store is None else 0)
         self.head = Stream()
         counted = self.head.assign_panes(windowing).count_panes(
-            job, client=self.client, max_in_flight=max_in_flight, worker_timeout=worker_timeout
+            worker_job,
+            client=self.client,
+            max_in_flight=max_in_flight,
+            worker_timeout=worker_timeout,
         )
         self._counter = counted
         self.late = counted.filter(lambda pc: pc.late > 0).map(lambda pc: pc.late_events.lines)
+        self.bad = counted.filter(lambda pc: pc.bad_lines).map(lambda pc: pc.bad_lines)
         counted.sink(self._count_stats)
-        self.results = counted.pane_window(windowing, top=top)
+        self.results = window_node(counted)
         self.results.sink(self._window_stats)
         self.reader = SourceReader(source, queue_size=queue_size)
         self.stop_event = self.reader.stop_event
@@ -152,12 +170,12 @@ class WindowedWordCount:
         self.client = client_of(scheduler)
         self._counter.client = self.client
 
-    def _count_stats(self, pc: PaneCounts) -> None:
+    def _count_stats(self, pc: Panes) -> None:
         self.stats.lines += sum(pc.lines.values()) + pc.late + pc.bad
         self.stats.late += pc.late
         self.stats.bad += pc.bad
 
-    def _window_stats(self, result: WindowResult) -> None:
+    def _window_stats(self, result: Any) -> None:
         self.stats.windows += 1
 
     def metrics(self) -> dict[str, float | int | None]:
@@ -189,8 +207,11 @@ class WindowedWordCount:
         """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
         self.stop_event.set()
 
-    def write_to(self, path: str | None, late_path: str | None = None) -> None:
-        """Write window results (JSON lines) to ``path``, and late events to ``late_path``.
+    def write_to(
+        self, path: str | None, late_path: str | None = None, bad_path: str | None = None
+    ) -> None:
+        """Write results (JSON lines) to ``path``, late events to ``late_path``, bad ones to
+        ``bad_path`` (their raw lines).
 
         With a checkpoint, these files get every window exactly once across
         crashes and restarts (see :mod:`toolkit.stream.outputs`).  None writes nothing.
@@ -203,6 +224,10 @@ class WindowedWordCount:
             late = OutputFile(late_path)
             self.outputs["late_output"] = late
             self.late.sink(lambda lines: late.write("".join(x + "\n" for x in lines)))
+        if bad_path is not None:
+            bad = OutputFile(bad_path)
+            self.outputs["bad_output"] = bad
+            self.bad.sink(lambda lines: bad.write("".join(x + "\n" for x in lines)))
 
     # -- checkpoints -----------------------------------------------------------------------
     def _resume(self) -> None:
@@ -340,7 +365,7 @@ class WindowedWordCount:
         after = f", the last one [{number(last[0])}, {number(last[1])})" if last else ""
         return (
             f"toolkit: stream: resumed from {self.store.url} "  # type: ignore[union-attr]
-            f"({self.stats.lines:,} lines counted, {self.stats.windows:,} windows emitted{after})"
+            f"({self.stats.lines:,} lines counted, {self.stats.windows:,} results emitted{after})"
         )
 
     def _next_tick(self, slide: float | None) -> float:

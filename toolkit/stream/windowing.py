@@ -13,14 +13,16 @@ times in, so tests drive it by hand.
 
 from __future__ import annotations
 
-import datetime
-import json
 import math
 from typing import Any, Protocol
 
 from toolkit.errors import ConfigError
+from toolkit.jobs.records import RecordLines
+from toolkit.stream.eventtime import EventTime, parse_timestamp
 from toolkit.stream.messages import Chunk, End, PaneBatch, Tick
+from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.windows import ClosedWindow
+from toolkit.units import parse_duration
 
 __all__ = [
     "CountWindowing",
@@ -68,6 +70,11 @@ def _text(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _with_records(config: dict[str, Any], records: RecordLines) -> dict[str, Any]:
+    """A windowing's config, naming the record format unless it is plain lines."""
+    return config if records.records == "lines" else {**config, "records": records.records}
+
+
 class CountWindowing:
     """Windows of the last ``size`` lines, every ``every`` lines (tumbling by default).
 
@@ -85,8 +92,9 @@ class CountWindowing:
 
     reports_late = False
 
-    def __init__(self, size: int, every: int | None = None) -> None:
+    def __init__(self, size: int, every: int | None = None, *, records: str = "lines") -> None:
         self.pane_lines, self.window_panes, self.every_panes = count_pane_sizes(size, every)
+        self.records = RecordLines(records)
         self.seen = 0
 
     def assign(self, item: Chunk | Tick | End) -> PaneBatch:
@@ -98,9 +106,10 @@ class CountWindowing:
             )
         if isinstance(item, Tick):
             return PaneBatch()
-        batch = PaneBatch()
+        lines = self.records.take(item.lines)
+        batch = PaneBatch(header=self.records.header)
         g = self.pane_lines
-        pos, lines = 0, item.lines
+        pos = 0
         while pos < len(lines):
             pane = (self.seen + pos) // g
             take = min(len(lines) - pos, (pane + 1) * g - (self.seen + pos))
@@ -124,13 +133,15 @@ class CountWindowing:
 
     def config(self) -> dict[str, Any]:
         g = self.pane_lines
-        return {"kind": "count", "size": g * self.window_panes, "every": g * self.every_panes}
+        config = {"kind": "count", "size": g * self.window_panes, "every": g * self.every_panes}
+        return _with_records(config, self.records)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"seen": self.seen}
+        return {"seen": self.seen, "records": self.records.snapshot()}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.seen = int(state["seen"])
+        self.records.restore(state.get("records", {}))
 
 
 class ProcessingTimeWindowing:
@@ -148,9 +159,12 @@ class ProcessingTimeWindowing:
 
     reports_late = False
 
-    def __init__(self, length: float, slide: float | None = None) -> None:
+    def __init__(
+        self, length: float, slide: float | None = None, *, records: str = "lines"
+    ) -> None:
         self.slide, self.window_panes = time_pane_sizes(length, slide)
         self.every_panes = 1
+        self.records = RecordLines(records)
         self.latest = -math.inf
 
     def _pane(self, t: float) -> int:
@@ -163,9 +177,12 @@ class ProcessingTimeWindowing:
         pane = self._pane(item.time)
         if isinstance(item, Tick):
             return PaneBatch(boundary=pane)
-        text = {pane: _text(item.lines)} if item.lines else {}
-        lines = {pane: len(item.lines)} if item.lines else {}
-        return PaneBatch(text=text, lines=lines, bad=item.bad, boundary=pane)
+        records = self.records.take(item.lines)
+        text = {pane: _text(records)} if records else {}
+        lines = {pane: len(records)} if records else {}
+        return PaneBatch(
+            text=text, lines=lines, bad=item.bad, boundary=pane, header=self.records.header
+        )
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
@@ -177,48 +194,28 @@ class ProcessingTimeWindowing:
         return None
 
     def config(self) -> dict[str, Any]:
-        return {
+        config = {
             "kind": "processing-time",
             "length": self.slide * self.window_panes,
             "slide": self.slide,
         }
+        return _with_records(config, self.records)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"latest": self.latest}
+        return {"latest": self.latest, "records": self.records.snapshot()}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.latest = float(state["latest"])
-
-
-def parse_timestamp(value: Any) -> float:
-    """Epoch seconds from a number or an ISO-8601 string (naive means UTC).
-
-    Examples
-    --------
-    >>> parse_timestamp(12.5), parse_timestamp("1970-01-01T00:01:00Z")
-    (12.5, 60.0)
-    """
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a timestamp")
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError("timestamp must be finite")
-        return float(value)
-    if isinstance(value, str):
-        dt = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=datetime.UTC)
-        return dt.timestamp()
-    raise ValueError(f"not a timestamp: {value!r}")
+        self.records.restore(state.get("records", {}))
 
 
 class EventTimeWindowing:
-    """Windows over a timestamp inside each line (a JSON object), closed by a watermark.
+    """Windows over a timestamp inside each record, closed by a watermark.
 
     The watermark is the largest event time seen minus ``lateness``; a window
     closes once the watermark reaches its end.  An event older than the end of
     the last closed window is late: it is counted in no window, but reported.
-    Lines that are not JSON objects with a valid timestamp and text are bad.
+    Records without a valid timestamp (or, for a word count, text) are bad.
 
     Examples
     --------
@@ -238,15 +235,13 @@ class EventTimeWindowing:
         slide: float | None = None,
         *,
         field: str = "time",
-        text_field: str = "text",
+        text_field: str | None = "text",
         lateness: float = 0.0,
+        records: str = "jsonl",
     ) -> None:
         self.slide, self.window_panes = time_pane_sizes(length, slide)
         self.every_panes = 1
-        if lateness < 0:
-            raise ConfigError(f"lateness must not be negative; got {lateness!r}")
-        self.field, self.text_field, self.lateness = field, text_field, lateness
-        self.max_time = -math.inf
+        self.events = EventTime(field, records=records, text_field=text_field, lateness=lateness)
         self.closed = -(10**18)  # windows ending at or before this pane are closed
 
     def assign(self, item: Chunk | Tick | End) -> PaneBatch:
@@ -254,26 +249,20 @@ class EventTimeWindowing:
             return PaneBatch(end=True)
         if isinstance(item, Tick):
             return PaneBatch()
+        events = self.events
+        timed, bad = events.times(item.lines)
         panes: dict[int, list[str]] = {}
-        batch = PaneBatch(bad=item.bad)
-        for line in item.lines:
-            try:
-                record = json.loads(line)
-                t = parse_timestamp(record[self.field])
-                text = record[self.text_field]
-                if not isinstance(text, str):
-                    raise ValueError("text is not a string")
-            except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-                batch.bad += 1
-                continue
-            pane = math.floor(t / self.slide)
+        batch = PaneBatch(bad=item.bad + len(bad), bad_lines=bad, header=events.records.header)
+        slide, lateness = self.slide, events.lateness
+        for t, payload, line in timed:
+            pane = math.floor(t / slide)
             if pane < self.closed:
                 batch.late_events.add(line, self.closed)
                 continue
-            panes.setdefault(pane, []).append(text)
-            if t > self.max_time:
-                self.max_time = t
-                self.closed = max(self.closed, math.floor((t - self.lateness) / self.slide))
+            panes.setdefault(pane, []).append(payload)
+            if t > events.max_time:
+                events.see(t)
+                self.closed = max(self.closed, math.floor((t - lateness) / slide))
         batch.text = {p: _text(ls) for p, ls in panes.items()}
         batch.lines = {p: len(ls) for p, ls in panes.items()}
         batch.boundary = self.closed
@@ -286,23 +275,22 @@ class EventTimeWindowing:
         return None
 
     def watermark(self) -> float | None:
-        return self.max_time - self.lateness if math.isfinite(self.max_time) else None
+        wm = self.events.watermark()
+        return wm if math.isfinite(wm) else None
 
     def config(self) -> dict[str, Any]:
         return {
             "kind": "event-time",
             "length": self.slide * self.window_panes,
             "slide": self.slide,
-            "field": self.field,
-            "text_field": self.text_field,
-            "lateness": self.lateness,
+            **self.events.config(),
         }
 
     def snapshot(self) -> dict[str, Any]:
-        return {"max_time": self.max_time, "closed": self.closed}
+        return {"events": self.events.snapshot(), "closed": self.closed}
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.max_time = float(state["max_time"])
+        self.events.restore(state["events"])
         self.closed = int(state["closed"])
 
 
@@ -311,14 +299,18 @@ def make_windowing(
     count: int | None = None,
     window: float | str | None = None,
     every: int | float | str | None = None,
+    session: float | str | None = None,
     event_time: str | None = None,
-    text_field: str = "text",
+    text_field: str | None = "text",
     lateness: float | str | None = None,
-) -> Windowing:
-    """The windowing for user options: ``count`` lines, or a ``window`` duration.
+    records: str = "lines",
+) -> Any:
+    """The windowing for user options: ``count`` records, a ``window`` length, or a ``session`` gap.
 
-    ``every`` is the slide (lines for count windows, a duration for time
-    windows); ``event_time`` names the timestamp field of JSON lines.
+    ``every`` is the slide (records for count windows, a duration for time
+    windows); ``event_time`` names the timestamp field of each record (JSON
+    lines, or CSV rows); ``text_field`` the text a word count counts in event
+    time (None for a user job, whose records go to the mapper whole).
 
     Examples
     --------
@@ -326,32 +318,44 @@ def make_windowing(
     'CountWindowing'
     >>> make_windowing(window="1m", every="10s").window_panes
     6
+    >>> make_windowing(session="30s", event_time="ts", records="csv").config()["kind"]
+    'event-time-session'
     """
-    from toolkit.units import parse_duration
-
-    if (count is None) == (window is None):
-        raise ConfigError("give exactly one of --count N or --window DURATION")
+    if sum(x is not None for x in (count, window, session)) != 1:
+        raise ConfigError("give exactly one of --count N, --window DURATION or --session GAP")
+    late = parse_duration(lateness) if lateness not in (None, 0, "0") else 0.0
+    if count is not None and (event_time or lateness):
+        raise ConfigError("--event-time and --lateness go with --window or --session")
+    if lateness and not event_time:
+        raise ConfigError("--lateness needs --event-time")
+    if event_time and records == "lines":
+        records = "jsonl"  # a word count's event-time lines are JSON objects
     if count is not None:
-        if event_time or lateness:
-            raise ConfigError("--event-time and --lateness go with --window, not --count")
         try:
             step = int(every) if every is not None else None
         except ValueError:
             raise ConfigError(
-                f"with --count, --every is a number of lines; got {every!r}"
+                f"with --count, --every is a number of records; got {every!r}"
             ) from None
-        return CountWindowing(count, step)
+        return CountWindowing(count, step, records=records)
+    if session is not None:
+        if every is not None:
+            raise ConfigError("--every slides windows; a session has none")
+        gap = parse_duration(session)
+        events = (
+            EventTime(event_time, records=records, text_field=text_field, lateness=late)
+            if event_time
+            else None
+        )
+        return SessionWindowing(gap, events=events, records=records)
     assert window is not None
     length = parse_duration(window)
     slide = parse_duration(every) if every is not None else None
     if event_time:
-        late = parse_duration(lateness) if lateness not in (None, 0, "0") else 0.0
         return EventTimeWindowing(
-            length, slide, field=event_time, text_field=text_field, lateness=late
+            length, slide, field=event_time, text_field=text_field, lateness=late, records=records
         )
-    if lateness:
-        raise ConfigError("--lateness needs --event-time")
-    return ProcessingTimeWindowing(length, slide)
+    return ProcessingTimeWindowing(length, slide, records=records)
 
 
 def count_pane_sizes(size: int, every: int | None = None) -> tuple[int, int, int]:

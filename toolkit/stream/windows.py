@@ -20,7 +20,7 @@ from typing import Any
 from toolkit.errors import ConfigError
 from toolkit.wordtable import WordTable
 
-__all__ = ["ClosedWindow", "PaneWindows"]
+__all__ = ["ClosedWindow", "PaneSchedule", "PaneWindows"]
 
 
 @dataclass
@@ -41,8 +41,67 @@ class ClosedWindow:
     words: int
 
 
-class PaneWindows:
-    """Windows of ``window_panes`` panes, one ending at every multiple of ``every_panes``.
+class PaneSchedule:
+    """Which windows close when: ``window_panes`` panes, one ending at every ``every_panes``.
+
+    The panes themselves (``self.panes``, by number) and what a closing window
+    makes of them are a subclass's: :meth:`_close` and :meth:`_prune`.
+    """
+
+    panes: dict[int, Any]
+
+    def __init__(self, window_panes: int, every_panes: int) -> None:
+        if window_panes < 1 or every_panes < 1:
+            raise ConfigError("a window spans at least one pane and ends every pane or more")
+        self.window_panes = window_panes
+        self.every_panes = every_panes
+        self.closed = -(10**18)  # every window with end <= closed has closed
+
+    def is_closed(self, pane: int) -> bool:
+        """Whether every window holding ``pane`` has already closed (a late pane)."""
+        return pane < self.closed
+
+    def _first_end_after(self, pane: int) -> int:
+        """The end of the earliest window that holds ``pane``."""
+        k = self.every_panes
+        return (pane // k + 1) * k
+
+    def close_until(self, boundary: int) -> list[Any]:
+        """Close, in order, every window with ``end <= boundary`` that holds any line."""
+        out: list[Any] = []
+        while self.panes:
+            # the earliest window not closed yet that holds the lowest pane
+            end = max(self._first_end_after(min(self.panes)), self._first_end_after(self.closed))
+            if end > boundary:
+                break
+            closed = self._close(end)
+            if closed is not None:
+                out.append(closed)
+            self.closed = end
+            self._prune()
+        self.closed = max(self.closed, boundary)
+        return out
+
+    def flush(self) -> list[Any]:
+        """Close every window that holds a line (at the end of a finite input)."""
+        if not self.panes:
+            return []
+        last = max(self.panes)
+        return self.close_until(last + self.window_panes + self.every_panes)
+
+    def _close(self, end: int) -> Any:
+        """The window of panes ``[end - window_panes, end)``, or None if it holds nothing."""
+        raise NotImplementedError
+
+    def _prune(self) -> None:
+        """Drop panes that no window after ``closed`` holds."""
+        nxt = self._first_end_after(self.closed)
+        for pane in [p for p in self.panes if p < nxt - self.window_panes]:
+            del self.panes[pane]
+
+
+class PaneWindows(PaneSchedule):
+    """Windows of word counts: a word table per pane, and the running total of the next window.
 
     Examples
     --------
@@ -55,22 +114,14 @@ class PaneWindows:
     """
 
     def __init__(self, window_panes: int, every_panes: int, *, top: int = 0) -> None:
-        if window_panes < 1 or every_panes < 1:
-            raise ConfigError("a window spans at least one pane and ends every pane or more")
-        self.window_panes = window_panes
-        self.every_panes = every_panes
+        super().__init__(window_panes, every_panes)
         self.top = top  # words kept per closed window; 0 for all
         self.panes: dict[int, Pane] = {}
-        self.closed = -(10**18)  # every window with end <= closed has closed
         self._end: int | None = None  # end of the window that `running` holds
         self._running = Pane()
         self._top: list[tuple[str, int]] | None = None  # the ranking of `_running`, if known
 
     # -- input ------------------------------------------------------------------------
-    def is_closed(self, pane: int) -> bool:
-        """Whether every window holding ``pane`` has already closed (a late pane)."""
-        return pane < self.closed
-
     def add(self, pane: int, counts: WordTable | Mapping[str, int], lines: int) -> None:
         """Add the counts of ``lines`` lines to ``pane``, which must not be closed.
 
@@ -130,38 +181,15 @@ class PaneWindows:
         self._new_running()
 
     # -- closing ----------------------------------------------------------------------
-    def _first_end_after(self, pane: int) -> int:
-        """The end of the earliest window that holds ``pane``."""
-        k = self.every_panes
-        return (pane // k + 1) * k
-
-    def close_until(self, boundary: int) -> list[ClosedWindow]:
-        """Close, in order, every window with ``end <= boundary`` that holds any line."""
-        out: list[ClosedWindow] = []
-        while self.panes:
-            # the earliest window not closed yet that holds the lowest pane
-            end = max(self._first_end_after(min(self.panes)), self._first_end_after(self.closed))
-            if end > boundary:
-                break
-            self._move_to(end)
-            if self._running.lines:
-                r = self._running
-                # summarised now: the running total moves on to the next window
-                if self._top is None:
-                    self._top = r.counts.top(self.top)
-                top = list(self._top)
-                out.append(ClosedWindow(end - self.window_panes, end, top, r.lines, r.words))
-            self.closed = end
-            self._prune()
-        self.closed = max(self.closed, boundary)
-        return out
-
-    def flush(self) -> list[ClosedWindow]:
-        """Close every window that holds a line (at the end of a finite input)."""
-        if not self.panes:
-            return []
-        last = max(self.panes)
-        return self.close_until(last + self.window_panes + self.every_panes)
+    def _close(self, end: int) -> ClosedWindow | None:
+        self._move_to(end)
+        if not self._running.lines:
+            return None
+        r = self._running
+        # summarised now: the running total moves on to the next window
+        if self._top is None:
+            self._top = r.counts.top(self.top)
+        return ClosedWindow(end - self.window_panes, end, list(self._top), r.lines, r.words)
 
     def _move_to(self, end: int) -> None:
         """Make ``_running`` hold the window ending at ``end``, incrementally if it is near."""
@@ -180,11 +208,9 @@ class PaneWindows:
 
     def _prune(self) -> None:
         """Drop panes that no window after ``closed`` holds; then move to the next window."""
-        nxt = self._first_end_after(self.closed)
         if self._end is not None:
-            self._move_to(nxt)  # subtract leaving panes while they still exist
-        for pane in [p for p in self.panes if p < nxt - self.window_panes]:
-            del self.panes[pane]
+            self._move_to(self._first_end_after(self.closed))  # subtract leaving panes first
+        super()._prune()
         if not self.panes:
             self._end = None
             self._new_running()

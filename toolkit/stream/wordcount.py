@@ -1,20 +1,75 @@
-"""``stream_word_count``: a windowed word count built from user options; results as a DataFrame."""
+"""Word counts over windows of a stream: the pipeline, built from options; results as a frame."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from toolkit.cluster import LOCAL_SCHEDULERS, client_of, connect
+from streamz import Stream
+
 from toolkit.stream.checkpoint import CheckpointStore
-from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob
+from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob, CountSessionJob, WorkerJob
 from toolkit.stream.messages import WindowResult
-from toolkit.stream.pipeline import WindowedWordCount
+from toolkit.stream.pipeline import WindowedStream, stream_client
+from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Source
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["stream_word_count", "to_frame"]
+__all__ = ["WindowedWordCount", "stream_word_count", "to_frame"]
+
+
+class WindowedWordCount(WindowedStream):
+    """A word count over windows (or sessions) of a live source, as a streamz pipeline.
+
+    Parameters
+    ----------
+    source, windowing
+        As for :class:`WindowedStream`.
+    job
+        How words are counted (tokenizer, case, filters).
+    top
+        Words per window result (0: all).
+    **options
+        As for :class:`WindowedStream`: ``client``, ``checkpoint``, ...
+
+    Attributes
+    ----------
+    results : streamz.Stream
+        The stream of :class:`~toolkit.stream.messages.WindowResult`; attach sinks to it.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        windowing: Any,
+        *,
+        job: CountJob | None = None,
+        top: int = 10,
+        **options: Any,
+    ) -> None:
+        job = job or CountJob()
+        describe = {
+            "tokenizer": job.tokenizer,
+            "lowercase": job.lowercase,
+            "min_length": job.min_length,
+            "stopwords": sorted(job.stopwords or ()),
+            "top": top,
+        }
+        if isinstance(windowing, SessionWindowing):
+            worker: WorkerJob = CountSessionJob(job, windowing.gap)
+
+            def node(counted: Stream) -> Stream:
+                return counted.session_window(windowing, top=top)
+        else:
+            worker = job
+
+            def node(counted: Stream) -> Stream:
+                return counted.pane_window(windowing, top=top)
+
+        super().__init__(
+            source, windowing, worker_job=worker, describe_job=describe, window_node=node, **options
+        )
 
 
 def stream_word_count(
@@ -23,6 +78,7 @@ def stream_word_count(
     count: int | None = None,
     window: float | str | None = None,
     every: int | float | str | None = None,
+    session: float | str | None = None,
     event_time: str | None = None,
     text_field: str = "text",
     lateness: float | str | None = None,
@@ -45,9 +101,10 @@ def stream_word_count(
     ----------
     source
         ``-``, a file, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH``, ``demo:?rate=N&lines=M``.
-    count, window, every, event_time, text_field, lateness
+    count, window, every, session, event_time, text_field, lateness
         The windows, as for ``toolkit stream``
-        (see :func:`~toolkit.stream.windowing.make_windowing`).
+        (see :func:`~toolkit.stream.windowing.make_windowing`); ``session``:
+        sessions of the whole stream (bursts), closed after this gap.
     tokenizer, lowercase, min_length, stopwords
         As for :func:`toolkit.word_count`.
     top
@@ -87,6 +144,7 @@ def stream_word_count(
         count=count,
         window=window,
         every=every,
+        session=session,
         event_time=event_time,
         text_field=text_field,
         lateness=lateness,
@@ -94,10 +152,7 @@ def stream_word_count(
     src = source if isinstance(source, Source) else parse_source(source, follow=follow)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
-    client, connection = client_of(scheduler), None
-    if client is None and isinstance(scheduler, str) and scheduler not in LOCAL_SCHEDULERS:
-        connection = connect(scheduler)  # an address: connected now, closed when run() ends
-        client = connection.client
+    client, connection = stream_client(scheduler)
     return WindowedWordCount(
         src,
         windowing,
@@ -113,8 +168,11 @@ def stream_word_count(
     )
 
 
-def to_frame(results: list[WindowResult]) -> pd.DataFrame:
-    """Window results as a DataFrame: one row per window (``top`` as a list of pairs).
+def to_frame(results: list[Any]) -> pd.DataFrame:
+    """Results as a DataFrame: one row per window or session, columns as in the JSON lines.
+
+    Works for word counts (``top`` as a list of pairs) and user jobs (``results``
+    as a list of pairs, or a session's ``key`` and ``value``).
 
     Examples
     --------
@@ -124,6 +182,8 @@ def to_frame(results: list[WindowResult]) -> pd.DataFrame:
     """
     import pandas as pd
 
-    return pd.DataFrame(
-        [r.to_dict() for r in results], columns=["start", "end", "lines", "words", "top", "late"]
-    ).dropna(axis=1, how="all")
+    rows = [r.to_dict() for r in results]
+    if not rows or isinstance(results[0], WindowResult):
+        columns = ["start", "end", "lines", "words", "top", "late"]
+        return pd.DataFrame(rows, columns=columns).dropna(axis=1, how="all")
+    return pd.DataFrame(rows)
