@@ -100,10 +100,16 @@ def kill_until_done(args: list[str], tmp: Path, *, seed: int, expected: list[str
     return mid
 
 
+def _identity(line: str) -> tuple[object, ...]:
+    """What names a result: a window's bounds, a session's key and bounds."""
+    doc = json.loads(line)
+    return (json.dumps(doc.get("key")), doc["start"], doc["end"])
+
+
 def assert_same(output: list[str], expected: list[str]) -> None:
-    windows = [(json.loads(x)["start"], json.loads(x)["end"]) for x in output]
+    windows = [_identity(x) for x in output]
     assert len(windows) == len(set(windows)), "a window was emitted twice"
-    missing = {(json.loads(x)["start"], json.loads(x)["end"]) for x in expected} - set(windows)
+    missing = {_identity(x) for x in expected} - set(windows)
     assert not missing, f"windows missing: {sorted(missing)[:5]}"
     assert output == expected  # every count identical, in the same order
 
@@ -309,6 +315,68 @@ def test_event_time_over_a_redis_stream_survives_kills(
             assert proc.poll() is None, log.read_text()
             time.sleep(0.1)
         assert consumed(client, "events", "wc"), log.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 143, log.read_text()
+    assert_same(lines_of(out), expected)
+
+
+# -- a user's job: per-key sessions in event time -------------------------------------------
+
+SESSIONS = [
+    "--mapper",
+    "tests.user_functions:client_requests",
+    "--reducer",
+    "tests.user_functions:add",
+    "--records",
+    "jsonl",
+    "--session",
+    "0.5s",
+    "--event-time",
+    "ts",
+    "--lateness",
+    "1s",
+]
+
+
+@pytest.fixture(scope="module")
+def access_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from toolkit.corpus import access_log
+
+    rng = random.Random(8)
+    lines = []
+    for r in access_log(150_000, seed=8, rate=1000, disorder=0.8):
+        if rng.random() < 0.002:
+            r["ts"] = float(r["ts"]) - 5  # type: ignore[arg-type]  # late even with the lateness
+        lines.append(json.dumps(r))
+    return write_lines(tmp_path_factory.mktemp("access") / "access.jsonl", lines)
+
+
+def test_keyed_event_time_sessions_over_a_file_survive_kills(
+    access_file: Path, tmp_path: Path
+) -> None:
+    args = [str(access_file), *SESSIONS, "--local"]
+    expected = reference(args, tmp_path)
+    assert '"late": 1' in "".join(expected)  # late events are reported with the sessions
+    kill_until_done(checkpointed(args, tmp_path), tmp_path, seed=13, expected=expected)
+    assert_same(lines_of(tmp_path / "out.jsonl"), expected)
+
+
+def test_keyed_event_time_sessions_over_a_redis_stream_survive_kills(
+    access_file: Path, tmp_path: Path
+) -> None:
+    expected = reference([str(access_file), *SESSIONS, "--local"], tmp_path)
+    with redis_server(tmp_path / "redis") as (address, client):
+        fill_stream(client, "access", access_file.read_text(encoding="utf-8").splitlines())
+        url = f"redis://{address}/access?group=jobs&consumer=one"
+        args = [*checkpointed([url, *SESSIONS, "--local"], tmp_path), "--drain"]
+        out, log = tmp_path / "out.jsonl", tmp_path / "stderr.log"
+        kill_at_random_points(args, tmp_path, seed=17, expected=expected)
+        proc = start([*args, "-o", str(out)], log)
+        deadline = time.monotonic() + 120
+        while not consumed(client, "access", "jobs") and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.1)
+        assert consumed(client, "access", "jobs"), log.read_text()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 143, log.read_text()
     assert_same(lines_of(out), expected)
