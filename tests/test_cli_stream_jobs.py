@@ -199,3 +199,43 @@ def test_bad_records_and_strict(logs: Path, tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("toolkit: error: bad record '{oops'")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "windows",
+    [
+        [*JOB, "--records", "jsonl", "--window", "5s"],
+        [*JOB, "--records", "jsonl", "--session", "2s"],
+        ["--window", "5s", "--text-field", "path"],  # a word count
+    ],
+    ids=["user-windows", "user-sessions", "word-count"],
+)
+def test_idle_timeout_closes_a_quiet_streams_windows(logs: Path, windows: list[str]) -> None:
+    import threading
+
+    proc = start(
+        "tcp://127.0.0.1:0", *windows, "--event-time", "ts", "--lateness", "1s",
+        "--idle-timeout", "1s", "--local", cwd=logs,
+    )  # fmt: skip
+    port = int(wait_for_line(proc, r"listening on tcp://127\.0\.0\.1:(\d+)").group(1))
+    out: list[dict[str, Any]] = []
+    assert proc.stdout is not None
+    reader = threading.Thread(
+        target=lambda: out.extend(json.loads(line) for line in proc.stdout), daemon=True
+    )
+    reader.start()
+    events = [{"ts": t / 2, "status": 200, "bytes": 1, "path": "/a b"} for t in range(20)]
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"".join(json.dumps(e).encode() + b"\n" for e in events))
+        # the connection stays open and quiet: only the idle timeout can close what is open
+        deadline = time.monotonic() + 30
+        while not any(w["end"] >= 9.5 for w in out) and time.monotonic() < deadline:
+            assert proc.poll() is None
+            time.sleep(0.05)
+        assert any(w["end"] >= 9.5 for w in out), out
+        assert proc.poll() is None  # closed by the idle clock, not by the end of the input
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    reader.join(timeout=10)
+    counted = sum(w.get("records", w.get("lines", 0)) for w in out)
+    assert counted == 20  # every event in exactly one window or session

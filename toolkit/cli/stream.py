@@ -75,6 +75,12 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 @click.option(
     "--lateness", metavar="DURATION", help="With --event-time: how late events may be [0]."
 )
+@click.option(
+    "--idle-timeout",
+    metavar="DURATION",
+    help="With --event-time: after this long without records, the watermark moves on with "
+    "the wall clock, so a quiet stream's windows close [default: never].",
+)
 @click.option("--late-output", type=click.Path(dir_okay=False), help="Write late events here.")
 @click.option(
     "--top",
@@ -142,6 +148,7 @@ def stream(
     event_time: str | None,
     text_field: str,
     lateness: str | None,
+    idle_timeout: str | None,
     late_output: str | None,
     top: int | None,
     output: str | None,
@@ -208,6 +215,7 @@ def stream(
         session=session,
         event_time=event_time,
         lateness=lateness,
+        idle_timeout=idle_timeout,
         max_in_flight=max_in_flight,
         worker_timeout=opts["worker_timeout"],
         checkpoint=checkpoint,

@@ -68,7 +68,10 @@ class EventTime:
         records: str = "jsonl",
         text_field: str | None = None,
         lateness: float = 0.0,
+        idle_timeout: float | None = None,
     ) -> None:
+        if idle_timeout is not None and not idle_timeout > 0:
+            raise ConfigError(f"idle timeout must be positive seconds; got {idle_timeout!r}")
         if records == "lines":
             raise ConfigError("--event-time reads a field of each record: give --records jsonl|csv")
         if lateness < 0:
@@ -76,6 +79,9 @@ class EventTime:
         self.field, self.text_field, self.lateness = field, text_field, lateness
         self.records = RecordLines(records)
         self.max_time = -math.inf
+        self.idle_timeout = idle_timeout
+        self.floor = -math.inf  # where an idle stream's clock pushed the watermark
+        self.last_arrival: float | None = None  # wall time of the last records
 
     def times(self, lines: list[str]) -> tuple[list[tuple[float, str, str]], list[str]]:
         """The ``(time, payload, line)`` of each record among ``lines``, and the bad lines."""
@@ -103,20 +109,48 @@ class EventTime:
             self.max_time = t
 
     def watermark(self) -> float:
-        """The largest event time seen minus the lateness (-inf before any event)."""
-        return self.max_time - self.lateness
+        """The largest event time seen minus the lateness (-inf before any event), or
+        further on where an idle stream's clock pushed it."""
+        return max(self.max_time - self.lateness, self.floor)
+
+    def arrived(self, now: float) -> None:
+        """Records arrived at wall time ``now``: the stream is not idle."""
+        self.last_arrival = now
+
+    def idle(self, now: float) -> bool:
+        """Whether the watermark moved on because nothing arrived for ``idle_timeout``.
+
+        Once the stream has been quiet that long, the watermark advances with
+        the wall clock from the largest event time seen, so the windows and
+        sessions of a quiet stream close.
+        """
+        if self.idle_timeout is None:
+            return False
+        if self.last_arrival is None:  # nothing yet in this run: the idle clock starts now
+            self.last_arrival = now
+            return False
+        quiet = now - self.last_arrival - self.idle_timeout
+        if quiet < 0 or not math.isfinite(self.max_time):
+            return False
+        moved = self.max_time + quiet
+        if moved <= self.watermark():
+            return False
+        self.floor = moved
+        return True
 
     def config(self) -> dict[str, Any]:
         return {
             "field": self.field,
             "text_field": self.text_field,
             "lateness": self.lateness,
+            "idle_timeout": self.idle_timeout,
             "records": self.records.records,
         }
 
     def snapshot(self) -> dict[str, Any]:
-        return {"max_time": self.max_time, "records": self.records.snapshot()}
+        return {"max_time": self.max_time, "floor": self.floor, "records": self.records.snapshot()}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.max_time = float(state["max_time"])
+        self.floor = float(state.get("floor", -math.inf))
         self.records.restore(state.get("records", {}))

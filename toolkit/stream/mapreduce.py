@@ -89,6 +89,7 @@ def stream_map_reduce(
     session: float | str | None = None,
     event_time: str | None = None,
     lateness: float | str | None = None,
+    idle_timeout: float | str | None = None,
     bad_records: str = "report",
     top: int = 0,
     scheduler: Any = None,
@@ -116,9 +117,10 @@ def stream_map_reduce(
         sliding by ``every``; keyed by the mapper's key.
     session
         Instead: per-key sessions, closed after this gap without an event of the key.
-    event_time, lateness
+    event_time, lateness, idle_timeout
         Window (or sessionise) by this field of each record, waiting ``lateness``
-        for late events; without, by arrival time.
+        for late events; without, by arrival time.  After ``idle_timeout``
+        without records, the watermark moves on with the wall clock.
     bad_records
         ``"report"`` (count bad records, write their lines to a bad output) or ``"strict"``.
     top
@@ -160,6 +162,7 @@ def stream_map_reduce(
         event_time=event_time,
         text_field=None,
         lateness=lateness,
+        idle_timeout=idle_timeout,
         records=records,
     )
     src = source if isinstance(source, Source) else parse_source(source, follow=follow)

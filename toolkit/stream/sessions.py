@@ -84,9 +84,11 @@ class SessionWindowing:
                 bad=item.bad,
                 header=self.records.header,
             )
-        if isinstance(item, Tick):
-            return SessionBatch()
         events = self.events
+        if isinstance(item, Tick):
+            return SessionBatch(watermark=events.watermark() if events.idle(item.time) else None)
+        if item.lines:
+            events.arrived(item.time)
         timed, bad = events.times(item.lines)
         batch = SessionBatch(bad=item.bad + len(bad), bad_lines=bad, header=self.records.header)
         text, times = [], []

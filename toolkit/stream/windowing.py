@@ -238,18 +238,30 @@ class EventTimeWindowing:
         text_field: str | None = "text",
         lateness: float = 0.0,
         records: str = "jsonl",
+        idle_timeout: float | None = None,
     ) -> None:
         self.slide, self.window_panes = time_pane_sizes(length, slide)
         self.every_panes = 1
-        self.events = EventTime(field, records=records, text_field=text_field, lateness=lateness)
+        self.events = EventTime(
+            field,
+            records=records,
+            text_field=text_field,
+            lateness=lateness,
+            idle_timeout=idle_timeout,
+        )
         self.closed = -(10**18)  # windows ending at or before this pane are closed
 
     def assign(self, item: Chunk | Tick | End) -> PaneBatch:
+        events = self.events
         if isinstance(item, End):
             return PaneBatch(end=True)
         if isinstance(item, Tick):
-            return PaneBatch()
-        events = self.events
+            if not events.idle(item.time):
+                return PaneBatch()
+            self.closed = max(self.closed, math.floor(events.watermark() / self.slide))
+            return PaneBatch(boundary=self.closed)
+        if item.lines:
+            events.arrived(item.time)
         timed, bad = events.times(item.lines)
         panes: dict[int, list[str]] = {}
         batch = PaneBatch(bad=item.bad + len(bad), bad_lines=bad, header=events.records.header)
@@ -303,6 +315,7 @@ def make_windowing(
     event_time: str | None = None,
     text_field: str | None = "text",
     lateness: float | str | None = None,
+    idle_timeout: float | str | None = None,
     records: str = "lines",
 ) -> Any:
     """The windowing for user options: ``count`` records, a ``window`` length, or a ``session`` gap.
@@ -310,7 +323,9 @@ def make_windowing(
     ``every`` is the slide (records for count windows, a duration for time
     windows); ``event_time`` names the timestamp field of each record (JSON
     lines, or CSV rows); ``text_field`` the text a word count counts in event
-    time (None for a user job, whose records go to the mapper whole).
+    time (None for a user job, whose records go to the mapper whole);
+    ``idle_timeout``, in event time: after this long without records, the
+    watermark moves on with the wall clock.
 
     Examples
     --------
@@ -328,6 +343,9 @@ def make_windowing(
         raise ConfigError("--event-time and --lateness go with --window or --session")
     if lateness and not event_time:
         raise ConfigError("--lateness needs --event-time")
+    if idle_timeout is not None and not event_time:
+        raise ConfigError("--idle-timeout needs --event-time (processing time never waits)")
+    idle = parse_duration(idle_timeout) if idle_timeout is not None else None
     if event_time and records == "lines":
         records = "jsonl"  # a word count's event-time lines are JSON objects
     if count is not None:
@@ -343,7 +361,13 @@ def make_windowing(
             raise ConfigError("--every slides windows; a session has none")
         gap = parse_duration(session)
         events = (
-            EventTime(event_time, records=records, text_field=text_field, lateness=late)
+            EventTime(
+                event_time,
+                records=records,
+                text_field=text_field,
+                lateness=late,
+                idle_timeout=idle,
+            )
             if event_time
             else None
         )
@@ -353,7 +377,13 @@ def make_windowing(
     slide = parse_duration(every) if every is not None else None
     if event_time:
         return EventTimeWindowing(
-            length, slide, field=event_time, text_field=text_field, lateness=late, records=records
+            length,
+            slide,
+            field=event_time,
+            text_field=text_field,
+            lateness=late,
+            records=records,
+            idle_timeout=idle,
         )
     return ProcessingTimeWindowing(length, slide, records=records)
 

@@ -82,6 +82,7 @@ def stream_word_count(
     event_time: str | None = None,
     text_field: str = "text",
     lateness: float | str | None = None,
+    idle_timeout: float | str | None = None,
     tokenizer: str = "words",
     lowercase: bool | None = None,
     min_length: int = 1,
@@ -101,7 +102,7 @@ def stream_word_count(
     ----------
     source
         ``-``, a file, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH``, ``demo:?rate=N&lines=M``.
-    count, window, every, session, event_time, text_field, lateness
+    count, window, every, session, event_time, text_field, lateness, idle_timeout
         The windows, as for ``toolkit stream``
         (see :func:`~toolkit.stream.windowing.make_windowing`); ``session``:
         sessions of the whole stream (bursts), closed after this gap.
@@ -148,6 +149,7 @@ def stream_word_count(
         event_time=event_time,
         text_field=text_field,
         lateness=lateness,
+        idle_timeout=idle_timeout,
     )
     src = source if isinstance(source, Source) else parse_source(source, follow=follow)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
