@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,33 +21,13 @@ from typing import Any
 import pytest
 
 from tests import user_functions as jobs
+from tests.stream.listsource import ListSource
 from toolkit.batch import map_reduce
 from toolkit.corpus import access_log
 from toolkit.jobs import Mean, combining
 from toolkit.jobs.results import json_text, ordered_results
 from toolkit.stream import stream_map_reduce
 from toolkit.stream.outputs import window_line
-from toolkit.stream.sources.base import Put, Ready, Source
-
-
-class ListSource(Source):
-    """Lines handed over in chunks of a given size (the pipeline behind it is real)."""
-
-    kind = "list"
-
-    def __init__(self, lines: list[str], chunk: int) -> None:
-        super().__init__()
-        self.lines, self.chunk = lines, chunk
-
-    @property
-    def finite(self) -> bool:
-        return True
-
-    def run(self, put: Put, stop: threading.Event, ready: Ready) -> None:
-        for i in range(0, len(self.lines), self.chunk):
-            if stop.is_set():
-                return
-            put(self.lines[i : i + self.chunk], 0, None)
 
 
 @pytest.fixture(params=["local", "inprocess", "subprocess"])
@@ -326,3 +305,50 @@ def test_bad_records_are_counted_and_written(tmp_path: Path) -> None:
     assert out == [{"start": 0, "end": 4, "records": 2, "keys": 1, "results": [["200", 3]]}]
     assert job.stats.bad == 2 and job.stats.lines == 4
     assert (tmp_path / "bad.txt").read_text() == "{not json\n" + lines[2] + "\n"
+
+
+def test_word_count_sessions_are_bursts_of_the_whole_stream(stream_client: object) -> None:
+    from tests.conftest import MESSY_LINES
+    from toolkit.stream import stream_word_count
+    from toolkit.text import get_tokenizer
+
+    rng = random.Random(3)
+    t, lines = 1000.0, []
+    for i in range(600):
+        t += rng.choice([0.01, 0.02, 0.03, 2.5])  # bursts, and pauses of 2.5 s
+        ts = t - rng.random() * 0.5 if i % 5 else t
+        lines.append(json.dumps({"ts": ts, "text": MESSY_LINES[i % len(MESSY_LINES)]}))
+    tok = get_tokenizer("words")
+    events, max_seen = [], -math.inf
+    for line in lines:  # the reference: on-time events, sorted, cut at gaps >= 1 s
+        record = json.loads(line)
+        if record["ts"] >= max_seen - 0.5:
+            events.append((record["ts"], record["text"]))
+            max_seen = max(max_seen, record["ts"])
+    events.sort()
+    sessions: list[list[tuple[float, str]]] = []
+    for e in events:
+        if sessions and e[0] - sessions[-1][-1][0] < 1.0:
+            sessions[-1].append(e)
+        else:
+            sessions.append([e])
+    expected = []
+    for s in sessions:
+        counts: dict[str, int] = {}
+        for _, text in s:
+            for w in tok.reference(text.lower()):
+                counts[w] = counts.get(w, 0) + 1
+        expected.append((_num(s[0][0]), _num(s[-1][0] + 1.0), len(s), counts))
+    for chunk in (1, 100) if stream_client is None else (100,):
+        wc = stream_word_count(
+            ListSource(lines, chunk),
+            session="1s",
+            event_time="ts",
+            lateness="0.5s",
+            top=0,
+            scheduler=stream_client,
+        )
+        out = [json.loads(x) for x in run_lines(wc)]
+        got = [(w["start"], w["end"], w["lines"], dict(w["top"])) for w in out]
+        assert got == expected
+        assert len(got) > 20
