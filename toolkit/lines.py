@@ -22,7 +22,10 @@ def cut_lines(text: str) -> list[str]:
     >>> cut_lines("a\\r\\nb\\n"), cut_lines("one")
     (['a', 'b', ''], ['one'])
     """
-    return [x.removesuffix("\r") for x in text.split("\n")]
+    lines = text.split("\n")
+    if "\r" not in text:  # the common case: no line to trim
+        return lines
+    return [x.removesuffix("\r") for x in lines]
 
 
 def lines_of(text: str) -> list[str]:

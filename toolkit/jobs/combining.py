@@ -95,6 +95,13 @@ class Combining:
             return self.combiner.fold(acc, value)
         return self.reducer(acc, value)  # type: ignore[misc]
 
+    def folder(self) -> Callable[[Any, Any], Any]:
+        """:meth:`fold` as the user's own function, without this object's dispatch (hot loops)."""
+        if self.combiner is not None:
+            return self.combiner.fold
+        assert self.reducer is not None
+        return self.reducer
+
     def merge(self, a: Any, b: Any) -> Any:
         """Two accumulators of one key as one (``b`` is left as it was)."""
         if self.combiner is not None:

@@ -16,7 +16,14 @@ from typing import Any
 
 from toolkit.errors import JobError
 from toolkit.jobs.combining import Combining, function_name
-from toolkit.jobs.records import BadRecord, BadRecords, check_policy, check_records, record_parser
+from toolkit.jobs.records import (
+    BadRecord,
+    BadRecords,
+    check_policy,
+    check_records,
+    fast_parser,
+    record_parser,
+)
 from toolkit.jobs.shipping import ByValue
 
 __all__ = ["KeyedJob", "KeyedState"]
@@ -75,17 +82,60 @@ class KeyedJob(ByValue):
     def fold(
         self, state: KeyedState, lines: Iterable[str], header: tuple[str, ...] | None = None
     ) -> KeyedState:
-        """Fold ``lines`` (records of :attr:`records`; ``header``: a CSV header) into ``state``."""
-        return self.fold_records(state, lines, record_parser(self.records, header))
+        """Fold ``lines`` (records of :attr:`records`; ``header``: a CSV header) into ``state``.
+
+        The hot loop of every user job, batch and stream: a quick parse (any
+        failure is asked again of the careful parser, which tells a bad record
+        from a blank line), the mapper's pairs taken whole, each folded.
+        """
+        fast = fast_parser(self.records, header)
+        careful = record_parser(self.records, header)
+        mapper, combine = self.mapper, self.combine
+        mapper_code = [getattr(mapper, "__code__", None)]
+        start, fold = combine.start, combine.folder()
+        blank_first = self.records == "csv"  # a JSON parse refuses a blank line by itself
+        skips_blank = self.records != "lines"
+        bad = state.bad
+        get = state.get
+        records = 0
+        for line in lines:
+            if blank_first and not line.strip():
+                continue
+            try:
+                record = fast(line)
+            except ValueError:
+                if skips_blank and not line.strip():
+                    continue
+                try:
+                    record = careful(line)
+                except BadRecord as exc:
+                    self._bad(bad, line, str(exc))
+                    continue
+            try:
+                pairs = list(mapper(record))
+            except Exception as exc:
+                if not self._raised_by(exc, mapper_code):
+                    raise JobError(self._contract(exc, record)) from None
+                self._bad(bad, line, f"mapper {function_name(mapper)} raised {_what(exc)}")
+                continue
+            try:
+                for key, value in pairs:
+                    acc = get(key, _MISSING)
+                    state[key] = start(value) if acc is _MISSING else fold(acc, value)
+            except Exception as exc:
+                raise JobError(self.explain(exc, record)) from None
+            records += 1
+        state.records += records
+        return state
 
     def fold_records(
-        self, state: KeyedState, lines: Iterable[Any], parse: Callable[[Any], Any]
+        self, state: KeyedState, rows: Iterable[Any], parse: Callable[[Any], Any]
     ) -> KeyedState:
-        """Fold raw records (lines, or rows) into ``state``, each made a record by ``parse``."""
+        """Fold records that need no line parsing (Parquet rows), made records by ``parse``."""
         combine = self.combine
-        start, fold = combine.start, combine.fold
+        start, fold = combine.start, combine.folder()
         records = 0
-        for _, record, pairs in self.mapped(lines, parse, state.bad):
+        for _, record, pairs in self.mapped(rows, parse, state.bad):
             try:
                 for key, value in pairs:
                     state[key] = fold(state[key], value) if key in state else start(value)
@@ -182,6 +232,9 @@ class KeyedJob(ByValue):
                 f"{self.combine.name} failed to finish key {key!r}: {_what(exc)}"
             ) from None
         return out
+
+
+_MISSING = object()  # no accumulator for the key yet (None may be one)
 
 
 def _what(exc: BaseException) -> str:

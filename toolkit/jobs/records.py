@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from toolkit.errors import ConfigError, JobError
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "BadRecords",
     "check_policy",
     "check_records",
+    "fast_parser",
     "is_blank",
     "parse_header",
     "record_parser",
@@ -119,12 +122,34 @@ def record_parser(records: str, header: tuple[str, ...] | None = None) -> Callab
     raise ConfigError(f"records must be one of {', '.join(RECORD_FORMATS)}; got {records!r}")
 
 
+#: orjson parses a record in about a quarter of json's time; json is the reference it falls back to.
+_fast_loads = orjson.loads
+
+
+def fast_parser(records: str, header: tuple[str, ...] | None = None) -> Callable[[str], Any]:
+    """A quick parser of a record line: it may raise any ``ValueError`` where
+    :func:`record_parser`'s answer (a record, or :class:`BadRecord`) is to be asked.
+
+    Examples
+    --------
+    >>> fast_parser("jsonl")('{"a": [1, 2]}')
+    {'a': [1, 2]}
+    """
+    if records == "jsonl":
+        return _fast_loads
+    return record_parser(records, header)
+
+
 def _same(line: str) -> str:
     return line
 
 
 def _json(line: str) -> Any:
     try:
+        return _fast_loads(line)
+    except ValueError:
+        pass
+    try:  # what orjson refuses and json reads (NaN, integers beyond 64 bits) is still a record
         return json.loads(line)
     except ValueError as exc:
         raise BadRecord(f"invalid JSON: {exc}") from None

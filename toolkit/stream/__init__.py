@@ -5,8 +5,9 @@ How a line travels, module by module::
     sources/      a Source reads lines on its thread -> Chunk (messages.py)
     reader.py     the source's thread and a bounded queue (backpressure)
     pipeline.py   the driver: one thread takes Chunks from the reader, pushes them and Ticks
-    nodes.py      assign_panes: the windowing (windowing.py; eventtime.py for record times;
-                  sessions.py for session gaps) -> PaneBatch per pane, or SessionBatch
+    nodes.py      assign_panes: the windowing (windowing.py, in panes sized by panes.py;
+                  eventtime.py for record times; sessions.py for session gaps) ->
+                  PaneBatch per pane, or SessionBatch
     counting.py   count_panes: a worker job on each batch, here or on the cluster: words
                   counted -> PaneCounts; a user job's records folded (folding.py) ->
                   PaneStates, or cut into parts of sessions -> SessionParts

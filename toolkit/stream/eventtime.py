@@ -26,6 +26,11 @@ def parse_timestamp(value: Any) -> float:
     >>> parse_timestamp(12.5), parse_timestamp("1970-01-01T00:01:00Z"), parse_timestamp("7")
     (12.5, 60.0, 7.0)
     """
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, first
+        if not math.isfinite(value):
+            raise ValueError("timestamp must be finite")
+        return float(value)
     if isinstance(value, bool):
         raise ValueError("a boolean is not a timestamp")
     if isinstance(value, int | float):
