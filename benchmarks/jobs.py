@@ -235,28 +235,30 @@ def contenders(python: str, out: Path) -> list[tuple[str, str, list[str], str]]:
     status = ["--mapper", f"{jobs_file}:status_bytes", "--reducer", f"{jobs_file}:add"]
     clients = ["--mapper", f"{jobs_file}:client_one", "--reducer", f"{jobs_file}:add"]
     o = ["-o", str(out)]
+    stream, batch = [*tk, "stream"], [*tk, "mapreduce", "--records", "jsonl", "--json"]
+    local, cluster = ["--local", *o], ["--workers", "2", *o]
     found = [
-        ("windows", "toolkit stream --local", [*tk, "stream", *status, *windows, "--local", *o], "file"),
-        ("windows", "toolkit stream, 2 workers", [*tk, "stream", *status, *windows, "--workers", "2", *o], "file"),
+        ("windows", "toolkit stream --local", [*stream, *status, *windows, *local], "file"),
+        ("windows", "toolkit stream, 2 workers", [*stream, *status, *windows, *cluster], "file"),
         ("windows", "plain loop (json)", [python, "-c", PLAIN_WINDOWS, "json"], "stdout"),
-        ("sessions", "toolkit stream --local", [*tk, "stream", *clients, *sessions, "--local", *o], "file"),
-        ("sessions", "toolkit stream, 2 workers", [*tk, "stream", *clients, *sessions, "--workers", "2", *o], "file"),
+        ("sessions", "toolkit stream --local", [*stream, *clients, *sessions, *local], "file"),
+        ("sessions", "toolkit stream, 2 workers", [*stream, *clients, *sessions, *cluster], "file"),
         ("sessions", "plain loop (json)", [python, "-c", PLAIN_SESSIONS, "json"], "stdout"),
-        ("batch", "toolkit mapreduce, 2 workers", [*tk, "mapreduce", *status, "--records", "jsonl", "--json", "--top", "0", "--workers", "2"], "json"),
+        ("batch", "toolkit mapreduce, 2 workers", [*batch, *status, "--workers", "2"], "json"),
         ("batch", "dask.bag read_text.map(json.loads).foldby", [python, "-c", DASK_BAG], "stdout"),
         ("batch", "plain loop (json)", [python, "-c", PLAIN_BATCH, "json"], "stdout"),
-    ]  # fmt: skip
+    ]
     if importlib.util.find_spec("orjson"):
         found += [
             ("windows", "plain loop (orjson)", [python, "-c", PLAIN_WINDOWS, "orjson"], "stdout"),
             ("sessions", "plain loop (orjson)", [python, "-c", PLAIN_SESSIONS, "orjson"], "stdout"),
             ("batch", "plain loop (orjson)", [python, "-c", PLAIN_BATCH, "orjson"], "stdout"),
-        ]  # fmt: skip
+        ]
     if importlib.util.find_spec("bytewax"):
         found += [
             ("windows", "Bytewax 0.21 fold_window", [python, "-c", BYTEWAX, "windows"], "stdout"),
-            ("sessions", "Bytewax 0.21 SessionWindower", [python, "-c", BYTEWAX, "sessions"], "stdout"),
-        ]  # fmt: skip
+            ("sessions", "Bytewax 0.21 SessionWindower", [python, "-c", BYTEWAX, "sess"], "stdout"),
+        ]
     return found
 
 
@@ -330,9 +332,10 @@ if __name__ == "__main__":
             answers = {}
             tk(path, client), bag(path)  # warm: imports and the workers' first tasks
             for _ in range(repeat):
-                for name, run in (("toolkit", lambda: tk(path, client)), ("bag", lambda: bag(path))):
+                for name in ("toolkit", "bag"):
                     start = time.perf_counter()
-                    answers[name] = sorted(run().items())
+                    found = tk(path, client) if name == "toolkit" else bag(path)
+                    answers[name] = sorted(found.items())
                     times[name].append(time.perf_counter() - start)
     print(json.dumps({"times": times, "same": answers["toolkit"] == answers["bag"]}))
 """
