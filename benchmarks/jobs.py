@@ -206,7 +206,7 @@ def access_file(cache: Path, records: int) -> Path:
 
 
 def _toolkit_answer(out: Path, job: str) -> str:
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for line in out.read_text(encoding="utf-8").splitlines():
         doc = json.loads(line)
         if job == "windows":
