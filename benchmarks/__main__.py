@@ -487,6 +487,10 @@ def main() -> None:
         default=5,
         help="jobs on a running 1-worker and 2-worker cluster, alternating (0: skip)",
     )
+    parser.add_argument("--no-jobs", action="store_true", help="skip the user-job benchmarks")
+    parser.add_argument(
+        "--job-records", type=int, default=1_000_000, help="access-log records of the user jobs"
+    )
     args = parser.parse_args()
     paths = corpus(Path(args.cache), args.size, args.files)
     batch, notes = run_batch(paths, args.repeat, args.only)
@@ -504,7 +508,18 @@ def main() -> None:
         "files": len(paths),
         "repeat": args.repeat,
     }
+    jobs = None
+    if not args.no_jobs:
+        from benchmarks.jobs import markdown as jobs_markdown
+        from benchmarks.jobs import run_jobs, run_on_a_running_cluster
+
+        jobs = run_jobs(Path(args.cache), args.job_records, args.repeat)
+        jobs["running_cluster"] = run_on_a_running_cluster(
+            Path(args.cache), args.job_records, max(3, args.repeat)
+        )
     table = markdown(batch, notes, streams, meta, latency, scaling)
+    if jobs is not None:
+        table += "\n" + jobs_markdown(jobs)
     print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -521,13 +536,20 @@ def main() -> None:
                     "whole_process_ratios": whole_process_scaling(batch),
                     **(scaling or {}),
                 },
+                "jobs": jobs,
                 "notes": notes,
             },
             indent=2,
         )
     )
+    wrong_jobs = jobs is not None and (
+        any(not r["same_answer"] for rows in jobs["jobs"].values() for r in rows)
+        or not jobs["running_cluster"]["same_answer"]
+    )
     if any(r["correct"] is False for r in batch) or (scaling and not scaling["same_counts"]):
         sys.exit("a contender gave different counts: see the table")
+    if wrong_jobs:
+        sys.exit("a user-job contender gave a different answer: see the table")
 
 
 if __name__ == "__main__":

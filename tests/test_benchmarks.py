@@ -33,6 +33,8 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
             "4",
             "--scaling-pairs",
             "2",
+            "--job-records",
+            "20000",
             "--cache",
             str(tmp_path / "cache"),
             "--out",
@@ -50,6 +52,15 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     checked = {r["name"] for r in results["batch"] if r["correct"]}
     assert {"toolkit wordcount, 1 worker", "toolkit.word_count() from Python"} <= checked
     assert "checkpoint every 1s" in proc.stdout
+    jobs = results["jobs"]
+    assert all(r["same_answer"] for rows in jobs["jobs"].values() for r in rows)
+    assert jobs["running_cluster"]["same_answer"]
+    assert {r["name"] for r in jobs["jobs"]["windows"]} >= {
+        "toolkit stream --local",
+        "toolkit stream, 2 workers",
+        "plain loop (json)",
+    }
+    assert "| dask.bag read_text.map(json.loads).foldby |" in proc.stdout
     assert results["latency"]["windows"] >= 1 and results["latency"]["p99_ms"] > 0
     assert {r["name"] for r in results["batch"]} >= {
         "toolkit wordcount",

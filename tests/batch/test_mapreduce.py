@@ -223,3 +223,25 @@ def test_a_combiner_computes_a_mean(real_client: object, tmp_path: Path) -> None
         s[0] += float(row["bytes"]) / 1000  # type: ignore[arg-type]
         s[1] += 1
     assert result.to_dict() == pytest.approx({k: a / n for k, (a, n) in sums.items()})
+
+
+def test_jsonl_read_as_bytes_keeps_the_reading_rules(tmp_path: Path) -> None:
+    from toolkit.errors import DecodeError
+
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        b'{"user": "a", "amount": 1}\r\n'  # CRLF
+        b"\r\n"  # a blank line: no record
+        b'{"user": "\xc3\xa9", "amount": 2}\n'  # UTF-8
+        b'{"user": "b\xff", "amount": 4}\n'  # not UTF-8
+        b"{oops\n"
+        b'{"user": "a", "amount": 8}'  # no newline at the end
+    )
+    with pytest.raises(DecodeError, match=r"mixed\.jsonl: invalid utf-8 at byte offset 69"):
+        map_reduce(path, jobs.user_amounts, jobs.add, records="jsonl", scheduler="sync")
+    result = map_reduce(
+        path, jobs.user_amounts, jobs.add, records="jsonl", errors="replace", scheduler="sync"
+    )
+    assert result.to_dict() == {"a": 9, "é": 2, "b\ufffd": 4}
+    assert result.attrs["bad_records"].lines == ["{oops"] and result.attrs["records"] == 4
+    assert result.attrs["stats"].bad_sequences == 1

@@ -186,7 +186,7 @@ def _table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> str:
     help="How many results to show, sorted by key (0: all).",
 )
 @output_options("results")
-@read_options
+@read_options(blocksize="16MiB")
 @cluster_options
 def mapreduce(
     inputs: tuple[str, ...],

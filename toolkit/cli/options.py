@@ -88,12 +88,17 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def read_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def read_options(
+    func: Callable[..., Any] | None = None, *, blocksize: str = "32MiB"
+) -> Callable[..., Any]:
+    """The options of reading inputs; ``blocksize``: the default bytes per map task."""
+    if func is None:
+        return lambda f: read_options(f, blocksize=blocksize)
     options = [
         click.option(
             "--blocksize",
             callback=_parsed(parse_size),
-            default="32MiB",
+            default=blocksize,
             show_default=True,
             help="Bytes per map task, e.g. 64MiB, 512KiB, 1GB.",
         ),

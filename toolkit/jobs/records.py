@@ -28,6 +28,7 @@ __all__ = [
     "BadRecords",
     "check_policy",
     "check_records",
+    "fast_loads",
     "fast_parser",
     "is_blank",
     "parse_header",
@@ -122,8 +123,9 @@ def record_parser(records: str, header: tuple[str, ...] | None = None) -> Callab
     raise ConfigError(f"records must be one of {', '.join(RECORD_FORMATS)}; got {records!r}")
 
 
-#: orjson parses a record in about a quarter of json's time; json is the reference it falls back to.
-_fast_loads = orjson.loads
+#: orjson parses a record in about a quarter of json's time (from str or UTF-8 bytes); json is
+#: the reference it falls back to.
+fast_loads = orjson.loads
 
 
 def fast_parser(records: str, header: tuple[str, ...] | None = None) -> Callable[[str], Any]:
@@ -136,7 +138,7 @@ def fast_parser(records: str, header: tuple[str, ...] | None = None) -> Callable
     {'a': [1, 2]}
     """
     if records == "jsonl":
-        return _fast_loads
+        return fast_loads
     return record_parser(records, header)
 
 
@@ -146,7 +148,7 @@ def _same(line: str) -> str:
 
 def _json(line: str) -> Any:
     try:
-        return _fast_loads(line)
+        return fast_loads(line)
     except ValueError:
         pass
     try:  # what orjson refuses and json reads (NaN, integers beyond 64 bits) is still a record
