@@ -239,3 +239,40 @@ def test_idle_timeout_closes_a_quiet_streams_windows(logs: Path, windows: list[s
     reader.join(timeout=10)
     counted = sum(w.get("records", w.get("lines", 0)) for w in out)
     assert counted == 20  # every event in exactly one window or session
+
+
+def test_emit_every_writes_early_results_of_open_windows(logs: Path) -> None:
+    import threading
+
+    proc = start(
+        "tcp://127.0.0.1:0", *JOB, "--records", "jsonl", "--window", "10s", "--event-time", "ts",
+        "--emit-every", "200ms", "--local", cwd=logs,
+    )  # fmt: skip
+    port = int(wait_for_line(proc, r"listening on tcp://127\.0\.0\.1:(\d+)").group(1))
+    out: list[dict[str, Any]] = []
+    assert proc.stdout is not None
+    reader = threading.Thread(
+        target=lambda: out.extend(json.loads(line) for line in proc.stdout), daemon=True
+    )
+    reader.start()
+
+    def wait_for(test: Any) -> None:
+        deadline = time.monotonic() + 30
+        while not any(test(w) for w in out) and time.monotonic() < deadline:
+            assert proc.poll() is None
+            time.sleep(0.05)
+        assert any(test(w) for w in out), out
+
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        event = {"ts": 1.0, "status": 200, "bytes": 5}
+        conn.sendall(json.dumps(event).encode() + b"\n")
+        wait_for(lambda w: w["final"] is False and w["results"] == [["200", 5]])
+        conn.sendall(json.dumps({**event, "ts": 2.0}).encode() + b"\n")
+        wait_for(lambda w: w["final"] is False and w["results"] == [["200", 10]])
+        conn.sendall(json.dumps({**event, "ts": 15.0}).encode() + b"\n")  # closes [0, 10)
+        wait_for(lambda w: w["final"] is True)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    reader.join(timeout=10)
+    finals = [(w["start"], w["records"]) for w in out if w["final"]]
+    assert finals == [(0, 2), (10, 1)]  # the closing results, each once

@@ -352,3 +352,56 @@ def test_word_count_sessions_are_bursts_of_the_whole_stream(stream_client: objec
         got = [(w["start"], w["end"], w["lines"], dict(w["top"])) for w in out]
         assert got == expected
         assert len(got) > 20
+
+
+class HandClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("kind", ["windows", "sessions", "word-count"])
+def test_emit_every_writes_open_results_then_the_final_one(kind: str) -> None:
+    from streamz import Stream
+
+    from toolkit.jobs import KeyedJob
+    from toolkit.stream import Chunk, CountJob, End, KeyedPaneJob, KeyedSessionJob
+    from toolkit.stream.windowing import make_windowing
+
+    clock = HandClock()
+    job = KeyedJob(jobs.client_requests, combining(jobs.add), "jsonl")
+    head = Stream()
+    if kind == "windows":
+        w = make_windowing(window="10s", event_time="ts", text_field=None, records="jsonl")
+        node = head.assign_panes(w).map(KeyedPaneJob(job))
+        out = node.keyed_window(w, job, emit_every=1.0, clock=clock).sink_to_list()
+    elif kind == "sessions":
+        w = make_windowing(session="5s", event_time="ts", text_field=None, records="jsonl")
+        node = head.assign_panes(w).map(KeyedSessionJob(job, 5.0))
+        out = node.session_window(w, job=job, emit_every=1.0, clock=clock).sink_to_list()
+    else:
+        w = make_windowing(window="10s", event_time="ts")
+        out = head.assign_panes(w).map(CountJob()).pane_window(w, emit_every=1.0, clock=clock)
+        out = out.sink_to_list()
+
+    def send(*times: float) -> None:
+        lines = [json.dumps({"ts": t, "client": "u", "text": "a b"}) for t in times]
+        head.emit(Chunk(lines, clock.now))
+
+    send(1, 2)  # starts the early clock
+    clock.now = 1.5
+    send(3)  # 1 s passed: the open window (or session) so far
+    assert [r.final for r in out] == [False]
+    early = out[-1].to_dict()
+    assert early["final"] is False and early.get("records", early.get("lines")) == 3
+    clock.now = 1.8
+    send(4)  # not yet 1 s since the last early result
+    assert len(out) == 1
+    send(30)  # the first window (or session) closes: final
+    finals = [r for r in out if r.final]
+    final = finals[0].to_dict()
+    assert len(finals) == 1 and final.get("records", final.get("lines")) == 4
+    head.emit(End())
+    assert [r.final for r in out] == [False, True, True]

@@ -81,6 +81,12 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
     help="With --event-time: after this long without records, the watermark moves on with "
     "the wall clock, so a quiet stream's windows close [default: never].",
 )
+@click.option(
+    "--emit-every",
+    metavar="DURATION",
+    help="Also write each open window's (or session's) result so far this often, marked "
+    '"final": false; closing results are then "final": true [default: closing results only].',
+)
 @click.option("--late-output", type=click.Path(dir_okay=False), help="Write late events here.")
 @click.option(
     "--top",
@@ -149,6 +155,7 @@ def stream(
     text_field: str,
     lateness: str | None,
     idle_timeout: str | None,
+    emit_every: str | None,
     late_output: str | None,
     top: int | None,
     output: str | None,
@@ -216,6 +223,7 @@ def stream(
         event_time=event_time,
         lateness=lateness,
         idle_timeout=idle_timeout,
+        emit_every=emit_every,
         max_in_flight=max_in_flight,
         worker_timeout=opts["worker_timeout"],
         checkpoint=checkpoint,

@@ -51,6 +51,14 @@ class KeyedPaneWindows(PaneSchedule):
         held = self.panes.get(pane)
         self.panes[pane] = state if held is None else self.job.merge(held, state)
 
+    def peek(self, end: int) -> ClosedKeyedWindow:
+        """The window ending at ``end`` as it stands, left open (an early result)."""
+        merged = KeyedState()
+        for p in range(end - self.window_panes, end):
+            if p in self.panes:
+                self.job.merge(merged, self.panes[p])
+        return ClosedKeyedWindow(end - self.window_panes, end, merged)
+
     def _close(self, end: int) -> ClosedKeyedWindow | None:
         inside = [self.panes[p] for p in range(end - self.window_panes, end) if p in self.panes]
         if not any(s.records or s for s in inside):

@@ -24,6 +24,7 @@ from toolkit.stream.nodes import keyed_window, session_window  # noqa: F401  (re
 from toolkit.stream.pipeline import WindowedStream, stream_client
 from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Source
+from toolkit.units import parse_duration
 
 __all__ = ["WindowedJob", "stream_map_reduce"]
 
@@ -64,13 +65,13 @@ class WindowedJob(WindowedStream):
         if isinstance(windowing, SessionWindowing):
             worker: WorkerJob = KeyedSessionJob(job, windowing.gap)
 
-            def node(folded: Stream) -> Stream:
-                return folded.session_window(windowing, job=job)
+            def node(folded: Stream, **early: Any) -> Stream:
+                return folded.session_window(windowing, job=job, **early)
         else:
             worker = KeyedPaneJob(job)
 
-            def node(folded: Stream) -> Stream:
-                return folded.keyed_window(windowing, job, top=top)
+            def node(folded: Stream, **early: Any) -> Stream:
+                return folded.keyed_window(windowing, job, top=top, **early)
 
         super().__init__(
             source, windowing, worker_job=worker, describe_job=describe, window_node=node, **options
@@ -99,6 +100,7 @@ def stream_map_reduce(
     checkpoint: str | CheckpointStore | None = None,
     checkpoint_interval: float = 5.0,
     drain: bool | None = None,
+    emit_every: float | str | None = None,
 ) -> WindowedJob:
     """Build a user's MapReduce job over windows of a live source; call ``.run()`` to start it.
 
@@ -127,6 +129,9 @@ def stream_map_reduce(
         Keys per window result, by value descending (0: all).
     scheduler, follow, max_in_flight, worker_timeout, checkpoint, checkpoint_interval, drain
         As for :func:`~toolkit.stream.wordcount.stream_word_count`.
+    emit_every
+        Also emit each open window's (or session's) result so far this often, marked
+        ``"final": false`` (closing results are then ``"final": true``).
 
     Returns
     -------
@@ -179,4 +184,5 @@ def stream_map_reduce(
         checkpoint=checkpoint,
         checkpoint_interval=checkpoint_interval,
         drain=drain,
+        emit_every=None if emit_every is None else parse_duration(emit_every),
     )

@@ -185,6 +185,7 @@ class WindowResult:
     words: int
     top: list[tuple[str, int]]
     late: int | None = None  # event time: late events since the previous window
+    final: bool | None = None  # with early results: whether the window has closed
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object written for this window."""
@@ -195,9 +196,7 @@ class WindowResult:
             "words": self.words,
             "top": [[w, c] for w, c in self.top],
         }
-        if self.late is not None:
-            out["late"] = self.late
-        return out
+        return _tail(out, self.late, self.final)
 
 
 def number(x: float) -> float | int:
@@ -215,6 +214,7 @@ class KeyedWindowResult:
     keys: int
     results: list[tuple[Any, Any]]
     late: int | None = None
+    final: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object written for this window (tuples become lists)."""
@@ -225,9 +225,7 @@ class KeyedWindowResult:
             "keys": self.keys,
             "results": [[k, v] for k, v in self.results],
         }
-        if self.late is not None:
-            out["late"] = self.late
-        return out
+        return _tail(out, self.late, self.final)
 
 
 @dataclass(frozen=True)
@@ -240,6 +238,7 @@ class SessionResult:
     records: int
     value: Any
     late: int | None = None
+    final: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object written for this session."""
@@ -250,6 +249,13 @@ class SessionResult:
             "records": self.records,
             "value": self.value,
         }
-        if self.late is not None:
-            out["late"] = self.late
-        return out
+        return _tail(out, self.late, self.final)
+
+
+def _tail(out: dict[str, Any], late: int | None, final: bool | None) -> dict[str, Any]:
+    """A result's JSON object with ``late`` (event time) and ``final`` (early results) if set."""
+    if late is not None:
+        out["late"] = late
+    if final is not None:
+        out["final"] = final
+    return out

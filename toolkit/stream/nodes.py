@@ -13,7 +13,9 @@ for sessions of either.
 from __future__ import annotations
 
 import base64
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from streamz import Stream
@@ -27,6 +29,7 @@ from toolkit.stream.messages import (
     PaneCounts,
     Panes,
     PaneStates,
+    Part,
     SessionParts,
     SessionResult,
     WindowResult,
@@ -79,11 +82,42 @@ class _ResultNode(Stream):
     the report does not depend on how lines were chunked.
     """
 
-    def __init__(self, upstream: Stream, windowing: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        upstream: Stream,
+        windowing: Any,
+        *,
+        emit_every: float | None = None,
+        clock: Callable[[], float] = time.time,
+        **kwargs: Any,
+    ) -> None:
+        if emit_every is not None and not emit_every > 0:
+            raise ConfigError(f"emit every must be positive seconds; got {emit_every!r}")
         self.windowing = windowing
         self.late_pending: Counter[float] = Counter()
         self.last: tuple[float, float] | None = None  # bounds of the last result emitted
+        self.emit_every, self.clock = emit_every, clock
+        self.final = True if emit_every is not None else None  # marked only with early results
+        self._next_early: float | None = None
         Stream.__init__(self, upstream, **kwargs)
+
+    def _early(self, metadata: Any) -> list[Any]:
+        """Every ``emit_every`` seconds of wall time, each open result so far (not final)."""
+        if self.emit_every is None:
+            return []
+        now = self.clock()
+        if self._next_early is None:
+            self._next_early = now + self.emit_every
+        if now < self._next_early:
+            return []
+        self._next_early = now + self.emit_every
+        out = []
+        for result in self._open_results():
+            out.extend(self._emit(result, metadata=metadata))
+        return out
+
+    def _open_results(self) -> list[Any]:
+        raise NotImplementedError
 
     def _take_late(self, end: float) -> int | None:
         if not self.windowing.reports_late:
@@ -130,6 +164,7 @@ class pane_window(_ResultNode):
     """
 
     def __init__(self, upstream: Stream, windowing: Windowing, top: int = 10, **kwargs: Any):
+        """``emit_every`` (seconds) and ``clock``: also emit each open window so far."""
         self.top = _check_top(top)
         self.windows = PaneWindows(windowing.window_panes, windowing.every_panes, top=top)
         _ResultNode.__init__(self, upstream, windowing, **kwargs)
@@ -150,10 +185,21 @@ class pane_window(_ResultNode):
         for window in closed:
             start, end = self.windowing.bounds(window, final=x.end)
             late = self._take_late(window.end)
-            result = WindowResult(start, end, window.lines, window.words, window.top, late)
+            result = WindowResult(
+                start, end, window.lines, window.words, window.top, late, self.final
+            )
             self.last = (start, end)
             results.extend(self._emit(result, metadata=metadata))
-        return results
+        return results + self._early(metadata)
+
+    def _open_results(self) -> list[Any]:
+        out = []
+        for end in self.windows.open_ends():
+            window = self.windows.peek(end)
+            start, stop = self.windowing.bounds(window, final=False)
+            top = window.top
+            out.append(WindowResult(start, stop, window.lines, window.words, top, None, False))
+        return out
 
 
 def _closing(windows: Any, x: Panes) -> list[Any]:
@@ -221,10 +267,24 @@ class keyed_window(_ResultNode):
             pairs = ordered_results(self.job.finish(window.state), self.top)
             late = self._take_late(window.end)
             state = window.state
-            result = KeyedWindowResult(start, end, state.records, len(state), pairs, late)
+            result = KeyedWindowResult(
+                start, end, state.records, len(state), pairs, late, self.final
+            )
             self.last = (start, end)
             results.extend(self._emit(result, metadata=metadata))
-        return results
+        return results + self._early(metadata)
+
+    def _open_results(self) -> list[Any]:
+        out = []
+        for end in self.windows.open_ends():
+            window = self.windows.peek(end)
+            start, stop = self.windowing.bounds(window, final=False)
+            pairs = ordered_results(self.job.finish(window.state), self.top)
+            state = window.state
+            out.append(
+                KeyedWindowResult(start, stop, state.records, len(state), pairs, None, False)
+            )
+        return out
 
 
 @register_node
@@ -270,22 +330,31 @@ class session_window(_ResultNode):
             closed = sessions.close(x.watermark)
         else:
             closed = []
-        gap = self.windowing.gap
-        closed.sort(key=lambda kp: (kp[1][1] + gap, json_text(kp[0], "key")))
         results = []
-        for key, (first, last, records, value) in closed:
-            end = last + gap
-            late = self._take_late(end)
-            result: Any
-            if self.job is None:
-                result = WindowResult(first, end, records, value.total, value.top(self.top), late)
-            else:
-                final = self.job.finish({key: value})[key]
-                json_text(final, f"the value of key {json_text(key, 'key')}:")
-                result = SessionResult(key, first, end, records, final, late)
-            self.last = (first, end)
+        for key, part in self._in_order(closed):
+            result = self._result(key, part, self._take_late(part[1] + self.windowing.gap))
+            self.last = (result.start, result.end)
             results.extend(self._emit(result, metadata=metadata))
-        return results
+        return results + self._early(metadata)
+
+    def _in_order(self, sessions: list[tuple[Any, Part]]) -> list[tuple[Any, Part]]:
+        gap = self.windowing.gap
+        return sorted(sessions, key=lambda kp: (kp[1][1] + gap, json_text(kp[0], "key")))
+
+    def _result(self, key: Any, part: Part, late: int | None, final: bool | None = None) -> Any:
+        first, last, records, value = part
+        end = last + self.windowing.gap
+        final = self.final if final is None else final
+        if self.job is None:
+            top = value.top(self.top)
+            return WindowResult(first, end, records, value.total, top, late, final)
+        result = self.job.finish({key: value})[key]
+        json_text(result, f"the value of key {json_text(key, 'key')}:")
+        return SessionResult(key, first, end, records, result, late, final)
+
+    def _open_results(self) -> list[Any]:
+        sessions = self._in_order(self.sessions.items())
+        return [self._result(key, part, None, final=False) for key, part in sessions]
 
 
 def _merge_tables(a: Any, b: Any) -> Any:

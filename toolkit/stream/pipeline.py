@@ -70,7 +70,8 @@ class WindowedStream:
     describe_job
         The job as a checkpoint's identity sees it (JSON-able).
     window_node
-        Makes the window node from the stream of ``worker_job`` results.
+        Makes the window node from the stream of ``worker_job`` results (and
+        ``emit_every``, ``clock``: the node's keywords for early results).
     client
         A ``distributed.Client`` (or :class:`~toolkit.Connection`) to count on;
         None counts in this process.
@@ -91,6 +92,10 @@ class WindowedStream:
         every ``checkpoint_interval`` seconds and when it stops.
     checkpoint_interval
         Seconds between checkpoints.
+    emit_every
+        Also emit every open window's (or session's) result so far every this
+        many seconds of wall time, marked ``final: false``; closing results are
+        then marked ``final: true``.  None: closing results only.
     drain
         Whether :meth:`stop` closes and emits the open windows (default: yes
         without a checkpoint; with one, they are kept in the checkpoint and
@@ -110,7 +115,7 @@ class WindowedStream:
         *,
         worker_job: WorkerJob,
         describe_job: dict[str, Any],
-        window_node: Callable[[Stream], Stream],
+        window_node: Callable[..., Stream],
         client: Any = None,
         connection: Connection | None = None,
         max_in_flight: int = 4,
@@ -121,6 +126,7 @@ class WindowedStream:
         checkpoint: str | CheckpointStore | None = None,
         checkpoint_interval: float = 5.0,
         drain: bool | None = None,
+        emit_every: float | None = None,
     ) -> None:
         if not checkpoint_interval > 0:
             raise ConfigError(f"checkpoint interval must be positive; got {checkpoint_interval!r}")
@@ -156,7 +162,7 @@ class WindowedStream:
         self.late = counted.filter(lambda pc: pc.late > 0).map(lambda pc: pc.late_events.lines)
         self.bad = counted.filter(lambda pc: pc.bad_lines).map(lambda pc: pc.bad_lines)
         counted.sink(self._count_stats)
-        self.results = window_node(counted)
+        self.results = window_node(counted, emit_every=emit_every, clock=clock)
         self.results.sink(self._window_stats)
         self.reader = SourceReader(source, queue_size=queue_size)
         self.stop_event = self.reader.stop_event

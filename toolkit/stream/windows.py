@@ -89,6 +89,17 @@ class PaneSchedule:
         last = max(self.panes)
         return self.close_until(last + self.window_panes + self.every_panes)
 
+    def open_ends(self) -> list[int]:
+        """The ends of the windows not closed yet that hold a pane, in order."""
+        if not self.panes:
+            return []
+        first = max(self._first_end_after(min(self.panes)), self._first_end_after(self.closed))
+        k = self.every_panes
+        last = (max(self.panes) + self.window_panes) // k * k  # the last window holding it
+        ends = range(first, last + 1, k)
+        held = self.panes
+        return [e for e in ends if any(p in held for p in range(e - self.window_panes, e))]
+
     def _close(self, end: int) -> Any:
         """The window of panes ``[end - window_panes, end)``, or None if it holds nothing."""
         raise NotImplementedError
@@ -190,6 +201,15 @@ class PaneWindows(PaneSchedule):
         if self._top is None:
             self._top = r.counts.top(self.top)
         return ClosedWindow(end - self.window_panes, end, list(self._top), r.lines, r.words)
+
+    def peek(self, end: int) -> ClosedWindow:
+        """The window ending at ``end`` as it stands, left open (an early result)."""
+        inside = [self.panes[p] for p in range(end - self.window_panes, end) if p in self.panes]
+        table = WordTable(inside[0].counts.tokenizer, inside[0].counts.lowercase)
+        for pane in inside:
+            table.merge(pane.counts)
+        lines, words = sum(p.lines for p in inside), sum(p.words for p in inside)
+        return ClosedWindow(end - self.window_panes, end, table.top(self.top), lines, words)
 
     def _move_to(self, end: int) -> None:
         """Make ``_running`` hold the window ending at ``end``, incrementally if it is near."""

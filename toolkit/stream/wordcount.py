@@ -12,6 +12,7 @@ from toolkit.stream.messages import WindowResult
 from toolkit.stream.pipeline import WindowedStream, stream_client
 from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Source
+from toolkit.units import parse_duration
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,13 +60,13 @@ class WindowedWordCount(WindowedStream):
         if isinstance(windowing, SessionWindowing):
             worker: WorkerJob = CountSessionJob(job, windowing.gap)
 
-            def node(counted: Stream) -> Stream:
-                return counted.session_window(windowing, top=top)
+            def node(counted: Stream, **early: Any) -> Stream:
+                return counted.session_window(windowing, top=top, **early)
         else:
             worker = job
 
-            def node(counted: Stream) -> Stream:
-                return counted.pane_window(windowing, top=top)
+            def node(counted: Stream, **early: Any) -> Stream:
+                return counted.pane_window(windowing, top=top, **early)
 
         super().__init__(
             source, windowing, worker_job=worker, describe_job=describe, window_node=node, **options
@@ -95,6 +96,7 @@ def stream_word_count(
     checkpoint: str | CheckpointStore | None = None,
     checkpoint_interval: float = 5.0,
     drain: bool | None = None,
+    emit_every: float | str | None = None,
 ) -> WindowedWordCount:
     """Build a windowed word count over a live source; call ``.run()`` to start it.
 
@@ -122,6 +124,8 @@ def stream_word_count(
         Micro-batches out on the cluster at once; seconds to wait while it has no worker.
     checkpoint, checkpoint_interval, drain
         Checkpoints and resuming, as for :class:`WindowedWordCount`.
+    emit_every
+        Also emit each open window's result so far this often (``"final": false``).
 
     Returns
     -------
@@ -167,6 +171,7 @@ def stream_word_count(
         checkpoint=checkpoint,
         checkpoint_interval=checkpoint_interval,
         drain=drain,
+        emit_every=None if emit_every is None else parse_duration(emit_every),
     )
 
 
