@@ -9,6 +9,7 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,26 @@ def finish(proc: Any, sig: int = signal.SIGTERM) -> str:
     assert proc.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130}[sig], stderr
     assert "Traceback" not in stderr
     return str(stdout)
+
+
+def read_results(proc: Any) -> tuple[list[dict[str, Any]], threading.Thread]:
+    """The JSON lines a running stream writes, collected as they come by a thread."""
+    out: list[dict[str, Any]] = []
+    assert proc.stdout is not None
+    reader = threading.Thread(
+        target=lambda: out.extend(json.loads(line) for line in proc.stdout), daemon=True
+    )
+    reader.start()
+    return out, reader
+
+
+def wait_for(proc: Any, out: list[dict[str, Any]], test: Any) -> None:
+    """Poll until a result passes ``test`` (30 s at most), the stream still running."""
+    deadline = time.monotonic() + 30
+    while not any(test(w) for w in list(out)) and time.monotonic() < deadline:
+        assert proc.poll() is None
+        time.sleep(0.05)
+    assert any(test(w) for w in list(out)), out
 
 
 def test_stdin_csv_count_windows_local(logs: Path) -> None:
@@ -211,28 +232,17 @@ def test_bad_records_and_strict(logs: Path, tmp_path: Path) -> None:
     ids=["user-windows", "user-sessions", "word-count"],
 )
 def test_idle_timeout_closes_a_quiet_streams_windows(logs: Path, windows: list[str]) -> None:
-    import threading
-
     proc = start(
         "tcp://127.0.0.1:0", *windows, "--event-time", "ts", "--lateness", "1s",
         "--idle-timeout", "1s", "--local", cwd=logs,
     )  # fmt: skip
     port = int(wait_for_line(proc, r"listening on tcp://127\.0\.0\.1:(\d+)").group(1))
-    out: list[dict[str, Any]] = []
-    assert proc.stdout is not None
-    reader = threading.Thread(
-        target=lambda: out.extend(json.loads(line) for line in proc.stdout), daemon=True
-    )
-    reader.start()
+    out, reader = read_results(proc)
     events = [{"ts": t / 2, "status": 200, "bytes": 1, "path": "/a b"} for t in range(20)]
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(b"".join(json.dumps(e).encode() + b"\n" for e in events))
         # the connection stays open and quiet: only the idle timeout can close what is open
-        deadline = time.monotonic() + 30
-        while not any(w["end"] >= 9.5 for w in out) and time.monotonic() < deadline:
-            assert proc.poll() is None
-            time.sleep(0.05)
-        assert any(w["end"] >= 9.5 for w in out), out
+        wait_for(proc, out, lambda w: w["end"] >= 9.5)
         assert proc.poll() is None  # closed by the idle clock, not by the end of the input
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 143
@@ -242,35 +252,21 @@ def test_idle_timeout_closes_a_quiet_streams_windows(logs: Path, windows: list[s
 
 
 def test_emit_every_writes_early_results_of_open_windows(logs: Path) -> None:
-    import threading
-
     proc = start(
         "tcp://127.0.0.1:0", *JOB, "--records", "jsonl", "--window", "10s", "--event-time", "ts",
         "--emit-every", "200ms", "--local", cwd=logs,
     )  # fmt: skip
     port = int(wait_for_line(proc, r"listening on tcp://127\.0\.0\.1:(\d+)").group(1))
-    out: list[dict[str, Any]] = []
-    assert proc.stdout is not None
-    reader = threading.Thread(
-        target=lambda: out.extend(json.loads(line) for line in proc.stdout), daemon=True
-    )
-    reader.start()
-
-    def wait_for(test: Any) -> None:
-        deadline = time.monotonic() + 30
-        while not any(test(w) for w in out) and time.monotonic() < deadline:
-            assert proc.poll() is None
-            time.sleep(0.05)
-        assert any(test(w) for w in out), out
+    out, reader = read_results(proc)
 
     with socket.create_connection(("127.0.0.1", port)) as conn:
         event = {"ts": 1.0, "status": 200, "bytes": 5}
         conn.sendall(json.dumps(event).encode() + b"\n")
-        wait_for(lambda w: w["final"] is False and w["results"] == [["200", 5]])
+        wait_for(proc, out, lambda w: w["final"] is False and w["results"] == [["200", 5]])
         conn.sendall(json.dumps({**event, "ts": 2.0}).encode() + b"\n")
-        wait_for(lambda w: w["final"] is False and w["results"] == [["200", 10]])
+        wait_for(proc, out, lambda w: w["final"] is False and w["results"] == [["200", 10]])
         conn.sendall(json.dumps({**event, "ts": 15.0}).encode() + b"\n")  # closes [0, 10)
-        wait_for(lambda w: w["final"] is True)
+        wait_for(proc, out, lambda w: w["final"] is True)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 143
     reader.join(timeout=10)

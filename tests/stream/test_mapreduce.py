@@ -30,15 +30,6 @@ from toolkit.stream import stream_map_reduce
 from toolkit.stream.outputs import window_line
 
 
-@pytest.fixture(params=["local", "inprocess", "subprocess"])
-def stream_client(request: pytest.FixtureRequest) -> object:
-    if request.param == "inprocess":
-        return request.getfixturevalue("inprocess_client")
-    if request.param == "subprocess":
-        return request.getfixturevalue("real_client")
-    return None
-
-
 def log_lines(n: int, *, seed: int = 0, disorder: float = 0.0, late: float = 0.0) -> list[str]:
     """JSON access-log lines, out of order by ``disorder`` s; a share ``late`` of them later."""
     rng = random.Random(seed)

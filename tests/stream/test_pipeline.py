@@ -21,15 +21,6 @@ from toolkit.stream.wordcount import to_frame
 from toolkit.text import get_tokenizer
 
 
-@pytest.fixture(params=["local", "inprocess", "subprocess"])
-def stream_client(request: pytest.FixtureRequest) -> object:
-    if request.param == "inprocess":
-        return request.getfixturevalue("inprocess_client")
-    if request.param == "subprocess":
-        return request.getfixturevalue("real_client")
-    return None
-
-
 @pytest.fixture(scope="module")
 def text_file(tmp_path_factory: pytest.TempPathFactory, messy_corpus: list[Path]) -> Path:
     path = tmp_path_factory.mktemp("stream") / "all.txt"

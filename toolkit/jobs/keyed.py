@@ -169,17 +169,7 @@ class KeyedJob(ByValue):
         self, state: KeyedState, rows: Iterable[Any], parse: Callable[[Any], Any]
     ) -> KeyedState:
         """Fold records that need no line parsing (Parquet rows), made records by ``parse``."""
-        combine = self.combine
-        start, fold = combine.start, combine.folder()
-        records = 0
-        for _, record, pairs in self.mapped(rows, parse, state.bad):
-            try:
-                for key, value in pairs:
-                    state[key] = fold(state[key], value) if key in state else start(value)
-            except Exception as exc:
-                raise JobError(self.explain(exc, record)) from None
-            records += 1
-        state.records += records
+        self._fold(state, rows, parse, parse)
         return state
 
     def mapped(
