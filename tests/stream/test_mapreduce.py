@@ -396,3 +396,14 @@ def test_emit_every_writes_open_results_then_the_final_one(kind: str) -> None:
     assert len(finals) == 1 and final.get("records", final.get("lines")) == 4
     head.emit(End())
     assert [r.final for r in out] == [False, True, True]
+
+
+def test_options_that_cannot_work_fail_before_anything_runs() -> None:
+    from toolkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="give --records jsonl or csv"):
+        stream_map_reduce("-", jobs.status_bytes, jobs.add, window="1s", event_time="ts")
+    with pytest.raises(ConfigError, match="a session has none"):
+        stream_map_reduce("-", jobs.status_bytes, jobs.add, session="1s", every="2s")
+    with pytest.raises(ConfigError, match="idle-timeout needs --event-time"):
+        stream_map_reduce("-", jobs.status_bytes, jobs.add, window="1s", idle_timeout="1s")

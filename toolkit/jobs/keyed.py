@@ -269,4 +269,5 @@ def _what(exc: BaseException) -> str:
 
 
 def _shown(record: Any) -> str:
-    return repr(record)[:80]
+    text = repr(record)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -15,6 +15,7 @@ from typing import Any
 
 from streamz import Stream
 
+from toolkit.errors import ConfigError
 from toolkit.jobs.combining import combining, function_name
 from toolkit.jobs.keyed import KeyedJob
 from toolkit.stream.checkpoint import CheckpointStore
@@ -158,6 +159,8 @@ def stream_map_reduce(
     from toolkit.stream.windowing import make_windowing
 
     check_callable(mapper, "mapper")
+    if event_time and records == "lines":
+        raise ConfigError("--event-time reads a field of each record: give --records jsonl or csv")
     job = KeyedJob(mapper, combining(reducer), records, bad_records)
     windowing = make_windowing(
         count=count,
