@@ -171,6 +171,19 @@ def test_stream_local(tmp_path: Path, delivery: tuple) -> None:
 
 
 @pytest.mark.parametrize("delivery", _tries(4))
+def test_stream_of_a_user_job_in_sessions(tmp_path: Path, delivery: tuple) -> None:
+    (tmp_path / "job.py").write_text(
+        "def first_word(line):\n    yield (line.split() or [''])[0], 1\n\n"
+        "def add(a, b):\n    return a + b\n"
+    )
+    argv = [TOOLKIT, "stream", "demo:?rate=20000", "--mapper", "job.py:first_word"]
+    argv += ["--reducer", "job.py:add", "--session", "50ms", "--workers", "2"]
+    argv += ["--stats-interval", "200ms"]
+    _, stdout = _interrupt(argv, r"stream: [1-9][\d,]* lines", delivery, tmp_path)
+    assert all(s["records"] >= 1 for s in _windows(stdout))
+
+
+@pytest.mark.parametrize("delivery", _tries(4))
 def test_wordcount(tmp_path: Path, corpus: Path, delivery: tuple) -> None:
     argv = [TOOLKIT, "wordcount", str(corpus), "--blocksize", "16KiB", "-o", "out.parquet"]
     _interrupt([*argv, "--workers", "2"], r"dashboard", delivery, tmp_path)
