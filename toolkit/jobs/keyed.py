@@ -10,7 +10,7 @@ function, the record and what it raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,12 +112,14 @@ class KeyedJob(ByValue):
         careful: Callable[[str], Any],
         *,
         utf8: bool = False,
+        each: Callable[[int, Any, list[Any]], None] | None = None,
     ) -> int | None:
         """The hot loop of every user job, batch and stream.
 
         A quick parse (any failure is asked again of the careful parser, which
         tells a bad record from a blank line), the mapper's pairs taken whole,
-        each folded.  ``utf8``: the lines are bytes; at the first that is not
+        each folded (or, with ``each``, handed to it with the line's index and
+        the record).  ``utf8``: the lines are bytes; at the first that is not
         UTF-8, stop and return its index (None: every line was folded).
         """
         mapper, combine = self.mapper, self.combine
@@ -155,6 +157,10 @@ class KeyedJob(ByValue):
                 shown = line.decode("utf-8", "replace").removesuffix("\r") if utf8 else line
                 self._bad(bad, shown, f"mapper {function_name(mapper)} raised {_what(exc)}")
                 continue
+            if each is not None:
+                each(i, record, pairs)
+                records += 1
+                continue
             try:
                 for key, value in pairs:
                     acc = get(key, _MISSING)
@@ -173,32 +179,19 @@ class KeyedJob(ByValue):
         return state
 
     def mapped(
-        self, lines: Iterable[Any], parse: Callable[[Any], Any], bad: BadRecords
-    ) -> Iterator[tuple[int, Any, list[tuple[Hashable, Any]]]]:
-        """``(index, record, pairs)`` of each good record among ``lines``; bad ones go to ``bad``.
+        self, lines: Iterable[str], header: tuple[str, ...] | None = None
+    ) -> tuple[list[tuple[int, Any, list[tuple[Hashable, Any]]]], BadRecords]:
+        """``(index, record, pairs)`` of each good record among ``lines``, and the bad ones.
 
-        ``index`` is the line's place in ``lines``.  A record is bad if it does
-        not parse or the mapper raises on it (then none of its pairs count).
+        ``index`` is the line's place in ``lines``.  The same loop as :meth:`fold`
+        (the same parsing, blank lines, bad records), with the pairs kept, not folded.
         """
-        mapper = self.mapper
-        mapper_code = [getattr(mapper, "__code__", None)]
-        blank_is_none = self.records != "lines"
-        for i, line in enumerate(lines):
-            if blank_is_none and isinstance(line, str) and not line.strip():
-                continue
-            try:
-                record = parse(line)
-            except BadRecord as exc:
-                self._bad(bad, line, str(exc))
-                continue
-            try:
-                pairs = list(mapper(record))
-            except Exception as exc:
-                if not self._raised_by(exc, mapper_code):
-                    raise JobError(self._contract(exc, record)) from None
-                self._bad(bad, line, f"mapper {function_name(mapper)} raised {_what(exc)}")
-                continue
-            yield i, record, pairs
+        out: list[tuple[int, Any, list[tuple[Hashable, Any]]]] = []
+        state = KeyedState()
+        records = self.records
+        parsers = fast_parser(records, header), record_parser(records, header)
+        self._fold(state, lines, *parsers, each=lambda i, r, pairs: out.append((i, r, pairs)))
+        return out, state.bad
 
     def explain(self, exc: Exception, record: Any) -> str:
         """Why folding ``record``'s pairs failed: the reducer (or combiner), or the pairs."""

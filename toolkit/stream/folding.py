@@ -14,7 +14,7 @@ from typing import Any
 
 from toolkit.errors import JobError
 from toolkit.jobs.keyed import KeyedJob, KeyedState
-from toolkit.jobs.records import BadRecords, record_parser
+from toolkit.jobs.records import BadRecords
 from toolkit.stream.messages import PaneBatch, PaneStates, Part, SessionBatch, SessionParts
 from toolkit.stream.sessions import cut_sessions
 
@@ -74,10 +74,9 @@ class KeyedSessionJob:
         combine = job.combine
         times = batch.times
         events: dict[Any, list[tuple[float, int, Any]]] = {}  # key -> (time, record, value)
-        bad = BadRecords()
         records: dict[int, Any] = {}
-        parse = record_parser(job.records, batch.header)
-        for i, record, pairs in job.mapped(batch.text, parse, bad):
+        mapped, bad = job.mapped(batch.text, batch.header)
+        for i, record, pairs in mapped:
             t = batch.time if times is None else times[i]
             records[i] = record
             try:
