@@ -30,7 +30,6 @@ __all__ = [
     "check_records",
     "fast_loads",
     "fast_parser",
-    "is_blank",
     "parse_header",
     "record_parser",
 ]
@@ -155,11 +154,6 @@ def _json(line: str) -> Any:
         return json.loads(line)
     except ValueError as exc:
         raise BadRecord(f"invalid JSON: {exc}") from None
-
-
-def is_blank(records: str, line: str) -> bool:
-    """Whether ``line`` is no record at all: a blank line of jsonl or csv."""
-    return records != "lines" and not line.strip()
 
 
 class RecordLines:
