@@ -370,3 +370,31 @@ def test_interrupt_cancels_and_leaves_no_output(tmp_path: Path, sig: int, code: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lines.txt", "slow.py"] + (
         ["__pycache__"] if (tmp_path / "__pycache__").exists() else []
     )
+
+
+def test_mapreduce_with_a_frame_mapper(real_cluster: SubprocessCluster, tmp_path: Path) -> None:
+    (tmp_path / "job.py").write_text(
+        "def by_status(frame):\n"
+        "    return frame.groupby('status')['bytes'].sum().items()\n\n"
+        "def wrong(frame):\n"
+        "    return frame.group_by('status').len().iter_rows()\n\n"
+        "def add(a, b):\n    return a + b\n"
+    )
+    data = tmp_path / "log.jsonl"
+    data.write_text(
+        '{"status": 200, "bytes": 10}\n{"status": 404, "bytes": 4}\n"not an object"\n'
+        '{"status": 200, "bytes": 20, "path": "/é"}\n{oops\n'
+    )
+    args = ["mapreduce", str(data), "--mapper", "job.py:by_status", "--reducer", "job.py:add"]
+    args += ["--records", "jsonl", "--frames", "pandas", "--scheduler", real_cluster.address]
+    proc = run(*args, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["results"] == [{"key": 200, "value": 30}, {"key": 404, "value": 4}]
+    assert (summary["records"], summary["bad_records"]) == (3, 2)
+    wrong = [*args[:3], "job.py:wrong", *args[4:]]
+    proc = run(*wrong, cwd=tmp_path)
+    assert proc.returncode == 1
+    line = one_error_line(proc)
+    assert "log.jsonl" in line and "mapper job.py:wrong raised AttributeError" in line
+    assert "a frame of 3 records (columns status, bytes, path)" in line

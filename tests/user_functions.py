@@ -125,3 +125,32 @@ def path_latency(record: dict[str, Any]) -> Iterator[tuple[str, float]]:
 def client_requests(record: dict[str, Any]) -> Iterator[tuple[str, int]]:
     """Requests per client (for sessions)."""
     yield record["client"], 1
+
+
+def status_bytes_frame(frame: Any) -> Any:
+    """``status_bytes`` over a pandas frame of a chunk, pre-combined (jsonl, csv, parquet)."""
+    return frame["bytes"].astype(int).groupby(frame["status"].astype(str)).sum().items()
+
+
+def status_bytes_polars(frame: Any) -> Any:
+    """``status_bytes`` over a polars frame of a chunk, pre-combined."""
+    import polars as pl
+
+    grouped = frame.group_by(pl.col("status").cast(pl.String)).agg(
+        pl.col("bytes").cast(pl.Int64).sum()
+    )
+    return grouped.iter_rows()
+
+
+def user_amounts_frame(frame: Any) -> Any:
+    """``user_amounts`` over a frame: a pair per row, not pre-combined."""
+    return zip(frame["user"], frame["amount"], strict=True)
+
+
+def line_length_frame(frame: Any) -> Any:
+    """``line_length`` over the frame of a chunk of lines (one column, ``line``)."""
+    return frame["line"].str.len().value_counts().items()
+
+
+def frame_fails(frame: Any) -> Any:
+    raise KeyError("no such column")

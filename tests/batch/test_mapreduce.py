@@ -245,3 +245,56 @@ def test_jsonl_read_as_bytes_keeps_the_reading_rules(tmp_path: Path) -> None:
     assert result.to_dict() == {"a": 9, "é": 2, "b\ufffd": 4}
     assert result.attrs["bad_records"].lines == ["{oops"] and result.attrs["records"] == 4
     assert result.attrs["stats"].bad_sequences == 1
+
+
+def test_frame_mappers_equal_record_mappers_on_every_backend(
+    scheduler: object, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows, csv_path, jsonl_path = _access_log_files(tmp_path)
+    parquet_path = tmp_path / "log.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), parquet_path, row_group_size=300)
+    expected: Counter[str] = Counter()
+    for row in rows:
+        expected[str(row["status"])] += int(row["bytes"])  # type: ignore[call-overload]
+    for path, records in ((csv_path, "csv"), (jsonl_path, "jsonl"), (parquet_path, "parquet")):
+        for frames, mapper in (
+            ("pandas", jobs.status_bytes_frame),
+            ("polars", jobs.status_bytes_polars),
+        ):
+            result = map_reduce(
+                path,
+                mapper,
+                jobs.add,
+                records=records,
+                frames=frames,
+                blocksize=4096,
+                scheduler=scheduler,
+            )
+            assert result.to_dict() == dict(expected), (records, frames)
+            assert result.attrs["records"] == len(rows), (records, frames)
+
+
+def test_a_frame_mapper_over_lines_and_messy_bytes(
+    tmp_path: Path, messy_corpus: list[Path]
+) -> None:
+    result = map_reduce(
+        messy_corpus, jobs.line_length_frame, jobs.add, frames="pandas", blocksize=4096
+    )
+    assert result.to_dict() == dict(Counter(len(x) for x in reference_lines(messy_corpus)))
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(
+        b'{"user": "a", "amount": 1}\r\n\r\n{"user": "\xc3\xa9", "amount": 2}\n'
+        b'{"user": "b\xff", "amount": 4}\n{oops\n[1]\n{"user": "a", "amount": 8}'
+    )
+    result = map_reduce(
+        path, jobs.user_amounts_frame, jobs.add, records="jsonl", frames="polars", errors="replace"
+    )
+    assert result.to_dict() == {"a": 9, "é": 2, "b\ufffd": 4}
+    assert result.attrs["bad_records"].lines == ["{oops", "[1]"] and result.attrs["records"] == 4
+    with pytest.raises(JobError, match=r"mixed\.jsonl \(block at byte 0\): mapper .*frame_fails"):
+        map_reduce(
+            path, jobs.frame_fails, jobs.add, records="jsonl", frames="pandas", errors="replace"
+        )

@@ -17,6 +17,7 @@ from toolkit.batch.plan import plan_job, run_planned
 from toolkit.cluster import Scheduler
 from toolkit.errors import InputError
 from toolkit.jobs.combining import combining
+from toolkit.jobs.frames import check_frames
 from toolkit.jobs.keyed import KeyedJob, KeyedState
 from toolkit.jobs.records import RECORD_FORMATS as LINE_FORMATS
 from toolkit.jobs.records import check_policy, check_records, parse_header
@@ -50,6 +51,7 @@ class UserJob(Job):
     bad_records: str = "report"
     header: tuple[str, ...] | None = None  # csv: the header of the file being read
     skip_header: bool = False  # csv: this block starts with the header line
+    frames: str | None = None  # the mapper takes a chunk's records as a DataFrame of this kind
     name: str = "mapreduce"
 
     @property
@@ -66,10 +68,13 @@ class UserJob(Job):
     def keyed(self) -> KeyedJob:
         """The keyed fold of this job (shared with streams)."""
         records = "jsonl" if self.records == "parquet" else self.records  # rows are parsed
-        return KeyedJob(self.mapper, combining(self.reducer), records, self.bad_records)
+        return KeyedJob(
+            self.mapper, combining(self.reducer), records, self.bad_records, self.frames
+        )
 
     def consume_file(self, acc: KeyedState, block: Block) -> tuple[int, int]:
-        """Fold a Parquet file's rows, as dicts, in batches of 64k rows."""
+        """Fold a Parquet file's rows (as dicts, or as frames) in batches of 64k rows."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         keyed, rows = self.keyed(), 0
@@ -77,9 +82,8 @@ class UserJob(Job):
         try:
             with fsspec.open(file.path, "rb", **dict(file.storage_options)) as f:
                 for batch in pq.ParquetFile(f).iter_batches(batch_size=65536):
-                    records = batch.to_pylist()
-                    keyed.fold_records(acc, records, _row)
-                    rows += len(records)
+                    keyed.fold_table(acc, pa.Table.from_batches([batch]))
+                    rows += batch.num_rows
         except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise InputError(f"{file.path}: cannot read as Parquet: {exc}") from None
         return file.size, rows
@@ -118,10 +122,6 @@ class UserJob(Job):
         return done
 
 
-def _row(row: Any) -> Any:
-    return row
-
-
 def _sorted_series(items: dict[Hashable, Any]) -> pd.Series:
     import pandas as pd  # only where a Series is made: workers of other jobs never load it
 
@@ -141,6 +141,7 @@ def map_reduce(
     *,
     records: str = "lines",
     bad_records: str = "report",
+    frames: str | None = None,
     blocksize: int | str = USER_JOB_BLOCKSIZE,
     encoding: str = "utf-8",
     errors: str = "strict",
@@ -186,6 +187,15 @@ def map_reduce(
         A record that does not parse, or on which the mapper raises:
         ``"report"`` (default) counts it and keeps its line in
         ``.attrs["bad_records"]``; ``"strict"`` raises :class:`JobError`.
+    frames
+        ``"pandas"`` or ``"polars"``: the mapper is a *frame mapper*, called once
+        per chunk (a few MiB) with the chunk's records as the rows of a DataFrame
+        of that kind, a column per field (``records="lines"``: one column,
+        ``line``); its pairs fold with the reducer as a record mapper's do, so it
+        may pre-combine them (``frame.groupby("status")["bytes"].sum().items()``).
+        A record that is not an object is a bad record; a frame mapper that
+        raises is a :class:`JobError` (which record is unknown).  Column types
+        are Arrow's (see :mod:`toolkit.jobs.frames`).
     split_out
         Merge the final result in this many hash buckets (for millions of keys).
     journal
@@ -222,6 +232,7 @@ def map_reduce(
     combining(reducer)  # a function, or a combiner object: anything else fails now
     check_records(records, RECORD_FORMATS)
     check_policy(bad_records)
+    check_frames(frames)
     plan = plan_job(
         inputs,
         blocksize=blocksize,
@@ -232,7 +243,7 @@ def map_reduce(
         whole_files=records == "parquet",
     )
     buckets, stats = run_planned(
-        UserJob(mapper, reducer, records, bad_records),
+        UserJob(mapper, reducer, records, bad_records, frames=frames),
         plan,
         scheduler=scheduler,
         split_out=split_out,

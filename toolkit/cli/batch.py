@@ -179,6 +179,12 @@ def _table(rows: list[tuple[Any, str]], header: tuple[str, str]) -> str:
 @click.argument("inputs", nargs=-1, required=True)
 @job_options(records=("lines", "jsonl", "csv", "parquet"), required=True)
 @click.option(
+    "--frames",
+    type=click.Choice(["pandas", "polars"]),
+    help="The mapper takes a chunk of records at once, as a DataFrame of this kind (a "
+    "column per field), and returns (key, value) pairs: vectorised work, no call per record.",
+)
+@click.option(
     "--top",
     type=click.IntRange(min=0),
     default=20,
@@ -196,6 +202,7 @@ def mapreduce(
     records: str,
     bad_records: str,
     bad_output: str | None,
+    frames: str | None,
     top: int,
     output: str | None,
     as_json: bool,
@@ -228,6 +235,7 @@ def mapreduce(
             reduce_func,
             records=records,
             bad_records=bad_records,
+            frames=frames,
             blocksize=blocksize,
             encoding=encoding,
             errors=errors,

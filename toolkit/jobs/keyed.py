@@ -11,11 +11,12 @@ function, the record and what it raised.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from toolkit.errors import JobError
+from toolkit.errors import ConfigError, JobError
 from toolkit.jobs.combining import Combining, function_name
+from toolkit.jobs.frames import check_frames, frame_of_table, jsonl_table, plain, records_frame
 from toolkit.jobs.records import (
     BadRecord,
     BadRecords,
@@ -71,10 +72,12 @@ class KeyedJob(ByValue):
     combine: Combining
     records: str = "lines"
     bad_records: str = "report"
+    frames: str | None = None  # the mapper takes a chunk's records as a DataFrame of this kind
 
     def __post_init__(self) -> None:
         check_records(self.records)
         check_policy(self.bad_records)
+        check_frames(self.frames)
 
     def empty(self) -> KeyedState:
         """A fresh state."""
@@ -84,9 +87,12 @@ class KeyedJob(ByValue):
         self, state: KeyedState, lines: Iterable[str], header: tuple[str, ...] | None = None
     ) -> KeyedState:
         """Fold ``lines`` (records of :attr:`records`; ``header``: a CSV header) into ``state``."""
-        self._fold(
-            state, lines, fast_parser(self.records, header), record_parser(self.records, header)
-        )
+        parsers = fast_parser(self.records, header), record_parser(self.records, header)
+        if self.frames is None:
+            self._fold(state, lines, *parsers)
+        else:
+            records, _ = self._parsed(state, lines, *parsers)
+            self._fold_frame(state, records)
         return state
 
     def fold_bytes(self, state: KeyedState, data: bytes | memoryview) -> int:
@@ -96,10 +102,21 @@ class KeyedJob(ByValue):
         reader's decoding policy, as text); JSON is parsed from the bytes as they
         are, which saves decoding every line.
         """
+        if self.frames is not None:
+            table = jsonl_table(bytes(data))
+            if table is not None:
+                self._fold_frame(state, table)
+                return len(data)
         lines = bytes(data).split(b"\n")
         if lines and not lines[-1]:
             lines.pop()  # after the last newline
-        stop = self._fold(state, lines, fast_loads, record_parser("jsonl"), utf8=True)
+        if self.frames is None:
+            stop = self._fold(state, lines, fast_loads, record_parser("jsonl"), utf8=True)
+        else:
+            records, stop = self._parsed(
+                state, lines, fast_loads, record_parser("jsonl"), utf8=True
+            )
+            self._fold_frame(state, records)
         if stop is None:
             return len(data)
         return sum(len(line) + 1 for line in lines[:stop])
@@ -178,6 +195,82 @@ class KeyedJob(ByValue):
         self._fold(state, rows, parse, parse)
         return state
 
+    def fold_table(self, state: KeyedState, table: Any) -> KeyedState:
+        """Fold the rows of an Arrow table (Parquet): by frames, or as dicts, one at a time."""
+        if self.frames is None:
+            return self.fold_records(state, table.to_pylist(), _same)
+        self._fold_frame(state, table)
+        return state
+
+    def _parsed(
+        self,
+        state: KeyedState,
+        lines: Iterable[Any],
+        fast: Callable[[Any], Any],
+        careful: Callable[[str], Any],
+        *,
+        utf8: bool = False,
+    ) -> tuple[list[Any], int | None]:
+        """The good records among ``lines`` for a frame (the bad ones go to ``state.bad``),
+        and the index of the line that is not UTF-8 where it stopped (None: it did not).
+
+        The same loop as :meth:`fold` takes them (the same parsing, blank lines and
+        bad records); a JSON record must be an object, to be a frame's row.
+        """
+        lines = lines if isinstance(lines, list) else list(lines)
+        out: list[Any] = []
+        scratch = KeyedState()
+        scratch.bad = state.bad
+        lines_only = self.records == "lines"
+
+        def keep(i: int, record: Any, pairs: list[Any]) -> None:
+            if lines_only:
+                out.append({"line": record})
+            elif isinstance(record, dict):
+                out.append(record)
+            else:
+                line = lines[i]
+                shown = line.decode("utf-8", "replace").removesuffix("\r") if utf8 else line
+                self._bad(state.bad, shown, "not a JSON object: a frame's rows are objects")
+
+        records_only = replace(self, mapper=_no_pairs, frames=None)
+        stop = records_only._fold(scratch, lines, fast, careful, utf8=utf8, each=keep)
+        return out, stop
+
+    def _fold_frame(self, state: KeyedState, rows: Any) -> None:
+        """Fold the pairs the mapper gives for a chunk's ``rows`` (an Arrow table or records)."""
+        count = rows.num_rows if hasattr(rows, "num_rows") else len(rows)
+        if not count:
+            return
+        frames = self.frames
+        assert frames is not None
+        if hasattr(rows, "num_rows"):
+            frame = frame_of_table(rows, frames)
+        else:
+            frame = records_frame(rows, frames)
+        mapper = self.mapper
+        what = f"a frame of {count} records (columns {', '.join(map(str, frame.columns))})"
+        try:
+            pairs = list(mapper(frame))
+        except Exception as exc:
+            if self._raised_by(exc, [getattr(mapper, "__code__", None)]):
+                raise JobError(
+                    f"mapper {function_name(mapper)} raised {_what(exc)} on {what}"
+                ) from None
+            raise JobError(self._contract(exc, None, on=what)) from None
+        start, fold = self.combine.start, self.combine.folder()
+        get = state.get
+        try:
+            for key, value in pairs:
+                key, value = plain(key), plain(value)
+                acc = get(key, _MISSING)
+                state[key] = start(value) if acc is _MISSING else fold(acc, value)
+        except Exception as exc:
+            if self._raised_by(exc, self.combine.codes()):
+                raise JobError(f"{self.combine.name} failed on {what}: {_what(exc)}") from None
+            raise JobError(self._contract(exc, None, on=what)) from None
+        state.records += count
+
     def mapped(
         self, lines: Iterable[str], header: tuple[str, ...] | None = None
     ) -> tuple[list[tuple[int, Any, list[tuple[Hashable, Any]]]], BadRecords]:
@@ -186,6 +279,11 @@ class KeyedJob(ByValue):
         ``index`` is the line's place in ``lines``.  The same loop as :meth:`fold`
         (the same parsing, blank lines, bad records), with the pairs kept, not folded.
         """
+        if self.frames is not None:
+            raise ConfigError(
+                "a frame mapper gives the pairs of a whole chunk, and sessions need each "
+                "record's: use a mapper of one record"
+            )
         out: list[tuple[int, Any, list[tuple[Hashable, Any]]]] = []
         state = KeyedState()
         records = self.records
@@ -207,10 +305,11 @@ class KeyedJob(ByValue):
             )
         bad.add(line if isinstance(line, str) else repr(line), reason)
 
-    def _contract(self, exc: Exception, record: Any) -> str:
+    def _contract(self, exc: Exception, record: Any, *, on: str | None = None) -> str:
+        on = on or f"record {_shown(record)}"
         return (
             f"mapper {function_name(self.mapper)} must return an iterable of (key, value) "
-            f"pairs with hashable keys; on record {_shown(record)} it gave: {_what(exc)}"
+            f"pairs with hashable keys; on {on} it gave: {_what(exc)}"
         )
 
     @staticmethod
@@ -255,6 +354,14 @@ class KeyedJob(ByValue):
 
 
 _MISSING = object()  # no accumulator for the key yet (None may be one)
+
+
+def _no_pairs(record: Any) -> tuple[()]:
+    return ()
+
+
+def _same(row: Any) -> Any:
+    return row
 
 
 def _what(exc: BaseException) -> str:
