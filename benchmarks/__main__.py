@@ -459,6 +459,37 @@ def markdown(
     return "\n".join(out) + "\n"
 
 
+def run_user_jobs(args: argparse.Namespace) -> dict[str, Any]:
+    """The user-job tables: whole processes, then the batch job on one running cluster."""
+    from benchmarks.jobs import run_jobs, run_on_a_running_cluster
+
+    jobs = run_jobs(Path(args.cache), args.job_records, args.repeat)
+    jobs["running_cluster"] = run_on_a_running_cluster(
+        Path(args.cache), args.job_records, max(3, args.repeat)
+    )
+    return jobs
+
+
+def jobs_are_wrong(jobs: dict[str, Any]) -> bool:
+    """Whether a user-job contender gave another answer than the first of its table."""
+    rows = [r for table in jobs["jobs"].values() for r in table]
+    return any(not r["same_answer"] for r in rows) or not jobs["running_cluster"]["same_answer"]
+
+
+def run_jobs_only(args: argparse.Namespace) -> None:
+    from benchmarks.jobs import markdown as jobs_markdown
+
+    jobs = run_user_jobs(args)
+    table = jobs_markdown(jobs)
+    print(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "jobs-latest.md").write_text(table)
+    (out / "jobs-latest.json").write_text(json.dumps(jobs, indent=2))
+    if jobs_are_wrong(jobs):
+        sys.exit("a user-job contender gave a different answer: see the table")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--size", default="64MB", help="corpus size (default 64MB)")
@@ -489,9 +520,16 @@ def main() -> None:
     )
     parser.add_argument("--no-jobs", action="store_true", help="skip the user-job benchmarks")
     parser.add_argument(
+        "--jobs-only",
+        action="store_true",
+        help="only the user-job benchmarks (written to OUT/jobs-latest.md and .json)",
+    )
+    parser.add_argument(
         "--job-records", type=int, default=1_000_000, help="access-log records of the user jobs"
     )
     args = parser.parse_args()
+    if args.jobs_only:
+        return run_jobs_only(args)
     paths = corpus(Path(args.cache), args.size, args.files)
     batch, notes = run_batch(paths, args.repeat, args.only)
     scaling = run_scaling(paths, args.scaling_pairs) if args.scaling_pairs > 0 else None
@@ -508,17 +546,11 @@ def main() -> None:
         "files": len(paths),
         "repeat": args.repeat,
     }
-    jobs = None
-    if not args.no_jobs:
-        from benchmarks.jobs import markdown as jobs_markdown
-        from benchmarks.jobs import run_jobs, run_on_a_running_cluster
-
-        jobs = run_jobs(Path(args.cache), args.job_records, args.repeat)
-        jobs["running_cluster"] = run_on_a_running_cluster(
-            Path(args.cache), args.job_records, max(3, args.repeat)
-        )
+    jobs = None if args.no_jobs else run_user_jobs(args)
     table = markdown(batch, notes, streams, meta, latency, scaling)
     if jobs is not None:
+        from benchmarks.jobs import markdown as jobs_markdown
+
         table += "\n" + jobs_markdown(jobs)
     print(table)
     out = Path(args.out)
@@ -542,10 +574,7 @@ def main() -> None:
             indent=2,
         )
     )
-    wrong_jobs = jobs is not None and (
-        any(not r["same_answer"] for rows in jobs["jobs"].values() for r in rows)
-        or not jobs["running_cluster"]["same_answer"]
-    )
+    wrong_jobs = jobs is not None and jobs_are_wrong(jobs)
     if any(r["correct"] is False for r in batch) or (scaling and not scaling["same_counts"]):
         sys.exit("a contender gave different counts: see the table")
     if wrong_jobs:

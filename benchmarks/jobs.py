@@ -9,7 +9,8 @@ the same file and prints one answer line (a digest of its results, as in
 written, as a competent user of it would:
 
 - toolkit: the CLI with ``job.py``-style functions (:mod:`benchmarks.access_jobs`), ``--local``
-  (in-process) and on the embedded cluster of 2 workers; results to a file.
+  (in-process) and on the embedded cluster of 2 workers; results to a file.  The batch job
+  also with a frame mapper (``--frames pandas``: a chunk's ``groupby("status")["bytes"].sum()``).
 - plain loop: one process, ``json.loads`` (and ``orjson.loads``, the fastest JSON parser a
   user would reach for) and dict updates, windows closed by the same watermark rule.
 - Bytewax 0.21: ``FileSource`` -> ``map(json.loads)`` -> ``key_on`` -> ``fold_window`` with an
@@ -234,6 +235,7 @@ def contenders(python: str, out: Path) -> list[tuple[str, str, list[str], str]]:
     sessions = [*stream_common, "--session", "30s", "--stats-interval", "0"]
     status = ["--mapper", f"{jobs_file}:status_bytes", "--reducer", f"{jobs_file}:add"]
     clients = ["--mapper", f"{jobs_file}:client_one", "--reducer", f"{jobs_file}:add"]
+    frames = ["--mapper", f"{jobs_file}:status_bytes_frame", "--reducer", f"{jobs_file}:add"]
     o = ["-o", str(out)]
     stream, batch = [*tk, "stream"], [*tk, "mapreduce", "--records", "jsonl", "--json"]
     local, cluster = ["--local", *o], ["--workers", "2", *o]
@@ -245,6 +247,12 @@ def contenders(python: str, out: Path) -> list[tuple[str, str, list[str], str]]:
         ("sessions", "toolkit stream, 2 workers", [*stream, *clients, *sessions, *cluster], "file"),
         ("sessions", "plain loop (json)", [python, "-c", PLAIN_SESSIONS, "json"], "stdout"),
         ("batch", "toolkit mapreduce, 2 workers", [*batch, *status, "--workers", "2"], "json"),
+        (
+            "batch",
+            "toolkit mapreduce --frames pandas, 2 workers",
+            [*batch, *frames, "--frames", "pandas", "--workers", "2"],
+            "json",
+        ),
         ("batch", "dask.bag read_text.map(json.loads).foldby", [python, "-c", DASK_BAG], "stdout"),
         ("batch", "plain loop (json)", [python, "-c", PLAIN_BATCH, "json"], "stdout"),
     ]

@@ -97,8 +97,28 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False),
-    help="Write window results (JSON lines) here instead of stdout.",
+    type=click.Path(),
+    help="Write window results here instead of stdout: JSON lines, or a Parquet dataset "
+    "for a directory (a path ending in /, or --output-format parquet).",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["jsonl", "parquet"]),
+    help="What --output holds [default: parquet for a directory, else jsonl]. A dataset has "
+    "a row per window and word (or key), time windows in date=YYYY-MM-DD folders, final "
+    "results only.",
+)
+@click.option(
+    "--roll-size",
+    default="16MiB",
+    show_default=True,
+    help="A Parquet dataset's file rolls at about this many bytes of rows ...",
+)
+@click.option(
+    "--roll-interval",
+    default="60s",
+    show_default=True,
+    help="... or this long after its first row, independently of checkpoints.",
 )
 @click.option(
     "--follow", is_flag=True, help="Keep reading lines appended to the file (like tail -F)."
@@ -159,6 +179,9 @@ def stream(
     late_output: str | None,
     top: int | None,
     output: str | None,
+    output_format: str | None,
+    roll_size: str,
+    roll_interval: str,
     follow: bool,
     checkpoint: str | None,
     checkpoint_interval: str,
@@ -214,6 +237,9 @@ def stream(
     map_func, reduce_func = load_job(mapper, reducer, combiner)
     if map_func is None and (records != "lines" or bad_output or bad_records != "report"):
         raise click.UsageError("--records, --bad-records and --bad-output go with --mapper")
+    if output_format and not output:
+        raise click.UsageError("--output-format goes with --output")
+    roll_bytes, roll_seconds = parse_size(roll_size), parse_duration(roll_interval)
     src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))
     options: dict[str, Any] = dict(
         count=count,
@@ -267,7 +293,14 @@ def stream(
                 write_whole(sys.stdout, window_line(result))
 
             wc.results.sink(write)
-        wc.write_to(output, late_output, bad_output)
+        wc.write_to(
+            output,
+            late_output,
+            bad_output,
+            output_format=output_format,
+            roll_bytes=roll_bytes,
+            roll_seconds=roll_seconds,
+        )
         for sink in wc.outputs.values():
             stack.callback(sink.close)
         signals = stack.enter_context(_stop_on_signals(wc.stop))

@@ -3,6 +3,7 @@
 - ``records``: what a line becomes (``lines``, ``jsonl``, ``csv``), and bad records;
 - ``combining``: a reducer ``(a, b)``, or a combiner object ``zero/fold/merge/finish``;
 - ``keyed``: the fold of lines into an accumulator per key, and merging, as workers run it;
+- ``frames``: a chunk's records as one DataFrame, for a mapper that works on many at once;
 - ``results``: results as written: JSON-able, in a defined order;
 - ``shipping``: how the objects that hold user code travel to the workers (cloudpickle).
 """

@@ -26,6 +26,12 @@ from toolkit.cluster import LOCAL_SCHEDULERS, Connection, client_of, connect
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, WorkerJob
+from toolkit.stream.datasets import (
+    DEFAULT_ROLL_BYTES,
+    DEFAULT_ROLL_SECONDS,
+    ParquetDataset,
+    dataset_format,
+)
 from toolkit.stream.messages import Chunk, End, Panes, Tick, number
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.nodes import assign_panes, pane_window  # noqa: F401  (registers the nodes)
@@ -142,7 +148,7 @@ class WindowedStream:
             "windowing": windowing.config(),
             "job": describe_job,
         }
-        self.outputs: dict[str, OutputFile] = {}
+        self.outputs: dict[str, OutputFile | ParquetDataset] = {}
         self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
         self.source = source
         self.windowing = windowing
@@ -214,18 +220,39 @@ class WindowedStream:
         self.stop_event.set()
 
     def write_to(
-        self, path: str | None, late_path: str | None = None, bad_path: str | None = None
+        self,
+        path: str | None,
+        late_path: str | None = None,
+        bad_path: str | None = None,
+        *,
+        output_format: str | None = None,
+        roll_bytes: int = DEFAULT_ROLL_BYTES,
+        roll_seconds: float = DEFAULT_ROLL_SECONDS,
     ) -> None:
-        """Write results (JSON lines) to ``path``, late events to ``late_path``, bad ones to
-        ``bad_path`` (their raw lines).
+        """Write results to ``path``, late events to ``late_path``, bad ones to ``bad_path``
+        (their raw lines).
 
-        With a checkpoint, these files get every window exactly once across
+        Results are JSON lines, or with ``output_format="parquet"`` (the default
+        for a path ending in ``/`` or a directory) a Parquet dataset whose files
+        roll at ``roll_bytes`` or ``roll_seconds`` (see :mod:`toolkit.stream.datasets`).
+        With a checkpoint, these outputs get every window exactly once across
         crashes and restarts (see :mod:`toolkit.stream.outputs`).  None writes nothing.
         """
         if path is not None:
-            sink = OutputFile(path)
-            self.outputs["output"] = sink
-            self.results.sink(lambda r: sink.write(window_line(r)))
+            output_format = output_format or dataset_format(path)
+            if output_format == "parquet":
+                times = self.windowing.config()["kind"] != "count"
+                dataset = ParquetDataset(
+                    path, times=times, roll_bytes=roll_bytes, roll_seconds=roll_seconds
+                )
+                self.outputs["output"] = dataset
+                self.results.sink(dataset.write)
+            elif output_format == "jsonl":
+                sink = OutputFile(path)
+                self.outputs["output"] = sink
+                self.results.sink(lambda r: sink.write(window_line(r)))
+            else:
+                raise ConfigError(f"output format must be jsonl or parquet; got {output_format!r}")
         if late_path is not None:
             late = OutputFile(late_path)
             self.outputs["late_output"] = late
