@@ -127,7 +127,7 @@ def test_a_fresh_start_replaces_the_dataset_and_a_lost_file_is_an_error(tmp_path
     again = ParquetDataset(str(tmp_path), times=True)
     again.restore(None)
     assert part_files(tmp_path) == [] and (tmp_path / "notes.txt").exists()
-    with pytest.raises(OutputError, match="lacks .*part-.*changed outside the stream"):
+    with pytest.raises(OutputError, match=r"lacks .*part-.*changed outside the stream"):
         ParquetDataset(str(tmp_path), times=True).restore(state)
 
 
@@ -191,3 +191,12 @@ def test_a_dataset_survives_kills_of_a_checkpointed_stream(tmp_path: Path) -> No
     assert len(keys) == len(set(keys)), "a row was written twice"
     assert got == expected
     assert log.read_text().count("resumed") >= 4
+
+
+def test_a_checkpoint_of_the_other_output_format_is_refused(tmp_path: Path) -> None:
+    from toolkit.stream.outputs import OutputFile
+
+    with pytest.raises(OutputError, match="was a JSON-lines file, not the dataset"):
+        ParquetDataset(str(tmp_path / "ds"), times=True).restore(120)  # type: ignore[arg-type]
+    with pytest.raises(OutputError, match="was a Parquet dataset, not the file"):
+        OutputFile(str(tmp_path / "out.jsonl")).restore({"files": []})  # type: ignore[arg-type]

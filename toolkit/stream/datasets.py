@@ -248,6 +248,11 @@ class ParquetDataset:
         """
         from toolkit.stream.nodes import unpickled
 
+        if state is not None and not isinstance(state, dict):
+            raise OutputError(
+                f"the checkpoint's output was a JSON-lines file, not the dataset {self.path!r}: "
+                "write the same output as the checkpointed run, or start over without it"
+            )
         kept = set() if state is None else set(state["files"])
         found = set(self._existing())
         missing = sorted(kept - found)

@@ -71,6 +71,11 @@ class OutputFile:
 
     def restore(self, size: int | None) -> None:
         """Cut the file back to ``size`` bytes (its length at a checkpoint; None: empty)."""
+        if size is not None and not isinstance(size, int):
+            raise OutputError(
+                f"the checkpoint's output was a Parquet dataset, not the file {self.path!r}: "
+                "write the same output as the checkpointed run, or start over without it"
+            )
         self.file.flush()
         current = os.fstat(self.file.fileno()).st_size
         if size is not None and current < size:
