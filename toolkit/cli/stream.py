@@ -309,6 +309,7 @@ def stream(
             on_listen=lambda addr: click.echo(f"toolkit: listening on {addr}", err=True),
             on_resume=lambda line: click.echo(line, err=True),
             stats_every=every_s or None,
+            on_page=lambda url: click.echo(f"toolkit: stream page: {url}", err=True),
         )
         click.echo(stats.line(), err=True)
     if signals.get("code"):

@@ -40,6 +40,7 @@ __all__ = [
     "check_frames",
     "frame_of_table",
     "jsonl_table",
+    "load_frames",
     "plain",
     "records_frame",
     "records_table",
@@ -69,6 +70,20 @@ def check_frames(frames: str | None) -> str | None:
     if frames == "polars" and importlib.util.find_spec("polars") is None:
         raise ConfigError("polars frames need the polars package: pip install polars")
     return frames
+
+
+def load_frames(frames: str) -> None:
+    """Import what frames of this kind need (pyarrow's JSON reader, pandas or polars).
+
+    Called before an embedded cluster starts, its workers (forked) have them already:
+    a whole ``toolkit mapreduce --frames`` process saves the import in every worker.
+    """
+    import pyarrow.json  # noqa: F401
+
+    if frames == "polars":
+        import polars  # noqa: F401
+    else:
+        import pandas  # noqa: F401
 
 
 def records_frame(records: Sequence[Any], frames: str) -> Any:

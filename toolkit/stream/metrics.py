@@ -68,7 +68,7 @@ def install_collector(dask_scheduler: Any) -> bool:
     return True
 
 
-def publish(client: Any, stream: str, values: dict[str, float | int | None]) -> None:
+def publish(client: Any, stream: str, values: dict[str, Any]) -> None:
     """Store ``values`` for ``stream`` on the scheduler (shown at its ``/metrics``)."""
     with contextlib.suppress(Exception):  # metrics must never stop a stream
         client.set_metadata([METADATA_KEY, stream], values)

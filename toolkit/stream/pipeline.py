@@ -26,6 +26,7 @@ from toolkit.cluster import LOCAL_SCHEDULERS, Connection, client_of, connect
 from toolkit.errors import ConfigError, SourceError
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, WorkerJob
+from toolkit.stream.dashboard import add_page, latest_top
 from toolkit.stream.datasets import (
     DEFAULT_ROLL_BYTES,
     DEFAULT_ROLL_SECONDS,
@@ -169,6 +170,8 @@ class WindowedStream:
         self.bad = counted.filter(lambda pc: pc.bad_lines).map(lambda pc: pc.bad_lines)
         counted.sink(self._count_stats)
         self.results = window_node(counted, emit_every=emit_every, clock=clock)
+        self._latest: list[tuple[str, float]] = []  # the latest window's top, for the page
+        self.page: str | None = None  # the stream page's URL, once the dashboard has it
         self.results.sink(self._window_stats)
         self.reader = SourceReader(source, queue_size=queue_size)
         self.stop_event = self.reader.stop_event
@@ -189,6 +192,7 @@ class WindowedStream:
 
     def _window_stats(self, result: Any) -> None:
         self.stats.windows += 1
+        self._latest = latest_top(result, self._latest)
 
     def metrics(self) -> dict[str, float | int | None]:
         """Live figures: lines, lines/s, windows, late, bad, batches in flight, watermark lag.
@@ -211,9 +215,10 @@ class WindowedStream:
             "checkpoints": s.checkpoints,
         }
 
-    def _publish(self) -> None:
+    def _publish(self, *, ended: bool = False) -> None:
         if self.client is not None:
-            publish(self.client, self.name, self.metrics())
+            page = {"top": self._latest, "updated": time.time(), "ended": int(ended)}
+            publish(self.client, self.name, {**self.metrics(), **page})
 
     def stop(self) -> None:
         """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
@@ -307,6 +312,7 @@ class WindowedStream:
         on_resume: Callable[[str], None] | None = None,
         stats_every: float | None = None,
         stats_out: TextIO | None = None,
+        on_page: Callable[[str], None] | None = None,
     ) -> StreamStats:
         """Read the source to its end (or until :meth:`stop`), emitting window results.
 
@@ -316,11 +322,13 @@ class WindowedStream:
             Called with the address once a network source listens.
         on_resume
             Called with a one-line description when the stream resumes from a checkpoint.
+        on_page
+            Called with the URL of the stream page on the dashboard, once it is there.
         stats_every
             Seconds between stats lines on ``stats_out`` (default stderr); None for none.
         """
         try:
-            return self._run(on_listen, on_resume, stats_every, stats_out)
+            return self._run(on_listen, on_resume, stats_every, stats_out, on_page)
         finally:
             if self.connection is not None:
                 self.connection.close()
@@ -331,6 +339,7 @@ class WindowedStream:
         on_resume: Callable[[str], None] | None,
         stats_every: float | None,
         stats_out: TextIO | None,
+        on_page: Callable[[str], None] | None = None,
     ) -> StreamStats:
         self.stats.started = time.monotonic()  # rates count from here, not from when built
         self._resume()
@@ -339,6 +348,9 @@ class WindowedStream:
         if self.client is not None:
             with contextlib.suppress(Exception):  # no prometheus on a remote scheduler: no page
                 self.client.run_on_scheduler(install_collector)
+            self.page = add_page(self.client)
+            if self.page and on_page is not None:
+                on_page(self.page)
         next_checkpoint = time.monotonic() + self.checkpoint_interval
         next_publish = time.monotonic()
         reader = self.reader
@@ -385,7 +397,7 @@ class WindowedStream:
             self.head.emit(End())  # close and emit every open window
         if self.store is not None:
             self.checkpoint()  # open windows (if kept) go on in the run that resumes
-        self._publish()
+        self._publish(ended=True)
         if error is not None:
             if isinstance(error, SourceError | ConfigError):
                 raise error
