@@ -54,6 +54,7 @@ class Connection:
         self.client = client
         self.cluster = cluster
         self._dashboard = dashboard  # False: started without one (its HTTP server has no pages)
+        self._serves_pages: bool | None = None
 
     @property
     def address(self) -> str:
@@ -68,7 +69,9 @@ class Connection:
         try:
             if "dashboard" not in self.client.scheduler_info().get("services", {}):
                 return None
-            return str(self.client.dashboard_link)
+            if self._serves_pages is None:  # asked once: its HTTP server may have no pages
+                self._serves_pages = bool(self.client.run_on_scheduler(_serves_dashboard))
+            return str(self.client.dashboard_link) if self._serves_pages else None
         except Exception:  # no dashboard (bokeh missing, or disabled)
             return None
 
@@ -333,6 +336,22 @@ def _fork_is_safe() -> bool:
     default = dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "spawn"
     alone = threading.active_count() == 1
     return sys.platform == "linux" and sys.version_info < (3, 12) and default and alone
+
+
+def _dashboard_probe() -> Any:
+    """A function for ``run_on_scheduler``: whether the scheduler's HTTP server has the
+    dashboard's pages (``dask scheduler --no-dashboard`` serves health and metrics only).
+
+    Made by a factory, so cloudpickle sends it by value: a scheduler without toolkit
+    installed runs it too.
+    """
+    return lambda dask_scheduler: any(
+        "Bokeh" in type(app).__name__
+        for app in getattr(getattr(dask_scheduler, "http_application", None), "applications", ())
+    )
+
+
+_serves_dashboard = _dashboard_probe()
 
 
 @contextlib.contextmanager

@@ -83,6 +83,7 @@ def test_a_real_dask_scheduler_serves_the_page(tmp_path: Path) -> None:
     cluster = SubprocessCluster(tmp_path, 1, scheduler_args=("--dashboard",))
     try:
         with connect(cluster.address, quiet=True) as conn:
+            assert conn.dashboard_link is not None
             running = Running(conn, "remote")
             try:
                 url = wait_for(lambda: running.pages and running.pages[0])
@@ -97,6 +98,7 @@ def test_no_dashboard_no_page_and_the_stream_runs(tmp_path: Path) -> None:
     cluster = SubprocessCluster(tmp_path, 1)  # --no-dashboard
     try:
         with connect(cluster.address, quiet=True) as conn:
+            assert conn.dashboard_link is None  # its HTTP server serves no pages
             assert add_page(conn.client) is None
             wc = stream_word_count("demo:?rate=100000&lines=3000", count=500, scheduler=conn)
             pages: list[str] = []

@@ -15,10 +15,12 @@ How a line travels, module by module::
                   keyed_window: a user job's states (keyed_windows.py) -> KeyedWindowResult;
                   session_window: parts merged into open sessions -> SessionResult
     outputs.py    results as JSON lines in files that a checkpoint can roll back
+    datasets.py   or as a Parquet dataset of rolled files that a checkpoint can roll back
 
 :func:`stream_word_count` (wordcount.py) and :func:`stream_map_reduce`
 (mapreduce.py) build the whole pipeline from user options; checkpoint.py
-stores and loads its state, stats.py and metrics.py report what it does;
+stores and loads its state, stats.py and metrics.py report what it does
+(dashboard.py shows it on a page of the Dask dashboard);
 registration.py puts the nodes on ``streamz.Stream``.
 """
 
