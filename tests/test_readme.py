@@ -1,4 +1,5 @@
-"""The README's Python examples run as written."""
+"""The README's and the docs' Python examples run as written; the README starts with its
+two commands."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ import pytest
 
 from toolkit.corpus import generate_corpus
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def python_blocks() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    return [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)]
+    blocks = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        blocks += [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)]
+    return blocks
 
 
 def test_readme_has_the_two_commands_first() -> None:
@@ -32,12 +38,4 @@ def test_python_examples_run(index: int, tmp_path: Path, monkeypatch: pytest.Mon
     code = python_blocks()[index]
     if "toolkit.connect()" in code:  # a small embedded cluster keeps the test quick
         code = code.replace("toolkit.connect()", "toolkit.connect(n_workers=1, processes=False)")
-    exec(compile(code, f"README.md python block {index}", "exec"), {})
-
-
-def test_cli_reference_matches_help() -> None:
-    from toolkit.cli.reference import END, START, reference
-
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(START) + len(START) : text.index(END)].strip()
-    assert section == reference().strip(), "run: python -m toolkit.cli.reference README.md"
+    exec(compile(code, f"python block {index} of README.md and docs/", "exec"), {})

@@ -3,7 +3,7 @@
 ``app`` is the command group; ``batch`` holds ``wordcount``, ``mapreduce`` and
 ``sample``, ``stream`` the ``stream`` command, ``cluster`` the ``cluster``
 command; ``options`` the options they share (cluster, tokenizer, reading,
-output); ``reference`` writes the README's command reference from them.
+output).  The docs' CLI reference is made from these commands (sphinx-click).
 
 Errors are caught here only: a :class:`~toolkit.errors.ToolkitError` becomes one
 line on stderr and exit 1; a usage error exits 2; Ctrl-C exits 130 and SIGTERM
