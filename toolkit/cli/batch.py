@@ -229,9 +229,9 @@ def mapreduce(
     map_func, reduce_func = load_job(mapper, reducer, combiner)
     files = resolve_inputs(inputs)
     if frames:
-        from toolkit.jobs.frames import check_frames, load_frames
+        from toolkit.jobs.frames import load_frames
 
-        load_frames(check_frames(frames) or frames)  # before the workers fork: they have it
+        load_frames(frames)  # before the workers fork: they have it
     with cluster_from(opts) as scheduler:
         result = map_reduce(
             files,

@@ -102,12 +102,13 @@ class KeyedJob(ByValue):
         reader's decoding policy, as text); JSON is parsed from the bytes as they
         are, which saves decoding every line.
         """
+        data = bytes(data)
         if self.frames is not None:
-            table = jsonl_table(bytes(data))
+            table = jsonl_table(data)
             if table is not None:
                 self._fold_frame(state, table)
                 return len(data)
-        lines = bytes(data).split(b"\n")
+        lines = data.split(b"\n")
         if lines and not lines[-1]:
             lines.pop()  # after the last newline
         if self.frames is None:
@@ -239,15 +240,13 @@ class KeyedJob(ByValue):
 
     def _fold_frame(self, state: KeyedState, rows: Any) -> None:
         """Fold the pairs the mapper gives for a chunk's ``rows`` (an Arrow table or records)."""
-        count = rows.num_rows if hasattr(rows, "num_rows") else len(rows)
+        table = hasattr(rows, "num_rows")
+        count = rows.num_rows if table else len(rows)
         if not count:
             return
         frames = self.frames
         assert frames is not None
-        if hasattr(rows, "num_rows"):
-            frame = frame_of_table(rows, frames)
-        else:
-            frame = records_frame(rows, frames)
+        frame = frame_of_table(rows, frames) if table else records_frame(rows, frames)
         mapper = self.mapper
         what = f"a frame of {count} records (columns {', '.join(map(str, frame.columns))})"
         try:

@@ -23,6 +23,7 @@ second row for the same window and key.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import time
@@ -165,7 +166,7 @@ class ParquetDataset:
         if rows and self.since is None:
             self.since = self.clock()
         self.rows += rows
-        self.size += sum(64 + len(str(r.get("word", r.get("key")))) for r in rows)
+        self.size += _row_bytes(rows)
         if self.size >= self.roll_bytes or (
             self.since is not None and self.clock() - self.since >= self.roll_seconds
         ):
@@ -184,10 +185,7 @@ class ParquetDataset:
         self.rows, self.size, self.since = [], 0, None
 
     def _table(self, rows: list[dict[str, Any]]) -> pa.Table:
-        names = list(rows[0])
-        for row in rows:
-            if len(row) != len(names):
-                names += [n for n in row if n not in names]
+        names = list(dict.fromkeys(n for row in rows for n in row))  # in the order they come
         columns = {n: [r.get(n) for r in rows] for n in names}
         if self.schema is None:
             try:
@@ -236,8 +234,6 @@ class ParquetDataset:
     def _schema(self) -> str | None:
         if self.schema is None:
             return None
-        import base64
-
         return base64.b64encode(self.schema.serialize().to_pybytes()).decode("ascii")
 
     def restore(self, state: dict[str, Any] | None) -> None:
@@ -268,12 +264,10 @@ class ParquetDataset:
                 raise OutputError(f"cannot remove {relative!r}: {exc.strerror}") from None
         self.files = [] if state is None else list(state["files"])
         self.rows = [] if state is None else unpickled(state["rows"])
-        self.size = sum(64 + len(str(r.get("word", r.get("key")))) for r in self.rows)
+        self.size = _row_bytes(self.rows)
         self.since = self.clock() if self.rows else None
         self.schema = None
         if state is not None and state.get("schema"):
-            import base64
-
             self.schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(state["schema"])))
 
     def _existing(self) -> list[str]:
@@ -288,6 +282,11 @@ class ParquetDataset:
     def close(self) -> None:
         """Write what is buffered."""
         self.roll()
+
+
+def _row_bytes(rows: list[dict[str, Any]]) -> int:
+    """About how many bytes ``rows`` take in a file (what a roll by size counts)."""
+    return sum(64 + len(str(r.get("word", r.get("key")))) for r in rows)
 
 
 def _fits(value: Any, kind: pa.DataType) -> bool:
