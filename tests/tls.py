@@ -1,9 +1,10 @@
-"""Certificates for TLS tests: a CA, and one certificate it signs for 127.0.0.1."""
+"""Certificates for TLS tests: a CA, and one certificate it signs for 127.0.0.1 (or given IPs)."""
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -16,8 +17,8 @@ def _key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def make_tls_files(directory: Path) -> dict[str, Path]:
-    """Write ``ca.pem``, ``cert.pem`` and ``key.pem``; return their paths."""
+def make_tls_files(directory: Path, ips: Sequence[str] = ("127.0.0.1",)) -> dict[str, Path]:
+    """Write ``ca.pem``, ``cert.pem`` and ``key.pem`` (valid for ``ips``); return their paths."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = _key()
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "toolkit test CA")])
@@ -43,7 +44,8 @@ def make_tls_files(directory: Path) -> dict[str, Path]:
         .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                [x509.DNSName("localhost")]
+                + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
             ),
             critical=False,
         )
@@ -66,11 +68,13 @@ def make_tls_files(directory: Path) -> dict[str, Path]:
     return paths
 
 
-def tls_setup(directory: Path) -> tuple[tuple[str, ...], object]:
+def tls_setup(
+    directory: Path, ips: Sequence[str] = ("127.0.0.1",)
+) -> tuple[tuple[str, ...], object]:
     """Certificates in ``directory``: the CLI's TLS options, and the matching ``Security``."""
     from distributed import Security
 
-    files = make_tls_files(directory)
+    files = make_tls_files(directory, ips)
     args = (
         "--tls-ca-file",
         str(files["ca"]),

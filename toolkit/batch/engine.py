@@ -28,6 +28,7 @@ from dask.highlevelgraph import HighLevelGraph
 from toolkit.batch.inputs import (
     Block,
     InputStats,
+    check_visible,
     decode_chunk,
     is_utf8,
     read_byte_chunks,
@@ -96,7 +97,8 @@ def _map_one(job: Job, block: Block, read: ReadOptions, acc: Any) -> tuple[Any, 
     stats = InputStats()
     split_long_lines = job.splits_long_lines
     try:
-        job = job.for_block(block, read.encoding)
+        if block.data is None:  # an uploaded block's job was made on the client
+            job = job.for_block(block, read.encoding)
         if job.reads_files:
             stats.bytes, stats.lines = job.consume_file(acc, block)
         elif job.reads_bytes and is_utf8(read.encoding):
@@ -233,10 +235,14 @@ def run_job(
     split_every: int = 8,
     progress: bool = False,
     journal: Journal | None = None,
+    upload: int | None = None,
 ) -> tuple[list[Any], InputStats]:
     """Run ``job`` over ``blocks``; return each bucket's result and the summed input stats.
 
-    Ctrl-C cancels the job's tasks on the cluster before ``KeyboardInterrupt`` propagates.
+    ``upload``: on a distributed cluster, the client reads the blocks and sends
+    them, in pieces of about this many bytes (:mod:`toolkit.batch.upload`);
+    dask's local schedulers read where the client is anyway.  Ctrl-C cancels
+    the job's tasks on the cluster before ``KeyboardInterrupt`` propagates.
     """
     if not isinstance(split_out, int) or split_out < 1:
         raise ConfigError(f"split_out must be a positive int; got {split_out!r}")
@@ -246,6 +252,13 @@ def run_job(
         job, blocks, read, split_out=split_out, split_every=split_every, journal=journal
     )
     with using_scheduler(scheduler) as (client, local):
+        if client is not None and upload is not None:
+            from toolkit.batch.upload import run_uploaded
+
+            result, stats = run_uploaded(
+                client, job, blocks, read=read, blocksize=upload, progress=progress
+            )
+            return [result], stats
         if client is not None:
             finished = _run_distributed(client, outputs, progress, blocks)
         else:
@@ -263,6 +276,8 @@ def _run_distributed(
     from distributed import progress as progress_bar
     from distributed import wait
 
+    files = list({b.file: None for partition in blocks for b in partition})
+    check_visible(client, files)
     futures = client.compute(outputs)
     try:
         # progress() and wait() find the client as the current one

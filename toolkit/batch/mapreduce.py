@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Callable, Hashable, Iterable
@@ -80,7 +81,12 @@ class UserJob(Job):
         keyed, rows = self.keyed(), 0
         file = block.file
         try:
-            with fsspec.open(file.path, "rb", **dict(file.storage_options)) as f:
+            opened = (
+                fsspec.open(file.path, "rb", **dict(file.storage_options))
+                if block.data is None
+                else contextlib.nullcontext(pa.BufferReader(block.data))  # uploaded
+            )
+            with opened as f:
                 for batch in pq.ParquetFile(f).iter_batches(batch_size=65536):
                     keyed.fold_table(acc, pa.Table.from_batches([batch]))
                     rows += batch.num_rows
@@ -152,6 +158,7 @@ def map_reduce(
     storage_options: dict[str, Any] | None = None,
     journal: str | os.PathLike[str] | None = None,
     skip_bad_files: bool = False,
+    upload: bool = False,
 ) -> pd.Series:
     """Run a MapReduce job: map every record to (key, value) pairs, fold each key's values.
 
@@ -201,6 +208,11 @@ def map_reduce(
     journal
         Commit each block's partial here and reuse it on a re-run (see
         :func:`toolkit.word_count`).
+    upload
+        The client reads the input and sends it to the workers, a few blocks at
+        a time: for a cluster whose workers do not see the client's files (no
+        shared filesystem).  Without it, paths the workers lack fail before any
+        task runs.  See :mod:`toolkit.batch.upload`.
 
     Returns
     -------
@@ -250,6 +262,7 @@ def map_reduce(
         split_every=split_every,
         progress=progress,
         journal=journal,
+        upload=upload,
     )
     merged: dict[Hashable, Any] = {}
     summary = KeyedState()

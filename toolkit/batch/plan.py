@@ -38,6 +38,7 @@ class Plan:
 
     tasks: list[list[Block]]
     read: ReadOptions
+    blocksize: int = DEFAULT_BLOCKSIZE
 
 
 def plan_job(
@@ -77,7 +78,7 @@ def plan_job(
         else plan_blocks(files, blocksize=size, encoding=encoding)
     )
     tasks = pack_blocks(blocks, blocksize=size)
-    return Plan(tasks, ReadOptions(encoding, errors, skip_bad_files))
+    return Plan(tasks, ReadOptions(encoding, errors, skip_bad_files), size)
 
 
 def run_planned(
@@ -89,13 +90,20 @@ def run_planned(
     split_every: int = 8,
     progress: bool = False,
     journal: str | os.PathLike[str] | None = None,
+    upload: bool = False,
 ) -> tuple[list[Any], InputStats]:
     """Run ``job`` over ``plan``; each bucket's result, and what was read.
 
     With ``journal``, finished partials are kept there and reused by a re-run
     of the same job (see :mod:`toolkit.batch.journal`); it is removed when the
-    job finishes.
+    job finishes.  With ``upload``, the client reads the input and sends it to
+    the workers (see :mod:`toolkit.batch.upload`).
     """
+    if upload and journal:
+        raise ConfigError(
+            "a journal (--resume) and --upload do not go together: the journal is kept where "
+            "the workers write, which an upload assumes they do not share with the client"
+        )
     log = Journal.open(journal, job_signature(job, plan.tasks, plan.read)) if journal else None
     buckets, stats = run_job(
         job,
@@ -106,6 +114,7 @@ def run_planned(
         split_out=split_out,
         split_every=split_every,
         progress=progress,
+        upload=plan.blocksize if upload else None,
     )
     if log is not None:
         log.remove()  # the job finished: nothing left to resume

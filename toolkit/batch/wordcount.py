@@ -220,6 +220,7 @@ def word_count(
     storage_options: dict[str, Any] | None = None,
     journal: str | os.PathLike[str] | None = None,
     skip_bad_files: bool = False,
+    upload: bool = False,
 ) -> WordCounts:
     """Count words in text files as a MapReduce job on Dask.
 
@@ -273,6 +274,11 @@ def word_count(
         they finish; a re-run with the same journal (after a crash, on any
         scheduler) reuses them and only reads the other blocks.  It is
         removed when the job finishes.  See :mod:`toolkit.batch.journal`.
+    upload
+        The client reads the input and sends it to the workers, a few blocks at
+        a time: for a cluster whose workers do not see the client's files (no
+        shared filesystem).  Without it, paths the workers lack fail before any
+        task runs.  See :mod:`toolkit.batch.upload`.
 
     Returns
     -------
@@ -315,6 +321,7 @@ def word_count(
         split_every=split_every,
         progress=progress,
         journal=journal,
+        upload=upload,
     )
     words = pa.concat_arrays([b.words for b in buckets])
     counts = np.concatenate([b.counts for b in buckets])

@@ -106,6 +106,7 @@ def wordcount(
     progress: bool | None,
     resume: bool,
     skip_bad_files: bool,
+    upload: bool,
     **opts: Any,
 ) -> None:
     """Count words in INPUTS (files, directories, globs, URLs; .gz .bz2 .xz .zst too).
@@ -139,6 +140,7 @@ def wordcount(
             progress=_progress(progress),
             journal=_journal(resume, output),
             skip_bad_files=skip_bad_files,
+            upload=upload,
         )
     _report_inputs(result.stats)
     if output:
@@ -213,6 +215,7 @@ def mapreduce(
     progress: bool | None,
     resume: bool,
     skip_bad_files: bool,
+    upload: bool,
     **opts: Any,
 ) -> None:
     """Run a user MapReduce job over INPUTS with a MAPPER and a REDUCER (or COMBINER).
@@ -248,6 +251,7 @@ def mapreduce(
             progress=_progress(progress),
             journal=_journal(resume, output),
             skip_bad_files=skip_bad_files,
+            upload=upload,
         )
     _report_inputs(result.attrs["stats"])
     bad = result.attrs["bad_records"]

@@ -125,6 +125,12 @@ def read_options(
             "the reason, instead of failing; none of their counts are kept.",
         ),
         click.option(
+            "--upload",
+            is_flag=True,
+            help="Read the inputs here and send them to the workers, a few blocks at a time: "
+            "for a cluster that does not share this machine's filesystem.",
+        ),
+        click.option(
             "--resume",
             is_flag=True,
             help="Keep a journal of finished partitions beside --output (OUTPUT.journal/); "

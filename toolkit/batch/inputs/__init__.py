@@ -8,7 +8,8 @@ decompressed as a stream.  Chunks handed to the caller always hold whole lines.
 How a block travels: :func:`~.resolve.resolve_inputs` (on the client: paths to
 :class:`InputFile`) -> :func:`~.plan.plan_blocks` and :func:`~.plan.pack_blocks`
 (blocks, then map tasks) -> :func:`~.read.read_byte_chunks` or
-:func:`~.read.read_text_chunks` (on a worker: whole lines, with :class:`InputStats`).
+:func:`~.read.read_text_chunks` (on a worker: whole lines, with :class:`InputStats`); on a cluster,
+:func:`~.visible.check_visible` first checks that the workers see the client's paths.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from toolkit.batch.inputs.read import (
     read_text_chunks,
 )
 from toolkit.batch.inputs.resolve import Inputs, resolve_inputs
+from toolkit.batch.inputs.visible import check_visible
 
 __all__ = [
     "CHUNK_SIZE",
@@ -41,6 +43,7 @@ __all__ = [
     "InputFile",
     "InputStats",
     "Inputs",
+    "check_visible",
     "decode_chunk",
     "first_line",
     "is_utf8",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -38,11 +38,16 @@ class Block:
 
     ``length`` of ``None`` means the whole file (compressed files, and encodings
     whose newline is not the byte ``\\n``).
+
+    An uploaded block (see :mod:`toolkit.batch.upload`) carries its bytes in
+    ``data``, read on the client: whole lines from byte ``offset`` of the
+    (decompressed) file; or, for a whole-file block, the file's bytes as stored.
     """
 
     file: InputFile
     offset: int
     length: int | None
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import io
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -92,7 +93,6 @@ def read_text_chunks(
                 block.file.path,
                 stats,
                 chunk_size,
-                dict(block.file.storage_options),
             ),
         )
         return
@@ -132,10 +132,12 @@ def read_byte_chunks(
     """
 
     def pieces() -> Iterator[tuple[int, memoryview]]:
-        with _open_bytes(block.file) as f:
+        with _open_block(block) as f:
             start, end = 0, None
             expected = None if block.file.compression else block.file.size
-            if block.length is not None:
+            if block.data is not None and block.length is not None:  # uploaded lines
+                start, expected = block.offset, len(block.data)
+            elif block.length is not None:
                 start = _after_newline(f, block.offset) if block.offset else 0
                 end = _after_newline(f, block.offset + block.length)
                 f.seek(start)
@@ -223,6 +225,18 @@ def first_line(file: InputFile, *, encoding: str, limit: int = 2**24) -> str:
 
 
 _WHITESPACE_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
+
+
+def _open_block(block: Block) -> Any:
+    """The bytes of ``block``'s file, or of what was uploaded of it, as a context manager."""
+    if block.data is None:
+        return _open_bytes(block.file)
+    raw = io.BytesIO(block.data)
+    if block.length is None and block.file.compression:  # a whole file, as stored
+        from fsspec.compression import compr
+
+        return compr[block.file.compression](raw, mode="rb")
+    return raw
 
 
 def _open_bytes(file: InputFile) -> Any:
@@ -319,7 +333,6 @@ def _read_stream(
     where: str,
     stats: InputStats,
     chunk_size: int,
-    opts: dict[str, Any],
 ) -> Iterator[str]:
     """A whole file in an encoding whose newline is not the byte ``\\n`` (UTF-16, UTF-32)."""
     decoder = codecs.getincrementaldecoder(encoding)(
@@ -328,7 +341,7 @@ def _read_stream(
     _local.replace = errors == "replace"
     offset = 0
     last_text = ""
-    with fsspec.open(block.file.path, "rb", compression=block.file.compression, **opts) as f:
+    with _open_block(block) as f:
         while True:
             raw = f.read(chunk_size)
             _local.bad = 0
