@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Host", "Network", "network"]
 
@@ -186,6 +187,8 @@ class Network:
             if shutil.which(tool) is None:
                 raise RuntimeError(f"the hosts harness needs {tool!r} (iproute2, util-linux)")
         self.data = Path(tempfile.mkdtemp(prefix="toolkit-hosts-"))  # each host's own tmpfs
+        self.logs = Path(tempfile.mkdtemp(prefix="toolkit-hosts-logs-"))
+        self._handles: list[Any] = []
         self.switch = _Namespace()
         self.hosts: dict[str, Host] = {}
         try:
@@ -205,26 +208,49 @@ class Network:
         for host in self.hosts.values():
             host.ns.close()
         self.switch.close()
+        for handle in self._handles:
+            handle.close()
+        shutil.rmtree(self.logs, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.data.rmdir()  # the tmpfs mounts were in the hosts' namespaces only
 
     # -- a cluster on the hosts ----------------------------------------------------------
 
-    def scheduler(self, host: str, *extra: str, port: int = 8786) -> str:
+    def scheduler(
+        self, host: str, *extra: str, port: int = 8786, env: dict[str, str] | None = None
+    ) -> str:
         """Start ``dask scheduler`` on ``host``; its address, once it accepts connections."""
         h = self[host]
-        h.popen(BIN / "dask", "scheduler", "--host", h.ip, "--port", str(port), "--no-dashboard",
-                *extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        h.popen(
+            BIN / "dask", "scheduler", "--host", h.ip, "--port", str(port), "--no-dashboard",
+            *extra, env=env, stdout=subprocess.DEVNULL, stderr=self.log(f"{host}-scheduler"),
+        )  # fmt: skip
         wait_until(lambda: h.reachable(h.ip, port), f"the scheduler on {h.name}")
         return f"{'tls' if '--tls-cert' in extra else 'tcp'}://{h.ip}:{port}"
 
-    def worker(self, host: str, address: str, *extra: str) -> subprocess.Popen[bytes]:
+    def worker(
+        self, host: str, address: str, *extra: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start ``dask worker`` (one process, one thread unless ``extra`` says) on ``host``."""
         return self[host].popen(
             BIN / "dask", "worker", address, "--nworkers", "1", "--nthreads", "1",
-            "--no-dashboard", "--host", self[host].ip, *extra,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            "--no-dashboard", "--host", self[host].ip, *extra, env=env,
+            stdout=subprocess.DEVNULL, stderr=self.log(f"{host}-worker"),
         )  # fmt: skip
+
+    def log(self, name: str) -> Any:
+        """A file in :attr:`logs` for a process's stderr (see :meth:`tails`)."""
+        handle = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (closed by close())
+        self._handles.append(handle)
+        return handle
+
+    def tails(self, lines: int = 15) -> str:
+        """The last lines of every process's log: for a failing test's message."""
+        out = []
+        for path in sorted(self.logs.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"--- {path.name}\n" + "\n".join(text))
+        return "\n" + "\n".join(out)
 
     def wait_for_workers(self, client_host: str, address: str, n: int, *extra: str) -> None:
         """Wait until the scheduler at ``address`` (seen from ``client_host``) has ``n`` workers."""

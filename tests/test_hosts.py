@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import signal
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ import pytest
 
 from tests.conftest import MESSY_LINES, reference_counts
 from tests.hosts import BIN, Network, network
+from tests.tls import tls_setup
 
 TOOLKIT = str(BIN / "toolkit")
 NAMES = ("sched", "w1", "w2", "client")
@@ -197,3 +200,154 @@ def test_a_cluster_started_by_toolkit_cluster_serves_another_host(
     assert sched.reachable("127.0.0.1", 8790) is False  # it listens on the address it was given
     cluster_proc.send_signal(signal.SIGINT)
     assert cluster_proc.wait(30) == 130
+
+
+def test_tls_between_hosts(net: Network, tmp_path: Path) -> None:
+    """Scheduler, worker and client on three hosts, every connection TLS with certificates
+    for the hosts' addresses; a plain-TCP client is refused."""
+    ips = [net[name].ip for name in NAMES]
+    tls, _ = tls_setup(tmp_path, ips)  # in the machine's /tmp: every host reads it
+    address = net.scheduler("sched", "--protocol", "tls", *tls, port=8791)
+    assert address.startswith("tls://")
+    net.worker("w1", address, *tls)
+    files = {"a.txt": TEXT.encode()}
+    paths = _write(net["client"], net.data / "tls", files)
+    proc = net["client"].run(
+        TOOLKIT, "wordcount", *paths, "--upload", "--top", "0", "--json", "--scheduler", address,
+        *tls,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert _counts(proc.stdout) == _reference(tmp_path, files)
+    plain = net["client"].run(
+        TOOLKIT, "wordcount", *paths, "--upload", "--scheduler", f"tcp://{net['sched'].ip}:8791",
+        "--connect-timeout", "3",
+    )  # fmt: skip
+    assert plain.returncode != 0 and "Traceback" not in plain.stderr, plain.stderr
+
+
+# -- faults across hosts ------------------------------------------------------------------
+
+SLOW_JOB = """
+import time
+
+def mapper(line):
+    time.sleep(0.0002)  # a job slow enough to be interrupted
+    for word in line.split():
+        yield word, 1
+
+def add(a, b):
+    return a + b
+"""
+
+
+@pytest.fixture()
+def fresh() -> Iterator[tuple[Network, str]]:
+    """Hosts and a cluster of their own (a test may kill or cut off a worker host); a silent
+    worker is given up after 5-12 s (dask's worker-ttl, 5 minutes by default, and its TCP timeout,
+    30 s), as a deployment that wants fast failover sets them."""
+    env = {**os.environ, **FAST_FAILOVER}
+    with network(*NAMES) as n:
+        address = n.scheduler("sched", env=env)
+        n.worker("w1", address, env=env)
+        n.worker("w2", address, env=env)
+        n.wait_for_workers("client", address, 2)
+        yield n, address
+
+
+FAST_FAILOVER = {
+    "DASK_DISTRIBUTED__SCHEDULER__WORKER_TTL": "5s",
+    "DASK_DISTRIBUTED__COMM__TIMEOUTS__TCP": "12s",  # dask asks for at least 11 s
+}
+
+
+def _slow_job(n: Network, tmp_path: Path, shared: bool) -> tuple[list[str], Counter[str]]:
+    lines = [f"w{i % 50} x{i % 7} héllo" for i in range(20_000)]
+    data = ("\n".join(lines) + "\n").encode()
+    for name in NAMES if shared else ("client",):
+        n[name].write(n.data / "slow.txt", data)
+        job = n[name].write(n.data / "slow_job.py", SLOW_JOB.encode())
+    expected: Counter[str] = Counter(w for line in lines for w in line.split())
+    args = [
+        TOOLKIT, "mapreduce", str(n.data / "slow.txt"), "--mapper", f"{job}:mapper",
+        "--reducer", f"{job}:add", "--blocksize", "16KiB", "--top", "0", "--json",
+    ]  # fmt: skip
+    return args + ([] if shared else ["--upload"]), expected
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-files", "upload"])
+def test_a_batch_survives_a_worker_host_killed_mid_run(
+    fresh: tuple[Network, str], tmp_path: Path, shared: bool
+) -> None:
+    n, address = fresh
+    args, expected = _slow_job(n, tmp_path, shared)
+    job = n["client"].popen(
+        *args, "--scheduler", address, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(1.5)
+    assert job.poll() is None, "the job ended before the fault"
+    n["w2"].stop(signal.SIGKILL)  # every process of that host, at once
+    out, err = job.communicate(timeout=120)
+    assert job.returncode == 0, err.decode() + n.tails()
+    assert _results(out.decode()) == dict(expected)
+
+
+def test_a_batch_survives_a_worker_host_cut_off_mid_run(
+    fresh: tuple[Network, str], tmp_path: Path
+) -> None:
+    n, address = fresh
+    args, expected = _slow_job(n, tmp_path, shared=True)
+    job = n["client"].popen(
+        *args, "--scheduler", address, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(1.5)
+    assert job.poll() is None, "the job ended before the fault"
+    n["w2"].link(up=False)  # the cable pulled: no reset, no FIN, silence
+    try:
+        out, err = job.communicate(timeout=120)
+    finally:
+        n["w2"].link(up=True)
+    assert job.returncode == 0, err.decode() + n.tails()
+    assert _results(out.decode()) == dict(expected)
+
+
+def test_a_checkpointed_stream_loses_nothing_when_a_worker_host_dies(
+    fresh: tuple[Network, str], tmp_path: Path
+) -> None:
+    """A stream on the cluster, over a file only the client has: a worker host killed, then
+    the stream itself killed and restarted from its checkpoint; every window exactly once."""
+    from toolkit.corpus import generate_lines
+
+    n, address = fresh
+    client = n["client"]
+    text = "".join(generate_lines(20_000_000, seed=5)).encode()  # 20 MB, about 300k lines
+    source = client.write(n.data / "stream.txt", text)
+    out, checkpoints = n.data / "windows.jsonl", n.data / "checkpoints"
+    args = [TOOLKIT, "stream", source, "--count", "2000", "--top", "5"]
+    local = client.run(*args, "--local", "-o", n.data / "reference.jsonl", timeout=300)
+    assert local.returncode == 0, local.stderr
+    expected = client.run("cat", n.data / "reference.jsonl").stdout.splitlines()
+    assert len(expected) > 100
+    on_cluster = [*args, "--scheduler", address, "-o", out, "--checkpoint", checkpoints]
+    on_cluster += ["--checkpoint-interval", "0.2s"]
+
+    def windows() -> list[str]:
+        return client.run("cat", out).stdout.splitlines() if client.exists(out) else []
+
+    stream = client.popen(*on_cluster, stdout=subprocess.DEVNULL, stderr=n.log("stream"))
+    _wait_for(lambda: len(windows()) >= 20, stream, n)
+    n["w2"].stop(signal.SIGKILL)  # a worker host dies: its batches go to the other worker
+    _wait_for(lambda: len(windows()) >= 60, stream, n)
+    os.killpg(stream.pid, signal.SIGKILL)  # and the stream's own process dies
+    stream.wait()
+    assert 0 < len(windows()) < len(expected)
+    again = client.popen(*on_cluster, stdout=subprocess.DEVNULL, stderr=n.log("stream"))
+    assert again.wait(300) == 0, n.tails()
+    assert windows() == expected  # every window once, every count as the local run's
+
+
+def _wait_for(check: object, proc: subprocess.Popen[bytes], n: Network) -> None:
+    deadline = time.monotonic() + 120
+    while not check():  # type: ignore[operator]
+        assert proc.poll() is None, f"the stream ended early: {n.tails()}"
+        assert time.monotonic() < deadline, n.tails()
+        time.sleep(0.05)
