@@ -307,10 +307,15 @@ def local_cluster(*, processes: bool = True, **kwargs: Any) -> Any:
     terminal's Ctrl-C to the process group neither kills them mid-task nor
     prints their tracebacks; closing the cluster (or this process exiting) ends
     them.  A job survives several worker deaths (``ALLOWED_FAILURES``), and
-    workers start by ``fork`` where that is safe.  ``kwargs`` go to LocalCluster.
+    workers start by ``fork`` where that is safe.  Each worker has one thread
+    more than ``threads_per_worker``, kept from batch tasks for streams (see
+    :mod:`toolkit.sharing`).  ``kwargs`` go to LocalCluster.
     """
     from distributed import LocalCluster
 
+    from toolkit.sharing import worker_options
+
+    kwargs.update(worker_options(kwargs.pop("threads_per_worker", 1)))  # a thread for streams
     settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
     if processes and _fork_is_safe():
         settings["distributed.worker.multiprocessing-method"] = "fork"

@@ -39,6 +39,7 @@ from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ConfigError, DecodeError, InputError, JobError
 from toolkit.failures import blamed_keys, explain
+from toolkit.sharing import batch_resources, yielding_cpu
 
 __all__ = ["Partial", "run_job"]
 
@@ -80,6 +81,11 @@ def map_block(job: Job, blocks: list[Block], read: ReadOptions) -> Partial:
     When a bad file may be skipped, each block is folded apart first and merged
     only once it was read whole (a skipped block's counts are dropped with it).
     """
+    with yielding_cpu():
+        return _map_blocks(job, blocks, read)
+
+
+def _map_blocks(job: Job, blocks: list[Block], read: ReadOptions) -> Partial:
     acc, stats = job.empty(), InputStats()
     for block in blocks:
         if read.skip_bad_files:
@@ -152,6 +158,11 @@ def pick(parts: list[Partial], i: int) -> Partial:
 
 
 def combine(job: Job, parts: list[Partial]) -> Partial:
+    with yielding_cpu():
+        return _combine(job, parts)
+
+
+def _combine(job: Job, parts: list[Partial]) -> Partial:
     # merge into the largest partial: fewer keys to move
     parts = sorted(parts, key=lambda p: len(p.data), reverse=True)
     acc, stats = parts[0].data, parts[0].stats
@@ -162,8 +173,9 @@ def combine(job: Job, parts: list[Partial]) -> Partial:
 
 
 def combine_and_finish(job: Job, parts: list[Partial]) -> Finished:
-    merged = combine(job, parts)
-    return Finished(job.finish(merged.data), merged.stats)
+    with yielding_cpu():
+        merged = _combine(job, parts)
+        return Finished(job.finish(merged.data), merged.stats)
 
 
 # -- graph and execution -----------------------------------------------------------------
@@ -278,7 +290,7 @@ def _run_distributed(
 
     files = list({b.file: None for partition in blocks for b in partition})
     check_visible(client, files)
-    futures = client.compute(outputs)
+    futures = client.compute(outputs, resources=batch_resources(client))
     try:
         # progress() and wait() find the client as the current one
         with client.as_current():

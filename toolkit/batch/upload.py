@@ -32,6 +32,7 @@ from toolkit.batch.inputs.plan import newline_is_byte
 from toolkit.batch.inputs.read import _after_newline, _byte_pieces, _open_bytes
 from toolkit.batch.job import Job
 from toolkit.errors import InputError
+from toolkit.sharing import batch_resources
 
 __all__ = ["Piece", "run_uploaded", "upload_tasks"]
 
@@ -166,6 +167,7 @@ def run_uploaded(
     """
     from distributed import as_completed
 
+    resources = batch_resources(client)
     threads = sum(client.nthreads().values()) or 1
     window = 2 * threads
     skipped: list[tuple[str, str]] = []
@@ -187,7 +189,9 @@ def run_uploaded(
     def submit(piece: Piece) -> Any:
         nonlocal sent
         key = f"{job.name}-upload-map-{token}-{next(counter)}"
-        future = client.submit(map_uploaded, piece.pairs, read, key=key, pure=False)
+        future = client.submit(
+            map_uploaded, piece.pairs, read, key=key, pure=False, resources=resources
+        )
         files_of[future] = piece.files
         sent += piece.size
         return future
