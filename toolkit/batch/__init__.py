@@ -6,7 +6,8 @@ client) -> ``engine`` (the foldby-shaped graph over the tasks, running a
 ``job`` of :mod:`~toolkit.batch.job`) -> ``wordcount`` (``word_count``'s job and
 result) or ``mapreduce`` (a user's mapper and reducer, loaded by ``loading``) ->
 ``outputs`` (results written atomically).  ``journal`` keeps finished partials
-so that a re-run after a crash redoes only the rest.
+so that a re-run after a crash redoes only the rest; ``upload`` runs the map
+tasks on blocks the client read and sent, for workers that cannot see its files.
 """
 
 from toolkit.batch.inputs import InputStats, resolve_inputs

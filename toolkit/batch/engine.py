@@ -247,14 +247,10 @@ def run_job(
     split_every: int = 8,
     progress: bool = False,
     journal: Journal | None = None,
-    upload: int | None = None,
 ) -> tuple[list[Any], InputStats]:
     """Run ``job`` over ``blocks``; return each bucket's result and the summed input stats.
 
-    ``upload``: on a distributed cluster, the client reads the blocks and sends
-    them, in pieces of about this many bytes (:mod:`toolkit.batch.upload`);
-    dask's local schedulers read where the client is anyway.  Ctrl-C cancels
-    the job's tasks on the cluster before ``KeyboardInterrupt`` propagates.
+    Ctrl-C cancels the job's tasks on the cluster before ``KeyboardInterrupt`` propagates.
     """
     if not isinstance(split_out, int) or split_out < 1:
         raise ConfigError(f"split_out must be a positive int; got {split_out!r}")
@@ -264,13 +260,6 @@ def run_job(
         job, blocks, read, split_out=split_out, split_every=split_every, journal=journal
     )
     with using_scheduler(scheduler) as (client, local):
-        if client is not None and upload is not None:
-            from toolkit.batch.upload import run_uploaded
-
-            result, stats = run_uploaded(
-                client, job, blocks, read=read, blocksize=upload, progress=progress
-            )
-            return [result], stats
         if client is not None:
             finished = _run_distributed(client, outputs, progress, blocks)
         else:

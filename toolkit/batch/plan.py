@@ -25,7 +25,8 @@ from toolkit.batch.inputs import (
 )
 from toolkit.batch.job import Job
 from toolkit.batch.journal import Journal, job_signature
-from toolkit.cluster import Scheduler
+from toolkit.batch.upload import run_uploaded
+from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ConfigError
 from toolkit.units import parse_size
 
@@ -104,6 +105,13 @@ def run_planned(
             "a journal (--resume) and --upload do not go together: the journal is kept where "
             "the workers write, which an upload assumes they do not share with the client"
         )
+    with using_scheduler(scheduler) as (client, _):
+        if upload and client is not None:  # dask's local schedulers read here anyway
+            result, stats = run_uploaded(
+                client, job, plan.tasks, read=plan.read, blocksize=plan.blocksize,
+                progress=progress,
+            )  # fmt: skip
+            return [result], stats
     log = Journal.open(journal, job_signature(job, plan.tasks, plan.read)) if journal else None
     buckets, stats = run_job(
         job,
@@ -114,7 +122,6 @@ def run_planned(
         split_out=split_out,
         split_every=split_every,
         progress=progress,
-        upload=plan.blocksize if upload else None,
     )
     if log is not None:
         log.remove()  # the job finished: nothing left to resume

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from toolkit.batch.engine import Partial, map_block
 from toolkit.batch.inputs import Block, InputStats
 from toolkit.batch.inputs.plan import newline_is_byte
 from toolkit.batch.inputs.read import _after_newline, _byte_pieces, _open_bytes
@@ -141,8 +142,6 @@ def _job_for(job: Job, block: Block, uploaded: Block, encoding: str) -> Job:
 
 def map_uploaded(pairs: list[tuple[Job, Block]], read: Any) -> Any:
     """The map task of uploaded blocks (on a worker): the engine's map, block by block."""
-    from toolkit.batch.engine import Partial, map_block
-
     job = pairs[0][0]
     acc, stats = job.empty(), InputStats()
     for block_job, block in pairs:
