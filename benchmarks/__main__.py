@@ -527,6 +527,15 @@ def main() -> None:
     parser.add_argument(
         "--job-records", type=int, default=1_000_000, help="access-log records of the user jobs"
     )
+    parser.add_argument(
+        "--sharing-size",
+        default="1GiB",
+        help="the batch job run beside a stream on one cluster (benchmarks/sharing.py)",
+    )
+    parser.add_argument(
+        "--sharing-seconds", type=float, default=15.0, help="the stream alone before the batch job"
+    )
+    parser.add_argument("--no-sharing", action="store_true", help="skip the sharing run")
     args = parser.parse_args()
     if args.jobs_only:
         return run_jobs_only(args)
@@ -547,11 +556,19 @@ def main() -> None:
         "repeat": args.repeat,
     }
     jobs = None if args.no_jobs else run_user_jobs(args)
+    sharing = None
+    if not args.no_sharing:
+        from benchmarks import sharing as share
+
+        shared_paths = corpus(Path(args.cache), args.sharing_size, 8)
+        sharing = share.run_sharing(shared_paths, solo_seconds=args.sharing_seconds)
     table = markdown(batch, notes, streams, meta, latency, scaling)
     if jobs is not None:
         from benchmarks.jobs import markdown as jobs_markdown
 
         table += "\n" + jobs_markdown(jobs)
+    if sharing is not None:
+        table += "\n" + share.markdown(sharing) + "\n"
     print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -569,6 +586,7 @@ def main() -> None:
                     **(scaling or {}),
                 },
                 "jobs": jobs,
+                "sharing": sharing,
                 "notes": notes,
             },
             indent=2,

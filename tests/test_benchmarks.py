@@ -35,6 +35,10 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
             "2",
             "--job-records",
             "20000",
+            "--sharing-size",
+            "8MB",
+            "--sharing-seconds",
+            "5",
             "--cache",
             str(tmp_path / "cache"),
             "--out",
@@ -78,3 +82,6 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     assert scaling["same_counts"] and len(scaling["ratios"]) == 2
     assert len(scaling["whole_process_ratios"]) == 1
     assert "the job alone on running clusters, 2 alternating pairs" in proc.stdout
+    sharing = results["sharing"]  # a stream solo, then beside the batch job, on one cluster
+    assert sharing["stream_solo"]["windows"] > 5 and sharing["batch_solo_s"] > 0
+    assert "Stream lines/s shared / solo" in proc.stdout
