@@ -158,6 +158,8 @@ class count_panes(Stream):
         self.pending: collections.deque[tuple[Any, Any]] = collections.deque()
         self.in_flight = 0
         self.peak_in_flight = 0
+        #: called (on another thread) when a batch finishes: a window it ends can close now
+        self.on_done: Callable[[], None] | None = None
         Stream.__init__(self, upstream, **kwargs)
 
     def update(self, x: Any, who: Any = None, metadata: Any = None) -> Any:
@@ -177,7 +179,13 @@ class count_panes(Stream):
         # held micro-batches for seconds; and a priority ahead of any waiting batch task
         # (see toolkit.sharing).  The dashboard still names it stream-batch.
         key = (f"stream-batch-{uuid.uuid4().hex}", 0)
-        return self.client.submit(stream_batch, self.job, batch, key=key, priority=STREAM_PRIORITY)
+        future = self.client.submit(
+            stream_batch, self.job, batch, key=key, priority=STREAM_PRIORITY
+        )
+        wake = self.on_done
+        if wake is not None:  # the driver takes the result as soon as it is there
+            future.add_done_callback(lambda _: wake())
+        return future
 
     def drain(self) -> list[Any]:
         """Wait for every batch out on the cluster and emit its counts (before a checkpoint)."""

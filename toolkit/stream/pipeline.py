@@ -354,6 +354,7 @@ class WindowedStream:
         next_checkpoint = time.monotonic() + self.checkpoint_interval
         next_publish = time.monotonic()
         reader = self.reader
+        self._counter.on_done = reader.wake  # a finished batch wakes the loop: no wait for input
         reader.start(on_listen)
         slide = self.windowing.tick_interval()
         next_tick = self._next_tick(slide)

@@ -8,6 +8,7 @@ accepted while the stream stops is kept, not dropped (:meth:`SourceReader.rest`)
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ class Read:
 
 #: Put on the queue after the source's last chunk.
 END = Read([], 0, "end")
+#: Put on the queue by :meth:`SourceReader.wake`: a waiting ``get`` returns None at once.
+WAKE = Read([], 0, "wake")
 
 
 class SourceReader:
@@ -88,11 +91,16 @@ class SourceReader:
         ``timeout`` 0 does not wait.
         """
         try:
-            if timeout == 0:
-                return self._queue.get_nowait()
-            return self._queue.get(timeout=timeout)
+            item = self._queue.get_nowait() if timeout == 0 else self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
+        return None if item is WAKE else item
+
+    def wake(self) -> None:
+        """Make the driver's waiting :meth:`get` return (None) now: a cluster batch finished,
+        whose results may close a window.  Thread-safe; a full queue needs no waking."""
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(WAKE)
 
     def stop(self) -> None:
         """Ask the source to stop reading."""
@@ -106,8 +114,12 @@ class SourceReader:
     def rest(self) -> list[Read]:
         """The chunks not taken yet, and those accepted while stopping (call after :meth:`join`)."""
         rest = []
-        while (item := self.get(timeout=0)) is not None:
-            if item is not END:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not END and item is not WAKE:
                 rest.append(item)
         with self._lock:
             rest.extend(self._leftover)
