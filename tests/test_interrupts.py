@@ -68,7 +68,7 @@ def _group_alive(pgid: int) -> list[int]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("corpus")
-    generate_corpus(directory, size="8MB", files=4)
+    generate_corpus(directory, size="24MB", files=4)  # the job outlasts the longest delay (2 s)
     return directory
 
 

@@ -8,12 +8,14 @@ here, the one place that reads them.
 
 from __future__ import annotations
 
+import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from toolkit.errors import ClusterError, JobError, ToolkitError
+from toolkit.errors import ClusterError, JobError, ToolkitError, ToolkitWarning
 
-__all__ = ["blamed_keys", "explain"]
+__all__ = ["DEFAULT_WORKER_TIMEOUT", "WorkerWatch", "blamed_keys", "explain"]
 
 #: ``killed(died, keys)``: the message for a task whose worker kept dying, given the
 #: words "the worker died on each of N attempts" and the keys the scheduler blames.
@@ -106,3 +108,37 @@ def explain(
             f"lost the connection to the Dask scheduler{at} during the job; {unfinished}"
         )
     return None
+
+
+#: Seconds a job may wait while its cluster has no worker at all, before it stops.
+DEFAULT_WORKER_TIMEOUT = 60.0
+
+
+class WorkerWatch:
+    """While a client waits on its cluster: that the cluster still has a worker.
+
+    Call :meth:`check` between waits.  The first time the cluster has no
+    worker it warns that ``who`` waits (a worker may come back, or a new one
+    join: dask reruns the tasks there); after ``timeout`` seconds without one it
+    raises :class:`~toolkit.errors.ClusterError` naming the address, then ``stops``.
+    """
+
+    def __init__(self, client: Any, timeout: float, who: str, stops: str) -> None:
+        self.client, self.timeout, self.who, self.stops = client, timeout, who, stops
+        self.alone_since: float | None = None  # when the cluster was last seen without workers
+
+    def check(self) -> None:
+        if self.client.nthreads():
+            self.alone_since = None
+            return
+        now = time.monotonic()
+        address = self.client.scheduler.address
+        if self.alone_since is None:
+            self.alone_since = now
+            warnings.warn(
+                f"no Dask workers on {address}: {self.who} waits up to {self.timeout:g} s for one",
+                ToolkitWarning,
+                stacklevel=3,
+            )
+        elif now - self.alone_since >= self.timeout:
+            raise ClusterError(f"no Dask workers on {address} for {self.timeout:g} s: {self.stops}")

@@ -312,3 +312,51 @@ def test_a_200_mb_line_on_workers_limited_to_512_mib(tmp_path: Path) -> None:
     }
     assert result.stats.lines == 1
     assert before == after  # no worker died or was restarted
+
+
+SLOW_JOB = (
+    "--mapper",
+    "tests/user_functions.py:slow_words",
+    "--reducer",
+    "tests/user_functions.py:add",
+    "--blocksize",
+    "16KiB",
+)
+
+
+def test_a_job_whose_workers_all_vanish_stops_with_one_line(tmp_path: Path) -> None:
+    """Every worker of the cluster killed mid-job: the job says so at once, then stops after
+    --worker-timeout with one line and no output file (dask alone would wait forever)."""
+    import subprocess
+
+    from tests.test_cli import TOOLKIT
+
+    data = tmp_path / "data.txt"
+    data.write_text("".join(f"word{i % 50} other\n" for i in range(20_000)))
+    out = tmp_path / "out.csv"
+    with subprocess_cluster(tmp_path / "cluster", n_workers=1) as cluster:
+        job = subprocess.Popen(
+            [
+                *(TOOLKIT, "mapreduce", str(data), *SLOW_JOB, "-o", str(out), "--no-progress"),
+                *("--scheduler", cluster.address, "--worker-timeout", "3s"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(4)
+        assert job.poll() is None, job.communicate()
+        for worker in cluster.procs[1:]:
+            os.killpg(worker.pid, signal.SIGKILL)
+        gone = time.monotonic()
+        _, err = job.communicate(timeout=60)
+        took = time.monotonic() - gone
+    assert job.returncode == 1, err
+    assert "Traceback" not in err and not out.exists()
+    assert f"no Dask workers on {cluster.address}: the job waits up to 3 s for one" in err
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert errors == [
+        f"toolkit: error: no Dask workers on {cluster.address} for 3 s: "
+        "the job stopped and nothing was written"
+    ], err
+    assert took < 30

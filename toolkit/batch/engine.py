@@ -38,10 +38,13 @@ from toolkit.batch.job import Job
 from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ConfigError, DecodeError, InputError, JobError
-from toolkit.failures import blamed_keys, explain
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WorkerWatch, blamed_keys, explain
 from toolkit.sharing import batch_resources, yielding_cpu
 
 __all__ = ["Partial", "run_job"]
+
+WAIT_STEP = 0.5  # seconds between looks at the cluster while a job runs
+NO_WORKERS = "the job stopped and nothing was written"
 
 
 @dataclass
@@ -247,10 +250,13 @@ def run_job(
     split_every: int = 8,
     progress: bool = False,
     journal: Journal | None = None,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
 ) -> tuple[list[Any], InputStats]:
     """Run ``job`` over ``blocks``; return each bucket's result and the summed input stats.
 
-    Ctrl-C cancels the job's tasks on the cluster before ``KeyboardInterrupt`` propagates.
+    Ctrl-C cancels the job's tasks on the cluster before ``KeyboardInterrupt`` propagates;
+    a cluster left without any worker for ``worker_timeout`` seconds stops the job
+    (:class:`~toolkit.errors.ClusterError`).
     """
     if not isinstance(split_out, int) or split_out < 1:
         raise ConfigError(f"split_out must be a positive int; got {split_out!r}")
@@ -261,7 +267,7 @@ def run_job(
     )
     with using_scheduler(scheduler) as (client, local):
         if client is not None:
-            finished = _run_distributed(client, outputs, progress, blocks)
+            finished = _run_distributed(client, outputs, progress, blocks, worker_timeout)
         else:
             with _local_progress(progress):
                 finished = list(dask.compute(*outputs, scheduler=local))
@@ -272,23 +278,24 @@ def run_job(
 
 
 def _run_distributed(
-    client: Any, outputs: list[Delayed], progress: bool, blocks: list[list[Block]]
+    client: Any,
+    outputs: list[Delayed],
+    progress: bool,
+    blocks: list[list[Block]],
+    worker_timeout: float,
 ) -> list[Any]:
-    from distributed import progress as progress_bar
-    from distributed import wait
-
     files = list({b.file: None for partition in blocks for b in partition})
     check_visible(client, files)
     futures = client.compute(outputs, resources=batch_resources(client))
     try:
-        # progress() and wait() find the client as the current one
-        with client.as_current():
-            if progress:
-                with contextlib.redirect_stdout(sys.stderr):
-                    progress_bar(futures)
-                    print(file=sys.stderr)
+        # the progress bar and wait() find the client as the current one
+        with (
+            client.as_current(),
+            contextlib.redirect_stdout(sys.stderr),
+            _progress_bar(client, futures, progress),
+        ):
             # wait first: an interrupt during client.gather leaves its inner tasks unretrieved
-            wait(futures)
+            wait_watching(client, futures, worker_timeout)
         return list(client.gather(futures))
     except BaseException as exc:
         suspects = blamed_keys(client, exc)  # before the cancel makes the scheduler forget
@@ -298,6 +305,41 @@ def _run_distributed(
         if explained is not None:
             raise explained from None
         raise
+
+
+def wait_watching(client: Any, futures: list[Any], worker_timeout: float) -> None:
+    """Wait for ``futures``, in steps; stop the job if the cluster stays without a worker."""
+    from distributed import wait
+
+    watch = WorkerWatch(client, worker_timeout, "the job", NO_WORKERS)
+    while True:
+        try:
+            wait(futures, timeout=WAIT_STEP)
+            return
+        except TimeoutError:
+            watch.check()
+
+
+@contextlib.contextmanager
+def _progress_bar(client: Any, futures: list[Any], show: bool) -> Iterator[None]:
+    """dask's text progress bar over the job's tasks, drawn from the client's event loop while
+    the block waits (a bar drawn in this thread would wait for the job without watching it)."""
+    if not show:
+        yield
+        return
+    import asyncio
+
+    from distributed.diagnostics.progressbar import TextProgressBar
+
+    bar = TextProgressBar(futures, start=False)
+    drawing = asyncio.run_coroutine_threadsafe(bar.listen(), client.loop.asyncio_loop)
+    try:
+        yield
+        with contextlib.suppress(Exception):
+            drawing.result(timeout=5)  # the bar's last draw, before stdout is stdout again
+    finally:
+        drawing.cancel()
+        print(file=sys.stderr)
 
 
 def _explain_cluster_failure(

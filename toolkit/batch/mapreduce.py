@@ -17,6 +17,7 @@ from toolkit.batch.job import Job, stable_hash
 from toolkit.batch.plan import plan_job, run_planned
 from toolkit.cluster import Scheduler
 from toolkit.errors import InputError
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT
 from toolkit.jobs.combining import combining
 from toolkit.jobs.frames import check_frames
 from toolkit.jobs.keyed import KeyedJob, KeyedState
@@ -159,6 +160,7 @@ def map_reduce(
     journal: str | os.PathLike[str] | None = None,
     skip_bad_files: bool = False,
     upload: bool = False,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
 ) -> pd.Series:
     """Run a MapReduce job: map every record to (key, value) pairs, fold each key's values.
 
@@ -213,6 +215,9 @@ def map_reduce(
         a time: for a cluster whose workers do not see the client's files (no
         shared filesystem).  Without it, paths the workers lack fail before any
         task runs.  See :mod:`toolkit.batch.upload`.
+    worker_timeout
+        Seconds the job waits while its cluster has no worker at all (all died
+        or left) before it stops with :class:`~toolkit.errors.ClusterError`.
 
     Returns
     -------
@@ -263,6 +268,7 @@ def map_reduce(
         progress=progress,
         journal=journal,
         upload=upload,
+        worker_timeout=worker_timeout,
     )
     merged: dict[Hashable, Any] = {}
     summary = KeyedState()

@@ -28,6 +28,7 @@ from toolkit.batch.journal import Journal, job_signature
 from toolkit.batch.upload import run_uploaded
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ConfigError
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT
 from toolkit.units import parse_size
 
 __all__ = ["Plan", "plan_job", "run_planned"]
@@ -92,13 +93,15 @@ def run_planned(
     progress: bool = False,
     journal: str | os.PathLike[str] | None = None,
     upload: bool = False,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
 ) -> tuple[list[Any], InputStats]:
     """Run ``job`` over ``plan``; each bucket's result, and what was read.
 
     With ``journal``, finished partials are kept there and reused by a re-run
     of the same job (see :mod:`toolkit.batch.journal`); it is removed when the
     job finishes.  With ``upload``, the client reads the input and sends it to
-    the workers (see :mod:`toolkit.batch.upload`).
+    the workers (see :mod:`toolkit.batch.upload`).  A cluster left without any
+    worker for ``worker_timeout`` seconds stops the job.
     """
     if upload and journal:
         raise ConfigError(
@@ -109,7 +112,7 @@ def run_planned(
         if upload and client is not None:  # dask's local schedulers read here anyway
             result, stats = run_uploaded(
                 client, job, plan.tasks, read=plan.read, blocksize=plan.blocksize,
-                progress=progress,
+                progress=progress, worker_timeout=worker_timeout,
             )  # fmt: skip
             return [result], stats
     log = Journal.open(journal, job_signature(job, plan.tasks, plan.read)) if journal else None
@@ -122,6 +125,7 @@ def run_planned(
         split_out=split_out,
         split_every=split_every,
         progress=progress,
+        worker_timeout=worker_timeout,
     )
     if log is not None:
         log.remove()  # the job finished: nothing left to resume

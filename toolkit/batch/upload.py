@@ -27,12 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from toolkit.batch.engine import Partial, map_block
+from toolkit.batch.engine import NO_WORKERS, WAIT_STEP, Partial, map_block
 from toolkit.batch.inputs import Block, InputStats
 from toolkit.batch.inputs.plan import newline_is_byte
 from toolkit.batch.inputs.read import _after_newline, _byte_pieces, _open_bytes
 from toolkit.batch.job import Job
 from toolkit.errors import InputError
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WorkerWatch
 from toolkit.sharing import batch_resources
 
 __all__ = ["Piece", "run_uploaded", "upload_tasks"]
@@ -159,12 +160,14 @@ def run_uploaded(
     read: Any,
     blocksize: int,
     progress: bool = False,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
 ) -> tuple[Any, InputStats]:
     """Run ``job`` over ``tasks`` read here and sent to the workers; its finished result.
 
-    Ctrl-C or an error cancels what is in flight.
+    Ctrl-C or an error cancels what is in flight; a cluster without any worker for
+    ``worker_timeout`` seconds stops the job.
     """
-    from distributed import as_completed
+    from distributed import wait
 
     resources = batch_resources(client)
     threads = sum(client.nthreads().values()) or 1
@@ -197,19 +200,28 @@ def run_uploaded(
 
     acc, stats = job.empty(), InputStats()
     held: list[tuple[set[str], Any, InputStats]] = []  # with skip_bad: kept until files end
-    running = as_completed([submit(p) for p in itertools.islice(pieces, window)], loop=client.loop)
+    running = {submit(p) for p in itertools.islice(pieces, window)}
+    watch = WorkerWatch(client, worker_timeout, "the job", NO_WORKERS)
     try:
-        for future in running:
-            part = future.result()
-            files = files_of.pop(future)
-            future.release()
-            if read.skip_bad_files:
-                held.append((files, part.data, part.stats))
-            else:
-                acc, stats = job.merge(acc, part.data), stats + part.stats
-            nxt = next(pieces, None)
-            if nxt is not None:
-                running.add(submit(nxt))
+        while running:
+            try:
+                with client.as_current():  # wait() finds the client as the current one
+                    done = wait(running, timeout=WAIT_STEP, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                watch.check()
+                continue
+            for future in done:
+                running.discard(future)
+                part = future.result()
+                files = files_of.pop(future)
+                future.release()
+                if read.skip_bad_files:
+                    held.append((files, part.data, part.stats))
+                else:
+                    acc, stats = job.merge(acc, part.data), stats + part.stats
+                nxt = next(pieces, None)
+                if nxt is not None:
+                    running.add(submit(nxt))
             if progress:
                 _show(sent, total)
         bad = {path for path, _ in skipped}

@@ -21,6 +21,7 @@ from toolkit.batch.job import Job
 from toolkit.batch.plan import plan_job, run_planned
 from toolkit.cluster import Scheduler
 from toolkit.errors import ConfigError
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT
 from toolkit.ranking import arrow_ints, top_arrays
 from toolkit.stopwords import load_stopwords
 from toolkit.text import get_tokenizer
@@ -221,6 +222,7 @@ def word_count(
     journal: str | os.PathLike[str] | None = None,
     skip_bad_files: bool = False,
     upload: bool = False,
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
 ) -> WordCounts:
     """Count words in text files as a MapReduce job on Dask.
 
@@ -279,6 +281,9 @@ def word_count(
         a time: for a cluster whose workers do not see the client's files (no
         shared filesystem).  Without it, paths the workers lack fail before any
         task runs.  See :mod:`toolkit.batch.upload`.
+    worker_timeout
+        Seconds the job waits while its cluster has no worker at all (all died
+        or left) before it stops with :class:`~toolkit.errors.ClusterError`.
 
     Returns
     -------
@@ -322,6 +327,7 @@ def word_count(
         progress=progress,
         journal=journal,
         upload=upload,
+        worker_timeout=worker_timeout,
     )
     words = pa.concat_arrays([b.words for b in buckets])
     counts = np.concatenate([b.counts for b in buckets])

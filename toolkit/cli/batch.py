@@ -141,6 +141,7 @@ def wordcount(
             journal=_journal(resume, output),
             skip_bad_files=skip_bad_files,
             upload=upload,
+            worker_timeout=opts["worker_timeout"],
         )
     _report_inputs(result.stats)
     if output:
@@ -252,6 +253,7 @@ def mapreduce(
             journal=_journal(resume, output),
             skip_bad_files=skip_bad_files,
             upload=upload,
+            worker_timeout=opts["worker_timeout"],
         )
     _report_inputs(result.attrs["stats"])
     bad = result.attrs["bad_records"]

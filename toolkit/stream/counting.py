@@ -12,9 +12,7 @@ instead of growing memory, and results come back in arrival order.
 from __future__ import annotations
 
 import collections
-import time
 import uuid
-import warnings
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
@@ -22,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from streamz import Stream
 
-from toolkit.errors import ClusterError, ConfigError, ToolkitWarning
+from toolkit.errors import ConfigError
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WorkerWatch
 from toolkit.sharing import STREAM_PRIORITY
 from toolkit.stream.messages import (
     PaneBatch,
@@ -103,8 +102,6 @@ def stream_batch(job: WorkerJob, batch: Panes) -> Panes:
     return job(batch)
 
 
-#: Seconds a micro-batch may wait while the cluster has no worker at all, before the stream stops.
-DEFAULT_WORKER_TIMEOUT = 60.0
 _WAIT_STEP = 0.5  # seconds between looks at the cluster while a batch is out
 _RESUBMITS = 3  # times one batch is submitted again after the cluster dropped it
 
@@ -207,7 +204,12 @@ class count_panes(Stream):
 
     def _result(self, future: Any, batch: Panes) -> Panes:
         """Wait for one batch's counts, in steps, watching that the cluster can still run it."""
-        alone_since: float | None = None  # when the cluster was last seen without workers
+        watch = WorkerWatch(
+            self.client,
+            self.worker_timeout,
+            "the stream",
+            "the stream's micro-batches cannot run (its last checkpoint, if any, is kept)",
+        )
         resubmits = 0
         while True:
             try:
@@ -222,21 +224,4 @@ class count_panes(Stream):
                 resubmits += 1
                 future = self._submit(batch)
                 continue
-            if self.client.nthreads():
-                alone_since = None
-                continue
-            now = time.monotonic()
-            if alone_since is None:
-                alone_since = now
-                warnings.warn(
-                    f"no Dask workers on {self.client.scheduler.address}: the stream waits "
-                    f"up to {self.worker_timeout:g} s for one",
-                    ToolkitWarning,
-                    stacklevel=2,
-                )
-            elif now - alone_since >= self.worker_timeout:
-                raise ClusterError(
-                    f"no Dask workers on {self.client.scheduler.address} for "
-                    f"{self.worker_timeout:g} s: the stream's micro-batches cannot run "
-                    "(its last checkpoint, if any, is kept)"
-                )
+            watch.check()
