@@ -210,14 +210,9 @@ def map_reduce(
     journal
         Commit each block's partial here and reuse it on a re-run (see
         :func:`toolkit.word_count`).
-    upload
-        The client reads the input and sends it to the workers, a few blocks at
-        a time: for a cluster whose workers do not see the client's files (no
-        shared filesystem).  Without it, paths the workers lack fail before any
-        task runs.  See :mod:`toolkit.batch.upload`.
-    worker_timeout
-        Seconds the job waits while its cluster has no worker at all (all died
-        or left) before it stops with :class:`~toolkit.errors.ClusterError`.
+    upload, worker_timeout
+        Send the client's input to the workers; how long to wait while the
+        cluster has no worker at all (see :func:`toolkit.word_count`).
 
     Returns
     -------
