@@ -15,7 +15,7 @@ from typing import Any
 
 from toolkit.errors import ClusterError, JobError, ToolkitError, ToolkitWarning
 
-__all__ = ["DEFAULT_WORKER_TIMEOUT", "WorkerWatch", "blamed_keys", "explain"]
+__all__ = ["DEFAULT_WORKER_TIMEOUT", "WAIT_STEP", "WorkerWatch", "blamed_keys", "explain"]
 
 #: ``killed(died, keys)``: the message for a task whose worker kept dying, given the
 #: words "the worker died on each of N attempts" and the keys the scheduler blames.
@@ -112,6 +112,8 @@ def explain(
 
 #: Seconds a job may wait while its cluster has no worker at all, before it stops.
 DEFAULT_WORKER_TIMEOUT = 60.0
+#: Seconds between looks at the cluster (:meth:`WorkerWatch.check`) while a client waits.
+WAIT_STEP = 0.5
 
 
 class WorkerWatch:

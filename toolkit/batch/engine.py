@@ -38,12 +38,17 @@ from toolkit.batch.job import Job
 from toolkit.batch.journal import Journal, load_partial, save_partial
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ConfigError, DecodeError, InputError, JobError
-from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WorkerWatch, blamed_keys, explain
+from toolkit.failures import (
+    DEFAULT_WORKER_TIMEOUT,
+    WAIT_STEP,
+    WorkerWatch,
+    blamed_keys,
+    explain,
+)
 from toolkit.sharing import batch_resources, yielding_cpu
 
 __all__ = ["Partial", "run_job"]
 
-WAIT_STEP = 0.5  # seconds between looks at the cluster while a job runs
 NO_WORKERS = "the job stopped and nothing was written"
 
 
@@ -289,11 +294,7 @@ def _run_distributed(
     futures = client.compute(outputs, resources=batch_resources(client))
     try:
         # the progress bar and wait() find the client as the current one
-        with (
-            client.as_current(),
-            contextlib.redirect_stdout(sys.stderr),
-            _progress_bar(client, futures, progress),
-        ):
+        with client.as_current(), _progress_bar(client, futures, progress):
             # wait first: an interrupt during client.gather leaves its inner tasks unretrieved
             wait_watching(client, futures, worker_timeout)
         return list(client.gather(futures))
@@ -331,15 +332,16 @@ def _progress_bar(client: Any, futures: list[Any], show: bool) -> Iterator[None]
 
     from distributed.diagnostics.progressbar import TextProgressBar
 
-    bar = TextProgressBar(futures, start=False)
-    drawing = asyncio.run_coroutine_threadsafe(bar.listen(), client.loop.asyncio_loop)
-    try:
-        yield
-        with contextlib.suppress(Exception):
-            drawing.result(timeout=5)  # the bar's last draw, before stdout is stdout again
-    finally:
-        drawing.cancel()
-        print(file=sys.stderr)
+    bar = TextProgressBar(futures, start=False)  # it draws on stdout: sent to stderr here
+    with contextlib.redirect_stdout(sys.stderr):
+        drawing = asyncio.run_coroutine_threadsafe(bar.listen(), client.loop.asyncio_loop)
+        try:
+            yield
+            with contextlib.suppress(Exception):
+                drawing.result(timeout=5)  # the bar's last draw, before stdout is stdout again
+        finally:
+            drawing.cancel()
+            print(file=sys.stderr)
 
 
 def _explain_cluster_failure(

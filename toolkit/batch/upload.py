@@ -27,13 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from toolkit.batch.engine import NO_WORKERS, WAIT_STEP, Partial, map_block
+from toolkit.batch.engine import NO_WORKERS, Partial, map_block
 from toolkit.batch.inputs import Block, InputStats
 from toolkit.batch.inputs.plan import newline_is_byte
 from toolkit.batch.inputs.read import _after_newline, _byte_pieces, _open_bytes
 from toolkit.batch.job import Job
 from toolkit.errors import InputError
-from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WorkerWatch
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WAIT_STEP, WorkerWatch
 from toolkit.sharing import batch_resources
 
 __all__ = ["Piece", "run_uploaded", "upload_tasks"]

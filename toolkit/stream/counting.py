@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from streamz import Stream
 
 from toolkit.errors import ConfigError
-from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WorkerWatch
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WAIT_STEP, WorkerWatch
 from toolkit.sharing import STREAM_PRIORITY
 from toolkit.stream.messages import (
     PaneBatch,
@@ -102,7 +102,6 @@ def stream_batch(job: WorkerJob, batch: Panes) -> Panes:
     return job(batch)
 
 
-_WAIT_STEP = 0.5  # seconds between looks at the cluster while a batch is out
 _RESUBMITS = 3  # times one batch is submitted again after the cluster dropped it
 
 
@@ -213,7 +212,7 @@ class count_panes(Stream):
         resubmits = 0
         while True:
             try:
-                return future.result(timeout=_WAIT_STEP)
+                return future.result(timeout=WAIT_STEP)
             except TimeoutError:
                 pass
             except CancelledError:
