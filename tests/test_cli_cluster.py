@@ -132,3 +132,43 @@ def test_a_job_waits_for_the_first_worker_and_says_so(tmp_path: Path) -> None:
     assert proc.stderr.splitlines()[-1] == (
         f"toolkit: error: no Dask worker joined {cluster.address} within 1 s (--worker-timeout)"
     )
+
+
+def test_a_cluster_without_a_dashboard_takes_no_fixed_port_and_serves_a_client_at_once() -> None:
+    """``--dashboard-address ''``: no dashboard, and the HTTP server (health, metrics) on a
+    free port rather than 8787; a client that connects the moment the scheduler listens
+    is served (its workers start by spawn: it serves other programs while they start)."""
+    import sys
+
+    import psutil
+
+    from tests.test_cluster import CONNECT_AT_ONCE, free_port
+
+    for attempt in range(3):
+        port = free_port()
+        client = subprocess.Popen(
+            [sys.executable, "-c", CONNECT_AT_ONCE, f"tcp://127.0.0.1:{port}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert client.stdout is not None and client.stdout.readline() == "ready\n"
+        cluster = subprocess.Popen(
+            [TOOLKIT, "cluster", "--port", str(port), "--workers", "2", "--dashboard-address", ""],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            _, client_err = client.communicate(timeout=90)
+            assert client.returncode == 0, f"attempt {attempt}: {client_err[-2000:]}"
+            assert cluster.stdout is not None
+            assert cluster.stdout.readline() == f"scheduler: tcp://127.0.0.1:{port}\n"
+            assert cluster.stdout.readline() == "dashboard: off\n"
+            ports = {
+                c.laddr.port
+                for c in psutil.Process(cluster.pid).net_connections(kind="inet")
+                if c.status == psutil.CONN_LISTEN
+            }
+            assert port in ports and 8787 not in ports, ports
+        finally:
+            client.kill()
+            cluster.send_signal(signal.SIGINT)
+            _, err = cluster.communicate(timeout=30)
+        assert cluster.returncode == 130 and "Traceback" not in err and "8787" not in err, err

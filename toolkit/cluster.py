@@ -244,13 +244,16 @@ def connect(
         kwargs: dict[str, Any] = {"timeout": timeout, "set_as_default": False}
         if sec is not None:
             kwargs["security"] = sec
+        reason = None
         try:
             client = Client(address, scheduler_file=scheduler_file, **kwargs)
         except Exception as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if reason is not None:  # out of the except block: its traceback holds the Client
+            _collect_the_failed_client()
             raise ClusterError(
                 f"cannot connect to the Dask scheduler at {where!r} within {timeout:g} s: {reason}"
-            ) from None
+            )
         conn = Connection(client)
     else:
         conn = _start_local(
@@ -299,7 +302,7 @@ def _start_local(
     return Connection(client, cluster, dashboard=dashboard)
 
 
-def local_cluster(*, processes: bool = True, **kwargs: Any) -> Any:
+def local_cluster(*, processes: bool = True, fork: bool = True, **kwargs: Any) -> Any:
     """A ``distributed.LocalCluster`` as the toolkit starts one (embedded, or ``toolkit cluster``).
 
     Its worker processes leave Ctrl-C and SIGTERM to this process (see
@@ -307,9 +310,10 @@ def local_cluster(*, processes: bool = True, **kwargs: Any) -> Any:
     terminal's Ctrl-C to the process group neither kills them mid-task nor
     prints their tracebacks; closing the cluster (or this process exiting) ends
     them.  A job survives several worker deaths (``ALLOWED_FAILURES``), and
-    workers start by ``fork`` where that is safe.  Each worker has one thread
-    more than ``threads_per_worker``, kept from batch tasks for streams (see
-    :mod:`toolkit.sharing`).  ``kwargs`` go to LocalCluster.
+    workers start by ``fork`` where that is safe (``fork=False`` asks for dask's
+    ``spawn``, as a long-lived cluster that serves other programs' clients does).
+    Each worker has one thread more than ``threads_per_worker``, kept from batch
+    tasks for streams (see :mod:`toolkit.sharing`).  ``kwargs`` go to LocalCluster.
     """
     from distributed import LocalCluster
 
@@ -317,8 +321,9 @@ def local_cluster(*, processes: bool = True, **kwargs: Any) -> Any:
 
     kwargs.update(worker_options(kwargs.pop("threads_per_worker", 1)))  # a thread for streams
     settings: dict[str, Any] = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}
-    if processes and _fork_is_safe():
+    if processes and fork and _fork_is_safe():
         settings["distributed.worker.multiprocessing-method"] = "fork"
+        _before_forking()
     kwargs.setdefault("silence_logs", logging.ERROR)
     with dask.config.set(settings), signals_held():
         return LocalCluster(processes=processes, **kwargs)
@@ -333,14 +338,50 @@ def _fork_is_safe() -> bool:
     instead of 0.27 s.  Only on Linux (where fork is the system default), below
     Python 3.12 (which warns about forking a process that has threads), when
     the user has not chosen a method in dask's config, and when this process
-    runs no other thread yet: a thread that holds a lock when the worker is
+    runs no thread of its own: a thread that holds a lock when the worker is
     forked (a file's, writing a log line) leaves the worker stuck on it for ever.
     A Jupyter kernel, a test session with a cluster in it, a program with its
-    own threads: their workers are spawned.
+    own threads: their workers are spawned.  The cluster's own threads are
+    there when it forks (a nanny forks from a thread while the scheduler's
+    event loop runs): see :func:`_before_forking` for what that asks.
     """
     default = dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "spawn"
     alone = threading.active_count() == 1
     return sys.platform == "linux" and sys.version_info < (3, 12) and default and alone
+
+
+def _collect_the_failed_client() -> None:
+    """Collect, here and now, the ``Client`` whose start just failed.
+
+    Its constructor raised, so nobody holds it, but it sits in a reference cycle
+    until the garbage collector runs, and its ``__del__`` stops its event-loop
+    thread and waits for it: run by a collection that happened to start in the
+    next Client's new loop thread, it held that Client's start for 10 s, which
+    then failed ("cannot connect ... AssertionError").  Collected in this thread,
+    the wait is short and nothing else waits on it.
+    """
+    import gc
+
+    gc.collect()
+
+
+def _before_forking() -> None:
+    """Do now, before any worker is forked, what the scheduler's thread would do while one is.
+
+    A nanny forks its worker from a thread of its own while the event loop's
+    thread goes on: what that thread holds at the moment of the fork, the
+    worker inherits, held for ever.  When a client or a worker registers, the
+    scheduler asks ``distributed.versions.get_versions()``, which the first time
+    imports modules (a worker forked meanwhile waits for ever on that import's
+    lock) and runs ``uname -p`` for ``platform.processor()`` (a worker forked
+    meanwhile holds that subprocess's error pipe open, and the scheduler waits
+    on it for ever): a cluster with a client connecting while it started hung
+    1 start in 5, each way.  Both answers are cached, so asking once here, with
+    no worker yet, leaves neither to happen during a fork.
+    """
+    from distributed.versions import get_versions
+
+    get_versions()
 
 
 def _dashboard_probe() -> Any:

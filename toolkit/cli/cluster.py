@@ -77,8 +77,12 @@ def cluster(
             memory_limit=None if memory_limit in ("0", "none") else memory_limit,
             host=host,
             scheduler_port=port,
-            dashboard_address=dashboard_address or None,
+            # without a dashboard the scheduler still serves health and metrics over
+            # HTTP: on a free port of the same host, not on 8787
+            dashboard_address=dashboard_address or f"{host}:0",
+            scheduler_kwargs={"dashboard": bool(dashboard_address)},
             protocol="tcp://",
+            fork=False,  # it serves other programs' clients while nannies (re)start workers
         )
     except Exception as exc:
         raise ClusterError(f"cannot start the cluster on {host}:{port}: {exc}") from None
