@@ -142,7 +142,8 @@ def test_a_cluster_without_a_dashboard_takes_no_fixed_port_and_serves_a_client_a
 
     import psutil
 
-    from tests.test_cluster import CONNECT_AT_ONCE, free_port
+    from tests.test_cluster import free_port
+    from tests.test_embedded import CONNECT_AT_ONCE
 
     for attempt in range(3):
         port = free_port()

@@ -11,7 +11,8 @@ The packages, from the user's side down:
 The shared core, pure and dask-free: ``text`` (what a word is), ``lines`` (what a
 line is), ``ranking`` (the top words of arrays), ``stopwords``, ``units`` (sizes
 and durations), ``corpus`` (sample text); and around the cluster: ``cluster``
-(connect, or start the embedded one), ``sharing`` (batch jobs and streams on one
+(connect, or start the embedded one), ``embedded`` (how the toolkit's own local
+cluster starts its workers), ``sharing`` (batch jobs and streams on one
 cluster: a thread kept for streams), ``interrupts`` (Ctrl-C and SIGTERM),
 ``failures`` (cluster failures in one line), ``atomic`` (files written whole),
 ``errors`` (the error tree).

@@ -60,7 +60,7 @@ def cluster(
     """
     import os
 
-    from toolkit.cluster import local_cluster
+    from toolkit.embedded import local_cluster
 
     stop = threading.Event()
     got: list[int] = []
