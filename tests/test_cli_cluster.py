@@ -138,20 +138,15 @@ def test_a_cluster_without_a_dashboard_takes_no_fixed_port_and_serves_a_client_a
     """``--dashboard-address ''``: no dashboard, and the HTTP server (health, metrics) on a
     free port rather than 8787; a client that connects the moment the scheduler listens
     is served (its workers start by spawn: it serves other programs while they start)."""
-    import sys
 
     import psutil
 
     from tests.test_cluster import free_port
-    from tests.test_embedded import CONNECT_AT_ONCE
+    from tests.test_embedded import connecting_client
 
     for attempt in range(3):
         port = free_port()
-        client = subprocess.Popen(
-            [sys.executable, "-c", CONNECT_AT_ONCE, f"tcp://127.0.0.1:{port}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert client.stdout is not None and client.stdout.readline() == "ready\n"
+        client = connecting_client(port)
         cluster = subprocess.Popen(
             [TOOLKIT, "cluster", "--port", str(port), "--workers", "2", "--dashboard-address", ""],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

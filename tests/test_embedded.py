@@ -50,6 +50,16 @@ with Client(sys.argv[1], timeout=30) as c:
 """
 
 
+def connecting_client(port: int) -> subprocess.Popen[str]:
+    """A client process, ready (imports done), that connects to ``port`` the moment it listens."""
+    client = subprocess.Popen(
+        [sys.executable, "-c", CONNECT_AT_ONCE, f"tcp://127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert client.stdout is not None and client.stdout.readline() == "ready\n"
+    return client
+
+
 def test_a_client_that_connects_while_forked_workers_start_is_served() -> None:
     """A client connecting while the workers are forked made the scheduler import modules
     and run ``uname -p`` during a fork: the forked worker held that import's lock or that
@@ -57,11 +67,7 @@ def test_a_client_that_connects_while_forked_workers_start_is_served() -> None:
     Repeated, since a hang is intermittent."""
     for attempt in range(6):
         port = free_port()
-        client = subprocess.Popen(
-            [sys.executable, "-c", CONNECT_AT_ONCE, f"tcp://127.0.0.1:{port}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert client.stdout is not None and client.stdout.readline() == "ready\n"
+        client = connecting_client(port)
         cluster = subprocess.Popen(  # the client is trying to connect by now
             [sys.executable, "-c", FORKED_CLUSTER, str(port)], start_new_session=True,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
