@@ -138,7 +138,6 @@ def test_a_cluster_without_a_dashboard_takes_no_fixed_port_and_serves_a_client_a
     """``--dashboard-address ''``: no dashboard, and the HTTP server (health, metrics) on a
     free port rather than 8787; a client that connects the moment the scheduler listens
     is served (its workers start by spawn: it serves other programs while they start)."""
-
     import psutil
 
     from tests.test_cluster import free_port

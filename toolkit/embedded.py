@@ -36,10 +36,10 @@ def local_cluster(*, processes: bool = True, fork: bool = True, **kwargs: Any) -
     the process group neither kills them mid-task nor prints their tracebacks;
     closing the cluster (or this process exiting) ends them.  A job survives
     several worker deaths (``ALLOWED_FAILURES``), and workers start by ``fork``
-    where that is safe (``fork=False`` asks for dask's
-    ``spawn``, as a long-lived cluster that serves other programs' clients does).
-    Each worker has one thread more than ``threads_per_worker``, kept from batch
-    tasks for streams (see :mod:`toolkit.sharing`).  ``kwargs`` go to LocalCluster.
+    where that is safe (``fork=False`` asks for dask's ``spawn``, as a long-lived
+    cluster that serves other programs' clients does).  Each worker has one
+    thread more than ``threads_per_worker``, kept from batch tasks for streams
+    (see :mod:`toolkit.sharing`).  ``kwargs`` go to LocalCluster.
     """
     from distributed import LocalCluster
 
