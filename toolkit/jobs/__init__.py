@@ -4,6 +4,7 @@
 - ``combining``: a reducer ``(a, b)``, or a combiner object ``zero/fold/merge/finish``;
 - ``keyed``: the fold of lines into an accumulator per key, and merging, as workers run it;
 - ``frames``: a chunk's records as one DataFrame, for a mapper that works on many at once;
+- ``jsonscan``: the compiled scan of flat JSON lines into Arrow columns, frames' fast path;
 - ``results``: results as written: JSON-able, in a defined order;
 - ``shipping``: how the objects that hold user code travel to the workers (cloudpickle).
 """

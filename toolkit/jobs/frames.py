@@ -15,8 +15,10 @@ columns typed as Arrow types them (a field of ints is ``int64``, of ints and
 floats ``float64``, with nulls where a record lacks the field); a field whose
 values Arrow cannot type together (numbers and strings) becomes a column of
 Python objects as they were.  The fast path, :func:`jsonl_table`, parses the
-bytes with pyarrow's JSON reader into the same table, or gives ``None`` where
-it cannot be sure to (the caller then parses record by record):  the schema is
+bytes into the same table (by the compiled scan of :mod:`toolkit.jobs.jsonscan`
+where the chunk's lines are of one flat shape, else by pyarrow's JSON reader),
+or gives ``None`` where it cannot be sure to (the caller then parses record by
+record):  the schema is
 fixed from the first record, so a field that changes type, a field the first
 record lacks, a line that is two objects or not an object, and a string Arrow
 would read as a timestamp all send the chunk the careful way.
@@ -73,12 +75,17 @@ def check_frames(frames: str | None) -> str | None:
 
 
 def load_frames(frames: str) -> None:
-    """Import what frames of this kind need (pyarrow's JSON reader, pandas or polars).
+    """Import what frames of this kind need (pyarrow's JSON reader, the compiled scan,
+    pandas or polars).
 
     Called before an embedded cluster starts, its workers (forked) have them already:
     a whole ``toolkit mapreduce --frames`` process saves the import in every worker.
     """
     import pyarrow.json  # noqa: F401
+
+    from toolkit.jobs.jsonscan import warm
+
+    warm()
 
     if frames == "polars":
         import polars  # noqa: F401
@@ -165,6 +172,8 @@ def jsonl_table(data: bytes) -> pa.Table | None:
     """
     import pyarrow.json as pj
 
+    from toolkit.jobs.jsonscan import scan_table  # numba: loaded where frames are made
+
     first = data[: data.find(b"\n")] if b"\n" in data else data
     try:
         record = orjson.loads(first)
@@ -178,6 +187,9 @@ def jsonl_table(data: bytes) -> pa.Table | None:
         if kind is None:  # null, nested: the careful way
             return None
         fields.append(pa.field(name, kind))
+    table = scan_table(data, record)  # the compiled scan of one flat shape: most chunks
+    if table is not None:
+        return table if _exact(table) else None
     lines = data.count(b"\n") + (not data.endswith(b"\n"))
     try:
         table = pj.read_json(
