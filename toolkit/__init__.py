@@ -6,7 +6,8 @@ The packages, from the user's side down:
 - ``batch``: MapReduce jobs over files (``word_count``, ``map_reduce``) on dask;
 - ``jobs``: a user job's records, reducer or combiner, and keyed fold, shared by batch and stream;
 - ``stream``: windowed counts over live sources, with streamz, on the same cluster;
-- ``wordtable``: word counts in flat arrays, counted from UTF-8 bytes by compiled kernels.
+- ``wordtable``: word counts in flat arrays, counted from UTF-8 bytes by compiled kernels
+  (``wordcounter``: the same for small inputs, a Counter of the reference tokenizers).
 
 The shared core, pure and dask-free: ``text`` (what a word is), ``lines`` (what a
 line is), ``ranking`` (the top words of arrays), ``stopwords``, ``units`` (sizes

@@ -21,7 +21,15 @@ import dask
 from toolkit.embedded import local_cluster
 from toolkit.errors import ClusterError, ConfigError
 
-__all__ = ["Connection", "Scheduler", "client_of", "connect", "local_cluster", "using_scheduler"]
+__all__ = [
+    "Connection",
+    "Scheduler",
+    "client_of",
+    "configured_address",
+    "connect",
+    "local_cluster",
+    "using_scheduler",
+]
 
 LOCAL_SCHEDULERS = ("sync", "synchronous", "single-threaded", "threads", "threading")
 
@@ -160,6 +168,13 @@ def _security(
     )
 
 
+def configured_address() -> str | None:
+    """The scheduler dask's configuration names (``DASK_SCHEDULER_ADDRESS``,
+    ``scheduler-address``), if any."""
+    found = dask.config.get("scheduler-address", None) or dask.config.get("scheduler_address", None)
+    return found or None
+
+
 def connect(
     address: str | None = None,
     *,
@@ -227,9 +242,7 @@ def connect(
         raise ConfigError(f"connect timeout must be a positive number of seconds; got {timeout!r}")
     sec = _security(security, tls_ca_file, tls_cert, tls_key)
     if address is None and scheduler_file is None:
-        address = dask.config.get("scheduler-address", None) or dask.config.get(
-            "scheduler_address", None
-        )
+        address = configured_address()
     if address is not None or scheduler_file is not None:
         where = address if address is not None else f"scheduler file {scheduler_file!r}"
         if scheduler_file is not None and not os.path.isfile(scheduler_file):

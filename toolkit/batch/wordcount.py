@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from toolkit.batch.inputs import (
     DEFAULT_BLOCKSIZE,
+    InputFile,
     Inputs,
     InputStats,
 )
@@ -31,7 +32,34 @@ if TYPE_CHECKING:
 
     from toolkit.wordtable import WordTable
 
-__all__ = ["WordCountJob", "WordCounts", "counts_frame", "top_arrays", "word_count"]
+__all__ = [
+    "SMALL_INPUT",
+    "WordCountJob",
+    "WordCounts",
+    "counts_frame",
+    "is_small",
+    "top_arrays",
+    "word_count",
+]
+
+
+#: Inputs up to this many bytes (uncompressed) are counted by the reference tokenizers in
+#: Python (:mod:`toolkit.wordcounter`): a millisecond for a line, at most about 0.1 s, where
+#: loading the compiled kernel takes about a second in each process that has not loaded it.
+SMALL_INPUT = 64 * 2**10
+
+
+def is_small(files: Iterable[InputFile]) -> bool:
+    """Whether a word count of ``files`` is small: uncompressed, :data:`SMALL_INPUT` bytes or less.
+
+    Examples
+    --------
+    >>> from toolkit.batch.inputs import InputFile
+    >>> is_small([InputFile("/a.txt", 10, None)]), is_small([InputFile("/a.gz", 10, "gzip")])
+    (True, False)
+    """
+    unique = {f.path: f for f in files}.values()
+    return all(f.compression is None for f in unique) and sum(f.size for f in unique) <= SMALL_INPUT
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,9 @@ class WordCountJob(Job):
     Blocks are counted into :class:`~toolkit.wordtable.WordTable` partials
     straight from their UTF-8 bytes; the tables merge in the tree, and each
     bucket's last task turns its table into arrays (pyarrow words, numpy counts).
+    A ``small`` job (an input of at most :data:`SMALL_INPUT` bytes) counts into
+    :class:`~toolkit.wordcounter.WordCounter` partials instead, which need no
+    compiled code.
     """
 
     tokenizer: str = "words"
@@ -64,9 +95,14 @@ class WordCountJob(Job):
     keep: int | None = None  # words a bucket sends back: None for all
     name: str = "wordcount"
     splits_long_lines: bool = True  # a cut at whitespace changes no count
+    small: bool = False  # partials are WordCounters: no compiled code to load
     reads_bytes: ClassVar[bool] = True
 
     def empty(self) -> WordTable:
+        if self.small:
+            from toolkit.wordcounter import WordCounter
+
+            return WordCounter(self.tokenizer, self.lowercase)  # type: ignore[return-value]
         from toolkit.wordtable import WordTable  # numba: loaded on the workers only
 
         return WordTable(self.tokenizer, self.lowercase, capacity=1 << 14)
@@ -317,7 +353,8 @@ def word_count(
         skip_bad_files=skip_bad_files,
         storage_options=storage_options,
     )
-    job = WordCountJob(tok.name, lower, min_length, stops, keep=top or None)
+    small = is_small(block.file for task in plan.tasks for block in task)
+    job = WordCountJob(tok.name, lower, min_length, stops, keep=top or None, small=small)
     buckets, stats = run_planned(
         job,
         plan,

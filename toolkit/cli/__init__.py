@@ -95,10 +95,16 @@ def _one_line_warnings() -> None:
 
 
 def _quiet_dask_logs() -> None:
-    """Keep distributed's INFO chatter (and its shutdown tracebacks) off the user's stderr."""
-    import distributed  # noqa: F401  (its import configures its loggers; quiet them after)
+    """Keep distributed's INFO chatter (and its shutdown tracebacks) off the user's stderr.
 
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    By dask's configuration, which distributed's import reads to set its loggers: a
+    command that needs no cluster does not import distributed at all.
+    """
+    import dask
+
+    dask.config.set({"logging.distributed": "critical"})
+    if "distributed" in sys.modules:  # already configured by its import
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 def _cluster_failure(exc: BaseException) -> str | None:

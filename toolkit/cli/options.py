@@ -147,6 +147,14 @@ def read_options(
     return func
 
 
+def _embedded_by_default(opts: dict[str, Any]) -> bool:
+    """Whether nothing asks for a cluster: no address, file or configured one, no --workers."""
+    from toolkit.cluster import configured_address
+
+    asked = opts["scheduler"], opts["scheduler_file"], opts["workers"], configured_address()
+    return all(a is None for a in asked)
+
+
 def _connect(opts: dict[str, Any]) -> Any:
     from toolkit.cluster import LOCAL_SCHEDULERS, connect
 
@@ -194,8 +202,21 @@ def _wait_for_a_worker(conn: Any, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def cluster_from(opts: dict[str, Any]) -> Iterator[Any]:
-    """Connect (or start the embedded cluster) for one command, and close it after."""
+def cluster_from(opts: dict[str, Any], *, small: bool = False) -> Iterator[Any]:
+    """Connect (or start the embedded cluster) for one command, and close it after.
+
+    ``small``: the job's input is small enough that a cluster would only add its start:
+    unless a cluster is asked for (an address, a scheduler file, dask's configuration or
+    ``--workers``), the job runs in this process.
+    """
+    if small and _embedded_by_default(opts):
+        click.echo(
+            "toolkit: a small input: counted in this process, no cluster started "
+            "(--workers N starts one)",
+            err=True,
+        )
+        yield "sync"
+        return
     conn = _connect(opts)
     if isinstance(conn, str):
         yield conn
