@@ -536,6 +536,12 @@ def main() -> None:
         "--sharing-seconds", type=float, default=15.0, help="the stream alone before the batch job"
     )
     parser.add_argument("--no-sharing", action="store_true", help="skip the sharing run")
+    parser.add_argument(
+        "--one-line-runs",
+        type=int,
+        default=5,
+        help="runs of the one-line job (benchmarks/oneline.py; 0: skip)",
+    )
     args = parser.parse_args()
     if args.jobs_only:
         return run_jobs_only(args)
@@ -556,6 +562,11 @@ def main() -> None:
         "repeat": args.repeat,
     }
     jobs = None if args.no_jobs else run_user_jobs(args)
+    one_line = None
+    if args.one_line_runs > 0:
+        from benchmarks import oneline
+
+        one_line = oneline.run_one_line(Path(args.cache), args.one_line_runs)
     sharing = None
     if not args.no_sharing:
         from benchmarks import sharing as share
@@ -563,6 +574,8 @@ def main() -> None:
         shared_paths = corpus(Path(args.cache), args.sharing_size, 8)
         sharing = share.run_sharing(shared_paths, solo_seconds=args.sharing_seconds)
     table = markdown(batch, notes, streams, meta, latency, scaling)
+    if one_line is not None:
+        table += "\n" + oneline.markdown(one_line)
     if jobs is not None:
         from benchmarks.jobs import markdown as jobs_markdown
 
@@ -586,6 +599,7 @@ def main() -> None:
                     **(scaling or {}),
                 },
                 "jobs": jobs,
+                "one_line": one_line,
                 "sharing": sharing,
                 "notes": notes,
             },
@@ -597,6 +611,8 @@ def main() -> None:
         sys.exit("a contender gave different counts: see the table")
     if wrong_jobs:
         sys.exit("a user-job contender gave a different answer: see the table")
+    if one_line is not None and not one_line["same_answer"]:
+        sys.exit("a one-line contender gave a different answer: see the table")
 
 
 if __name__ == "__main__":

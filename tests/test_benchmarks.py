@@ -39,6 +39,8 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
             "8MB",
             "--sharing-seconds",
             "5",
+            "--one-line-runs",
+            "1",
             "--cache",
             str(tmp_path / "cache"),
             "--out",
@@ -78,6 +80,14 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     assert len(results["streams"]) == 8 + with_bytewax
     assert set(results["sliding_cost"]) == {"time", "count"}
     assert (tmp_path / "out" / "latest.md").read_text().startswith("Machine: ")
+    assert results["one_line"]["same_answer"]
+    assert {r["name"] for r in results["one_line"]["rows"]} >= {
+        "toolkit wordcount, embedded default",
+        "toolkit wordcount --scheduler (a running cluster)",
+    }
+    duckdb = importlib.util.find_spec("duckdb") is not None
+    fast = {r["name"]: r["correct"] for r in results["batch"] if "string_split" in r["name"]}
+    assert fast == ({"DuckDB SQL, string_split(line, ' ')": True} if duckdb else {})
     scaling = results["scaling"]
     assert scaling["same_counts"] and len(scaling["ratios"]) == 2
     assert len(scaling["whole_process_ratios"]) == 1
