@@ -73,8 +73,32 @@ def test_wordcount_without_a_dashboard_says_so(tmp_path: Path) -> None:
     path.write_text("b a b\n")
     proc = run("wordcount", str(path), "--workers", "1", "--dashboard-address", "")
     assert proc.returncode == 0, proc.stderr
-    assert "with 1 worker; no dashboard" in proc.stderr and "http://" not in proc.stderr
+    assert "with 1 worker in this process (threads); no dashboard" in proc.stderr
+    assert "http://" not in proc.stderr
     assert proc.stdout.splitlines()[1].split() == ["1", "b", "2"]
+
+
+def test_wordcount_runs_on_threads_by_default_and_on_processes_when_asked(
+    messy_corpus: list[Path], tmp_path: Path
+) -> None:
+    """A word count's kernel runs without Python's lock: its embedded cluster is one worker
+    of threads in this process, unless --processes; user jobs get worker processes."""
+    args = ["wordcount", *map(str, messy_corpus), "--blocksize", "4KiB", "--workers", "2"]
+    default, threads, processes = run(*args), run(*args, "--threads"), run(*args, "--processes")
+    for proc in (default, threads, processes):
+        assert proc.returncode == 0, proc.stderr
+    assert default.stdout == threads.stdout == processes.stdout
+    assert "with 1 worker in this process (threads); dashboard" in default.stderr
+    assert "with 1 worker in this process (threads); dashboard" in threads.stderr
+    assert "with 2 workers; dashboard" in processes.stderr
+    (tmp_path / "job.py").write_text("def m(line):\n    yield len(line), 1\n")
+    job = ["mapreduce", str(messy_corpus[0]), "--mapper", "job.py:m", "--reducer", "operator:add"]
+    user = run(*job, "--workers", "2", cwd=tmp_path)
+    assert user.returncode == 0, user.stderr
+    assert "with 2 workers; dashboard" in user.stderr
+    user_threads = run(*job, "--workers", "2", "--threads", cwd=tmp_path)
+    assert user_threads.stdout == user.stdout
+    assert "in this process (threads)" in user_threads.stderr
 
 
 def test_wordcount_json_on_a_real_cluster(

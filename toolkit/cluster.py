@@ -93,7 +93,10 @@ class Connection:
         link = self.dashboard_link
         dashboard = f"; dashboard: {link}" if link else "; no dashboard"
         n = self.n_workers
-        return f"{kind} at {self.address} with {n} worker{'' if n == 1 else 's'}{dashboard}"
+        workers = f"{n} worker{'' if n == 1 else 's'}"
+        if self.cluster is not None and not getattr(self.cluster, "processes", True):
+            workers += " in this process (threads)"
+        return f"{kind} at {self.address} with {workers}{dashboard}"
 
     def close(self, abort: bool = False) -> None:
         """Close the client, and the embedded cluster if this connection started it.

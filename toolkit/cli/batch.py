@@ -125,7 +125,7 @@ def wordcount(
     files = resolve_inputs(inputs)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     stops = load_stopwords(stopwords, lowercase=lower)
-    with cluster_from(opts, small=is_small(files)) as scheduler:
+    with cluster_from(opts, small=is_small(files), threads=True) as scheduler:
         result = word_count(
             files,
             tokenizer=tokenizer,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -44,6 +45,14 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--workers",
             type=click.IntRange(min=1),
             help="Worker processes of the embedded cluster [default: one per core].",
+        ),
+        click.option(
+            "--processes/--threads",
+            "processes",
+            default=None,
+            help="The embedded cluster's workers: processes, or one worker of threads in this "
+            "process (--workers of them) [default: threads for wordcount, whose compiled "
+            "kernel runs without Python's lock; processes for user jobs].",
         ),
         click.option(
             "--threads-per-worker",
@@ -155,20 +164,25 @@ def _embedded_by_default(opts: dict[str, Any]) -> bool:
     return all(a is None for a in asked)
 
 
-def _connect(opts: dict[str, Any]) -> Any:
+def _connect(opts: dict[str, Any], *, threads: bool = False) -> Any:
     from toolkit.cluster import LOCAL_SCHEDULERS, connect
 
     address = opts["scheduler"]
     if address in LOCAL_SCHEDULERS:
         return address
+    processes = not threads if opts.get("processes") is None else opts["processes"]
+    workers, per_worker = opts["workers"], opts["threads_per_worker"]
+    if not processes:  # one worker in this process, a thread for each worker asked
+        workers, per_worker = 1, (workers or os.cpu_count() or 1) * per_worker
     conn = connect(
         address,
         scheduler_file=opts["scheduler_file"],
         tls_ca_file=opts["tls_ca_file"],
         tls_cert=opts["tls_cert"],
         tls_key=opts["tls_key"],
-        n_workers=opts["workers"],
-        threads_per_worker=opts["threads_per_worker"],
+        n_workers=workers,
+        threads_per_worker=per_worker,
+        processes=processes,
         memory_limit=None
         if opts["memory_limit"] in ("0", "none", "None")
         else opts["memory_limit"],
@@ -202,12 +216,15 @@ def _wait_for_a_worker(conn: Any, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def cluster_from(opts: dict[str, Any], *, small: bool = False) -> Iterator[Any]:
+def cluster_from(
+    opts: dict[str, Any], *, small: bool = False, threads: bool = False
+) -> Iterator[Any]:
     """Connect (or start the embedded cluster) for one command, and close it after.
 
     ``small``: the job's input is small enough that a cluster would only add its start:
     unless a cluster is asked for (an address, a scheduler file, dask's configuration or
-    ``--workers``), the job runs in this process.
+    ``--workers``), the job runs in this process.  ``threads``: the embedded cluster is
+    one worker of threads in this process unless ``--processes`` says otherwise.
     """
     if small and _embedded_by_default(opts):
         click.echo(
@@ -217,7 +234,7 @@ def cluster_from(opts: dict[str, Any], *, small: bool = False) -> Iterator[Any]:
         )
         yield "sync"
         return
-    conn = _connect(opts)
+    conn = _connect(opts, threads=threads)
     if isinstance(conn, str):
         yield conn
         return
