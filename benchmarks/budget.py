@@ -1,10 +1,12 @@
-"""Where a word count's time goes: ``python -m benchmarks.budget FILE...``.
+"""Where a word count's time goes: ``python -m benchmarks.budget [--processes] FILE...``.
 
 One process, as ``toolkit wordcount --workers 2 --output counts.parquet`` runs (the same
 calls, timed one by one): the interpreter's start (a separate ``python -c pass``), imports,
-the embedded cluster's start, the first job (the workers load numba and the kernel), the same
-job again (warm: its map, merge and finish tasks from the dashboard's task stream, the
-client's ranking), writing the Parquet file, closing the cluster.  Prints one Markdown row.
+the embedded cluster's start (one worker of 2 threads in this process, as the command starts
+it; ``--processes``: 2 worker processes), the first job (numba and the kernel load), the same
+job again (warm: its map, merge and finish tasks from the dashboard's task stream, the rest:
+graph, transfers, the client's ranking), writing the Parquet file, closing the cluster.
+Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def _spans(events: list[dict[str, Any]], prefix: str) -> float:
     return max(stops) - min(starts) if starts else 0.0
 
 
-def budget(paths: list[str]) -> dict[str, float]:
+def budget(paths: list[str], processes: bool = False) -> dict[str, float]:
     """The seconds of each phase of a word count of ``paths`` (see the module's docstring)."""
     out: dict[str, float] = {}
     start = time.perf_counter()
@@ -43,7 +45,8 @@ def budget(paths: list[str]) -> dict[str, float]:
 
     out["imports"] = time.perf_counter() - start
     start = time.perf_counter()
-    conn = toolkit.connect(n_workers=2, quiet=True)
+    shape = {"n_workers": 2} if processes else {"n_workers": 1, "threads_per_worker": 2}
+    conn = toolkit.connect(**shape, processes=processes, quiet=True)
     out["cluster start"] = time.perf_counter() - start
     try:
         start = time.perf_counter()
@@ -76,10 +79,11 @@ def budget(paths: list[str]) -> dict[str, float]:
 
 
 def main() -> None:
-    paths = sys.argv[1:]
+    processes = "--processes" in sys.argv[1:]
+    paths = [a for a in sys.argv[1:] if a != "--processes"]
     if not paths:
-        sys.exit("usage: python -m benchmarks.budget FILE...")
-    phases = budget(paths)
+        sys.exit("usage: python -m benchmarks.budget [--processes] FILE...")
+    phases = budget(paths, processes)
     print("| phase | seconds |\n|---|---:|")
     for name, seconds in phases.items():
         print(f"| {name} | {seconds:.3f} |")

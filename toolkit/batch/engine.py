@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -345,14 +346,25 @@ def _progress_bar(client: Any, futures: list[Any], show: bool) -> Iterator[None]
     from distributed.diagnostics.progressbar import TextProgressBar
 
     bar = TextProgressBar(futures, start=False)  # it draws on stdout: sent to stderr here
+    started, stopped = threading.Event(), threading.Event()
+
+    async def draw() -> None:
+        started.set()  # a draw comes only after an await: cancelled at its first, it draws none
+        try:
+            await bar.listen()
+        finally:
+            stopped.set()  # no draw comes after this
+
     with contextlib.redirect_stdout(sys.stderr):
-        drawing = asyncio.run_coroutine_threadsafe(bar.listen(), client.loop.asyncio_loop)
+        drawing = asyncio.run_coroutine_threadsafe(draw(), client.loop.asyncio_loop)
         try:
             yield
             with contextlib.suppress(Exception):
                 drawing.result(timeout=5)  # the bar's last draw, before stdout is stdout again
         finally:
-            drawing.cancel()
+            drawing.cancel()  # interrupted: the loop cancels the bar at its next await
+            if started.is_set():
+                stopped.wait(timeout=2)  # ... and its last draw goes to stderr, not after
             print(file=sys.stderr)
 
 
