@@ -7,7 +7,8 @@ client) -> ``engine`` (the foldby-shaped graph over the tasks, running a
 result) or ``mapreduce`` (a user's mapper and reducer, loaded by ``loading``) ->
 ``outputs`` (results written atomically).  ``journal`` keeps finished partials
 so that a re-run after a crash redoes only the rest; ``upload`` runs the map
-tasks on blocks the client read and sent, for workers that cannot see its files.
+tasks on blocks the client read and sent, for workers that cannot see its files;
+``progress`` draws the job's progress bar on stderr.
 """
 
 from toolkit.batch.inputs import InputStats, resolve_inputs

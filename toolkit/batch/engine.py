@@ -15,10 +15,8 @@ dashboard shows them.
 from __future__ import annotations
 
 import contextlib
-import sys
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +35,7 @@ from toolkit.batch.inputs import (
 )
 from toolkit.batch.job import Job
 from toolkit.batch.journal import Journal, load_partial, save_partial
+from toolkit.batch.progress import local_progress, progress_bar
 from toolkit.cluster import Scheduler, using_scheduler
 from toolkit.errors import ConfigError, DecodeError, InputError, JobError
 from toolkit.failures import (
@@ -275,7 +274,7 @@ def run_job(
         if client is not None:
             finished = _run_distributed(client, outputs, progress, blocks, worker_timeout)
         else:
-            with _local_progress(progress):
+            with local_progress(progress):
                 finished = list(dask.compute(*outputs, scheduler=_local_get(local)))
     stats = InputStats()
     for f in finished:
@@ -307,7 +306,7 @@ def _run_distributed(
     futures = client.compute(outputs, resources=batch_resources(client))
     try:
         # the progress bar and wait() find the client as the current one
-        with client.as_current(), _progress_bar(client, futures, progress):
+        with client.as_current(), progress_bar(client, futures, progress):
             # wait first: an interrupt during client.gather leaves its inner tasks unretrieved
             wait_watching(client, futures, worker_timeout)
         return list(client.gather(futures))
@@ -332,40 +331,6 @@ def wait_watching(client: Any, futures: list[Any], worker_timeout: float) -> Non
             return
         except TimeoutError:
             watch.check()
-
-
-@contextlib.contextmanager
-def _progress_bar(client: Any, futures: list[Any], show: bool) -> Iterator[None]:
-    """dask's text progress bar over the job's tasks, drawn from the client's event loop while
-    the block waits (a bar drawn in this thread would wait for the job without watching it)."""
-    if not show:
-        yield
-        return
-    import asyncio
-
-    from distributed.diagnostics.progressbar import TextProgressBar
-
-    bar = TextProgressBar(futures, start=False)  # it draws on stdout: sent to stderr here
-    started, stopped = threading.Event(), threading.Event()
-
-    async def draw() -> None:
-        started.set()  # a draw comes only after an await: cancelled at its first, it draws none
-        try:
-            await bar.listen()
-        finally:
-            stopped.set()  # no draw comes after this
-
-    with contextlib.redirect_stdout(sys.stderr):
-        drawing = asyncio.run_coroutine_threadsafe(draw(), client.loop.asyncio_loop)
-        try:
-            yield
-            with contextlib.suppress(Exception):
-                drawing.result(timeout=5)  # the bar's last draw, before stdout is stdout again
-        finally:
-            drawing.cancel()  # interrupted: the loop cancels the bar at its next await
-            if started.is_set():
-                stopped.wait(timeout=2)  # ... and its last draw goes to stderr, not after
-            print(file=sys.stderr)
 
 
 def _explain_cluster_failure(
@@ -403,17 +368,6 @@ def _describe_partition(blocks: list[list[Block]], index: int) -> str:
     span = "" if block.length is None else f" bytes {block.offset} to {block.offset + block.length}"
     more = f" and {len(partition) - 1} more files" if len(partition) > 1 else ""
     return f"partition {index} ({block.file.path}{span}{more})"
-
-
-@contextlib.contextmanager
-def _local_progress(progress: bool) -> Iterator[None]:
-    if not progress:
-        yield
-        return
-    from dask.diagnostics import ProgressBar
-
-    with ProgressBar(out=sys.stderr):
-        yield
 
 
 def check_callable(value: object, what: str) -> Callable[..., Any]:

@@ -215,6 +215,10 @@ class count_panes(Stream):
                 return future.result(timeout=WAIT_STEP)
             except TimeoutError:
                 pass
+            except UnboundLocalError:
+                # distributed's sync() when the step's wait was cancelled in the event loop
+                # rather than timed out (seen on a loaded machine): the future is as it was
+                pass
             except CancelledError:
                 # the cluster dropped it (a restart, a lost key): submit it again, a few times;
                 # a client that lost its scheduler raises instead
