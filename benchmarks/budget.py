@@ -45,8 +45,10 @@ def budget(paths: list[str], processes: bool = False) -> dict[str, float]:
 
     out["imports"] = time.perf_counter() - start
     start = time.perf_counter()
-    shape = {"n_workers": 2} if processes else {"n_workers": 1, "threads_per_worker": 2}
-    conn = toolkit.connect(**shape, processes=processes, quiet=True)
+    workers, threads = (2, 1) if processes else (1, 2)
+    conn = toolkit.connect(
+        n_workers=workers, threads_per_worker=threads, processes=processes, quiet=True
+    )
     out["cluster start"] = time.perf_counter() - start
     try:
         start = time.perf_counter()
