@@ -177,3 +177,10 @@ def test_the_scan_is_what_jsonl_table_gives_on_a_large_random_chunk() -> None:
     assert table is not None and table.num_rows == 50_000
     assert table.equals(records_table(records))
     assert table.equals(jsonl_table(data))
+
+
+def test_a_record_of_more_fields_than_the_scan_tracks_goes_the_other_way() -> None:
+    wide = {f"f{i}": i for i in range(70)}  # the scan marks the fields seen in one int64
+    data = (json.dumps(wide) + "\n" + json.dumps(wide) + "\n").encode()
+    assert scan_table(data, wide) is None
+    assert jsonl_table(data).equals(records_table([wide, wide]))

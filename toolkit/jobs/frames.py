@@ -75,17 +75,14 @@ def check_frames(frames: str | None) -> str | None:
 
 
 def load_frames(frames: str) -> None:
-    """Import what frames of this kind need (pyarrow's JSON reader, the compiled scan,
-    pandas or polars).
+    """Import what frames of this kind need (pyarrow's JSON reader, pandas or polars).
 
     Called before an embedded cluster starts, its workers (forked) have them already:
     a whole ``toolkit mapreduce --frames`` process saves the import in every worker.
+    (Loading the compiled scan here too saved nothing measurable, and a client of a
+    running cluster would load it for nothing.)
     """
     import pyarrow.json  # noqa: F401
-
-    from toolkit.jobs.jsonscan import warm
-
-    warm()
 
     if frames == "polars":
         import polars  # noqa: F401

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-__all__ = ["KINDS", "scan_table", "warm"]
+__all__ = ["KINDS", "scan_table"]
 
 #: The field kinds the scan reads, by their code in the compiled loop.
 KINDS: dict[type, int] = {str: 0, int: 1, float: 2, bool: 3}
@@ -107,7 +107,7 @@ def _scan(
     wide = 0
     while i < n:
         i = _skip(buf, i, n, space)
-        if i >= n or buf[i] != 123:  # {
+        if i >= n or buf[i] != 123 or row >= starts.shape[1]:  # {, and room for the row
             return -1
         i = _skip(buf, i + 1, n, space)
         seen = 0
@@ -242,20 +242,21 @@ def scan_table(data: bytes, first: dict[str, Any]) -> pa.Table | None:
     True
     """
     kinds = [KINDS.get(type(value), -1) for value in first.values()]
-    if not kinds or -1 in kinds or len(data) >= 2**31:  # int32 offsets: chunks are MiBs
-        return None
+    if not 0 < len(kinds) < 64 or -1 in kinds or len(data) >= 2**31:
+        return None  # the fields seen are bits of an int64; int32 offsets: chunks are MiBs
     encoded = [name.encode("utf-8") for name in first]
     names = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
     name_ends = np.cumsum([len(name) for name in encoded]).astype(np.int64)
     buf = np.frombuffer(data, dtype=np.uint8)
     # no count of the lines: a row takes at least {"name":0,...} and the arrays are not filled
     capacity = len(data) // (sum(len(name) + 4 for name in encoded) + 1) + 1
-    spans = [kind in (0, 2) for kind in kinds]
-    slots = np.cumsum(spans) - 1
-    slots[~np.array(spans)] = np.cumsum([not s for s in spans])[~np.array(spans)] - 1
-    starts = np.empty((sum(spans), capacity), dtype=np.int32)
-    ends = np.empty((sum(spans), capacity), dtype=np.int32)
-    values = np.empty((len(kinds) - sum(spans), capacity), dtype=np.int64)
+    spanned = [kind in (0, 2) for kind in kinds]  # strings and floats: spans of the input
+    slots = np.array(
+        [sum(spanned[:f]) if s else f - sum(spanned[:f]) for f, s in enumerate(spanned)]
+    )
+    starts = np.empty((sum(spanned), capacity), dtype=np.int32)
+    ends = np.empty((sum(spanned), capacity), dtype=np.int32)
+    values = np.empty((len(kinds) - sum(spanned), capacity), dtype=np.int64)
     code = np.array(kinds, dtype=np.int8)
     rows = _scan(buf, names, name_ends, code, slots, starts, ends, values, _SPACE, _STRING_STOP)
     if rows == -1:
@@ -291,13 +292,3 @@ def scan_table(data: bytes, first: dict[str, Any]) -> pa.Table | None:
             [pa.field(name, _ARROW[kind]) for name, kind in zip(first, kinds, strict=True)]
         ),
     )
-
-
-def warm() -> None:
-    """Load the compiled scan (from numba's cache, or compile it) before it is needed.
-
-    Examples
-    --------
-    >>> warm()
-    """
-    scan_table(b'{"s": "x", "i": 1, "f": 0.5, "b": true}\n', {"s": "", "i": 0, "f": 0.0, "b": True})
