@@ -304,3 +304,40 @@ def test_a_compact_table_reads_merges_and_grows_like_the_others() -> None:
     data = text.encode()
     assert again.add_bytes(data) == len(data)
     assert again.to_counter() == expected
+
+
+# -- the kernel's fast paths: words found a batch at a time (BATCH), keys read 8 bytes at a time
+
+
+@pytest.mark.parametrize(("tokenizer", "lowercase"), MODES)
+def test_many_batches_of_messy_words_into_a_table_that_keeps_filling(
+    tokenizer: str, lowercase: bool
+) -> None:
+    rng = random.Random(11)
+    alphabet = [*"aZé'’-_ .,!2٣²\n\t\x00\x1c\x85\xa0\u2000\u3000\u0301大デーΣßİ", "𝔘", "🎉"]
+    text = "".join(rng.choice(alphabet) for _ in range(60_000))
+    text += " " + " ".join(f"W{rng.getrandbits(30):x}Q" for _ in range(5_000))
+    table = table_of(text, tokenizer, lowercase, capacity=1)  # grows many times mid-batch
+    assert table.to_counter() == reference(text, tokenizer, lowercase)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words_=st.lists(st.text(alphabet="AZaz@[`{09'é\x7f\x01", min_size=1, max_size=40), max_size=30),
+    pad=st.integers(0, 9),
+)
+def test_keys_read_8_bytes_at_a_time_equal_the_reference(words_: list[str], pad: int) -> None:
+    """ASCII letters and their neighbours ("@[`{") at every place of an 8-byte read, words
+    of every length up to 40, near the end of the buffer (read a byte at a time) or not."""
+    text = " ".join(words_) + " " * pad
+    for tokenizer, lowercase in MODES:
+        assert table_of(text, tokenizer, lowercase).to_counter() == reference(
+            text, tokenizer, lowercase
+        )
+
+
+def test_a_bad_byte_many_batches_in_stops_counting_just_before_it() -> None:
+    data = b"Word other " * 3_000 + b"caf\xe9 tail"
+    table = WordTable("words", True)
+    assert table.add_bytes(data) == data.index(b"caf")
+    assert table.to_counter() == Counter({"word": 3_000, "other": 3_000})

@@ -27,8 +27,8 @@ True
 Inside the package, in the order a block's bytes meet them:
 
 - :mod:`.codepoints`: each tokenizer's class of every code point, kept in a cache file;
-- :mod:`.hashing`: decoding, hashing a word as its bytes arrive, inserting it;
-- :mod:`.kernels`: the compiled loops (count a block, merge tables, rank, split by hash);
+- :mod:`.hashing`: decoding, a word's keys from its bytes 8 at a time, finding and inserting it;
+- :mod:`.kernels`: the compiled loops (find a batch of words, count it; merge tables, rank, split);
 - :mod:`.table`: :class:`WordTable`, which holds the arrays and calls the kernels.
 """
 
