@@ -25,7 +25,7 @@ import pytest
 from tests.terminal import Terminal
 from toolkit.corpus import generate_corpus
 
-pytestmark = pytest.mark.slow  # 28 tries, each a command started and stopped
+pytestmark = pytest.mark.slow  # 32 tries, each a command started and stopped
 
 TOOLKIT = str(Path(sys.executable).parent / "toolkit")
 
@@ -187,6 +187,15 @@ def test_stream_of_a_user_job_in_sessions(tmp_path: Path, delivery: tuple) -> No
 def test_wordcount(tmp_path: Path, corpus: Path, delivery: tuple) -> None:
     argv = [TOOLKIT, "wordcount", str(corpus), "--blocksize", "16KiB", "-o", "out.parquet"]
     _interrupt([*argv, "--workers", "2"], r"dashboard", delivery, tmp_path)
+    _no_partial_outputs(tmp_path, set())
+
+
+@pytest.mark.parametrize("delivery", _tries(4))
+def test_wordcount_in_process(tmp_path: Path, corpus: Path, delivery: tuple) -> None:
+    """No cluster: a job of seconds counted on dask's threads in the command's process (small
+    blocks, many tasks: the job outlasts the longest delay)."""
+    argv = [TOOLKIT, "wordcount", str(corpus), "--blocksize", "4KiB", "-o", "out.parquet"]
+    _interrupt(argv, r"counted in this process on \d+ threads", delivery, tmp_path)
     _no_partial_outputs(tmp_path, set())
 
 

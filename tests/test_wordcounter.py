@@ -3,6 +3,7 @@ the compiled WordTables give, through the whole engine, and a small job loads no
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -135,7 +136,7 @@ def test_the_command_counts_a_small_input_in_its_own_process(tmp_path: Path) -> 
     proc = subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     assert '"total_words": 9' in proc.stdout
-    assert "counted in this process, no cluster started" in proc.stderr
+    assert "counted in this process on one thread, no cluster started" in proc.stderr
     assert "started a local Dask cluster" not in proc.stderr
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert not {"numba", "distributed", "pandas"} & imported  # nothing a line does not need
@@ -164,3 +165,25 @@ def test_a_configured_scheduler_is_used_for_a_small_input_too(tmp_path: Path) ->
     )
     assert proc.returncode == 1
     assert "127.0.0.1:9" in proc.stderr and "counted in this process" not in proc.stderr
+
+
+def test_the_command_counts_a_short_input_on_threads_in_its_own_process(
+    messy_corpus: list[Path],
+) -> None:
+    """Past the small size, a job of seconds runs on dask's threaded scheduler in the
+    command's process, through the compiled kernel: the counts of a cluster's run."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    args = [str(BIN / "toolkit"), "wordcount", *map(str, messy_corpus), "--top", "0", "--json"]
+    args += ["--blocksize", "4KiB"]
+    here = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert here.returncode == 0, here.stderr
+    assert "counted in this process on" in here.stderr and "threads" in here.stderr
+    assert "started a local Dask cluster" not in here.stderr
+    cluster = subprocess.run(
+        [*args, "--workers", "2"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert cluster.returncode == 0, cluster.stderr
+    assert "started a local Dask cluster" in cluster.stderr
+    assert here.stdout == cluster.stdout
+    counts = {w["word"]: w["count"] for w in json.loads(here.stdout)["top"]}
+    assert counts == dict(reference_counts(messy_corpus))

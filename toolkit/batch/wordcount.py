@@ -33,10 +33,12 @@ if TYPE_CHECKING:
     from toolkit.wordtable import WordTable
 
 __all__ = [
+    "SHORT_INPUT_PER_CORE",
     "SMALL_INPUT",
     "WordCountJob",
     "WordCounts",
     "counts_frame",
+    "in_process",
     "is_small",
     "top_arrays",
     "word_count",
@@ -60,6 +62,43 @@ def is_small(files: Iterable[InputFile]) -> bool:
     """
     unique = {f.path: f for f in files}.values()
     return all(f.compression is None for f in unique) and sum(f.size for f in unique) <= SMALL_INPUT
+
+
+#: A word count of at most this many input bytes per core (compressed files count
+#: :data:`COMPRESSION_RATIO` times their size) is a job of seconds: with nothing asking for a
+#: cluster, the command counts it on threads in its own process (dask's threaded scheduler,
+#: the same graph), since a cluster's start (0.7-0.8 s) and a dashboard there is no time to
+#: open would cost more than they give.
+SHORT_INPUT_PER_CORE = 2**30
+COMPRESSION_RATIO = 4  # text compresses 3-5x, and decompressing is slower than counting
+
+
+def in_process(files: Iterable[InputFile], cores: int | None = None) -> str | None:
+    """Where a word count of ``files`` runs when nothing asks for a cluster.
+
+    ``"sync"`` for a small input (:func:`is_small`: no compiled code, one thread),
+    ``"threads"`` for a short one (at most :data:`SHORT_INPUT_PER_CORE` bytes a core),
+    else None: start the embedded cluster.
+
+    Examples
+    --------
+    >>> from toolkit.batch.inputs import InputFile
+    >>> in_process([InputFile("/a.txt", 10, None)])
+    'sync'
+    >>> in_process([InputFile("/a.txt", 2**30, None)], cores=2)
+    'threads'
+    >>> in_process([InputFile("/a.gz", 2**30, "gzip")], cores=2) is None
+    True
+    """
+    unique = list({f.path: f for f in files}.values())
+    if is_small(unique):
+        return "sync"
+    if cores is None:
+        from dask.system import CPU_COUNT  # the threads of dask's threaded scheduler
+
+        cores = CPU_COUNT
+    work = sum(f.size * (1 if f.compression is None else COMPRESSION_RATIO) for f in unique)
+    return "threads" if work <= SHORT_INPUT_PER_CORE * cores else None
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ def wordcount(
     """
     from toolkit.batch import resolve_inputs, word_count
     from toolkit.batch.outputs import output_format, write_table
-    from toolkit.batch.wordcount import is_small
+    from toolkit.batch.wordcount import in_process
     from toolkit.stopwords import load_stopwords
     from toolkit.text import get_tokenizer
 
@@ -125,7 +125,7 @@ def wordcount(
     files = resolve_inputs(inputs)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     stops = load_stopwords(stopwords, lowercase=lower)
-    with cluster_from(opts, small=is_small(files), threads=True) as scheduler:
+    with cluster_from(opts, local=in_process(files), threads=True) as scheduler:
         result = word_count(
             files,
             tokenizer=tokenizer,

@@ -12,6 +12,8 @@ import click
 from toolkit.errors import ConfigError
 from toolkit.units import parse_duration, parse_size
 
+DEFAULT_DASHBOARD = "127.0.0.1:0"
+
 
 def _parsed(parse: Callable[[str], Any]) -> Callable[[click.Context, click.Parameter, Any], Any]:
     """A click callback that parses a value (a size, a duration) into a usage error if bad."""
@@ -69,7 +71,7 @@ def cluster_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--dashboard-address",
-            default="127.0.0.1:0",
+            default=DEFAULT_DASHBOARD,
             show_default=True,
             help="Where the embedded cluster's dashboard listens ('' turns it off).",
         ),
@@ -157,11 +159,19 @@ def read_options(
 
 
 def _embedded_by_default(opts: dict[str, Any]) -> bool:
-    """Whether nothing asks for a cluster: no address, file or configured one, no --workers."""
+    """Whether nothing asks for a cluster: no address, file or configured one, and none of
+    the embedded cluster's own options (--workers, --processes/--threads, a memory limit,
+    threads per worker, a dashboard address) set."""
     from toolkit.cluster import configured_address
 
     asked = opts["scheduler"], opts["scheduler_file"], opts["workers"], configured_address()
-    return all(a is None for a in asked)
+    return (
+        all(a is None for a in asked)
+        and opts.get("processes") is None
+        and opts.get("memory_limit", "auto") == "auto"
+        and opts.get("threads_per_worker", 1) == 1
+        and opts.get("dashboard_address", DEFAULT_DASHBOARD) == DEFAULT_DASHBOARD
+    )
 
 
 def _connect(opts: dict[str, Any], *, threads: bool = False) -> Any:
@@ -217,22 +227,26 @@ def _wait_for_a_worker(conn: Any, timeout: float) -> None:
 
 @contextlib.contextmanager
 def cluster_from(
-    opts: dict[str, Any], *, small: bool = False, threads: bool = False
+    opts: dict[str, Any], *, local: str | None = None, threads: bool = False
 ) -> Iterator[Any]:
     """Connect (or start the embedded cluster) for one command, and close it after.
 
-    ``small``: the job's input is small enough that a cluster would only add its start:
-    unless a cluster is asked for (an address, a scheduler file, dask's configuration or
-    ``--workers``), the job runs in this process.  ``threads``: the embedded cluster is
-    one worker of threads in this process unless ``--processes`` says otherwise.
+    ``local``: the job is short enough that a cluster would only add its start, so unless
+    a cluster is asked for (an address, a scheduler file, dask's configuration or one of
+    the embedded cluster's options) it runs in this process on this dask scheduler
+    (``"sync"`` or ``"threads"``).  ``threads``: the embedded cluster is one worker of
+    threads in this process unless ``--processes`` says otherwise.
     """
-    if small and _embedded_by_default(opts):
+    if local is not None and _embedded_by_default(opts):
+        from dask.system import CPU_COUNT  # the threads dask's threaded scheduler runs
+
+        how = "one thread" if local == "sync" else f"{CPU_COUNT} threads"
         click.echo(
-            "toolkit: a small input: counted in this process, no cluster started "
-            "(--workers N starts one)",
+            f"toolkit: a job of seconds: counted in this process on {how}, no cluster "
+            "started (--workers N starts one, with a dashboard)",
             err=True,
         )
-        yield "sync"
+        yield local
         return
     conn = _connect(opts, threads=threads)
     if isinstance(conn, str):
