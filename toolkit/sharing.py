@@ -22,7 +22,7 @@ share, the toolkit keeps capacity for streams:
 - A batch task runs with its thread's nice value raised (:func:`yielding_cpu`),
   so that on cores the batch job fills, a stream's threads run first.
 
-The numba kernels release the GIL, so a stream task on the extra thread runs
+The compiled kernels release the GIL, so a stream task on the extra thread runs
 beside a word count's map task in the same process.
 """
 

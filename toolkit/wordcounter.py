@@ -6,8 +6,9 @@ filter, leave as arrays), built on the plain reference tokenizers of
 :mod:`toolkit.text` (``words_reference``, ``whitespace_reference``), the very
 definitions the compiled kernel is held to.  It needs no compiled code and no
 table of every code point: a job over a few KiB (a line typed at a prompt, a
-test file) is counted in a millisecond instead of waiting about a second for
-numba and the kernels to load.  The reference ``words`` runs at about 1 MB/s,
+test file) is counted in a millisecond, with nothing more to load (once a second
+of numba's loading; the compiled kernels now load in milliseconds, but a small job
+still skips them and the class table).  The reference ``words`` runs at about 1 MB/s,
 so only small inputs take this path.  A job uses
 one kind of partial throughout (:class:`~toolkit.batch.wordcount.WordCountJob`
 chooses by the size of its input), so the two never meet in a merge.

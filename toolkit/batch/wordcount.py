@@ -142,7 +142,7 @@ class WordCountJob(Job):
             from toolkit.wordcounter import WordCounter
 
             return WordCounter(self.tokenizer, self.lowercase)  # type: ignore[return-value]
-        from toolkit.wordtable import WordTable  # numba: loaded on the workers only
+        from toolkit.wordtable import WordTable  # the kernels: loaded on the workers only
 
         return WordTable(self.tokenizer, self.lowercase, capacity=1 << 14)
 

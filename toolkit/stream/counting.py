@@ -65,7 +65,7 @@ class CountJob:
 
     def table(self, text: str) -> WordTable:
         """The compact word table of ``text``."""
-        from toolkit.wordtable import WordTable  # numba: loaded where counting happens
+        from toolkit.wordtable import WordTable  # the kernels: loaded where counting happens
 
         table = WordTable(self.tokenizer, self.lowercase, capacity=max(64, len(text) // 32))
         table.add_text(text)

@@ -3,7 +3,7 @@
 ``Counter(tokenize(text))`` builds one Python string per word; at ~6 bytes a
 word that costs as much as the rest of the job.  A :class:`WordTable` is an
 open-addressing hash table whose keys live in one byte arena: the kernel
-(compiled by numba) walks the bytes of a chunk, validates and decodes code
+(C, compiled by Cython at install) walks the bytes of a chunk, validates and decodes code
 points, looks each one up in a class table made from the same definitions as
 :mod:`toolkit.text`, hashes each word in place and bumps its count.  Tables
 pickle as a few arrays, so partials move between workers in one piece; they

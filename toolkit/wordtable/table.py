@@ -14,10 +14,11 @@ from toolkit.errors import JobError
 from toolkit.ranking import top_arrays
 from toolkit.text import get_tokenizer
 from toolkit.wordtable import codepoints
-from toolkit.wordtable.hashing import MAX_ARENA, MAX_LOAD
 from toolkit.wordtable.kernels import (
     ASCII_LOWER,
     IDENTITY,
+    MAX_ARENA,
+    MAX_LOAD,
     add_keys,
     add_words,
     buckets,
