@@ -341,3 +341,29 @@ def test_a_bad_byte_many_batches_in_stops_counting_just_before_it() -> None:
     table = WordTable("words", True)
     assert table.add_bytes(data) == data.index(b"caf")
     assert table.to_counter() == Counter({"word": 3_000, "other": 3_000})
+
+
+#: Keys (two key words and the count) as every version of the kernel made them (numba's,
+#: then the C one): pickled tables, journals and checkpoints keep them, and tables merge
+#: and split by them.
+KNOWN_KEYS = {
+    "a": [97, 72057594037927936, 1],
+    "Hello": [478560413000, 360287970189639680, 1],
+    "straße": [28604634150106227, 504403158265495552, 1],
+    "abcdefghijk": [7523094288207667809, 792633534424246889, 1],
+    "a-much-longer-word-than-15": [46589563682058682, -72057594037927910, 1],
+}
+
+
+def test_keys_and_buckets_are_those_of_every_earlier_version() -> None:
+    for word, keys in KNOWN_KEYS.items():
+        table = WordTable("whitespace", lowercase=False)
+        table.add_bytes(word.encode())
+        assert table._used()[0].tolist() == [keys], word
+    table = WordTable("whitespace", lowercase=False)
+    table.add_bytes(" ".join(KNOWN_KEYS).encode())
+    assert [sorted(b.to_counter()) for b in table.split(3)] == [
+        ["straße"],
+        ["a-much-longer-word-than-15"],
+        ["Hello", "a", "abcdefghijk"],
+    ]
