@@ -25,16 +25,6 @@ cluster: a thread kept for streams), ``interrupts`` (Ctrl-C and SIGTERM),
 
 from typing import TYPE_CHECKING, Any
 
-from toolkit.batch import (
-    InputStats,
-    WordCounts,
-    load_function,
-    map_reduce,
-    resolve_inputs,
-    word_count,
-    write_series,
-)
-from toolkit.cluster import Connection, connect
 from toolkit.errors import (
     ClusterError,
     ConfigError,
@@ -48,6 +38,16 @@ from toolkit.errors import (
 from toolkit.text import TOKENIZERS, count_words, top_k
 
 if TYPE_CHECKING:
+    from toolkit.batch import (
+        InputStats,
+        WordCounts,
+        load_function,
+        map_reduce,
+        resolve_inputs,
+        word_count,
+        write_series,
+    )
+    from toolkit.cluster import Connection, connect
     from toolkit.stream import (
         WindowedJob,
         WindowedWordCount,
@@ -56,21 +56,35 @@ if TYPE_CHECKING:
         to_frame,
     )
 
-_STREAM_NAMES = (
-    "WindowedJob",
-    "WindowedWordCount",
-    "stream_map_reduce",
-    "stream_word_count",
-    "to_frame",
-)
+#: Where each name of the API lives.  They load when first used: ``import toolkit`` (and
+#: the command line's start) costs no dask, numpy or pyarrow, a batch job does not pay for
+#: the stream API (and streamz), nor a word count for the user-job machinery.
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "InputStats",
+            "WordCounts",
+            "load_function",
+            "map_reduce",
+            "resolve_inputs",
+            "word_count",
+            "write_series",
+        ),
+        "toolkit.batch",
+    ),
+    **dict.fromkeys(("Connection", "connect"), "toolkit.cluster"),
+    **dict.fromkeys(
+        ("WindowedJob", "WindowedWordCount", "stream_map_reduce", "stream_word_count", "to_frame"),
+        "toolkit.stream",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    # the stream API (and streamz) load when first used: a batch job does not pay for them
-    if name in _STREAM_NAMES:
-        import toolkit.stream
+    if name in _HOMES:
+        import importlib
 
-        return getattr(toolkit.stream, name)
+        return getattr(importlib.import_module(_HOMES[name]), name)
     raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 __all__ = ["arrow_ints", "rank_order", "top_arrays"]
 
@@ -61,6 +60,8 @@ def rank_order(words: pa.Array, counts: np.ndarray) -> np.ndarray:
     ranked_keys, ranked_counts = keys[order], counts[order]
     tie = (ranked_keys[1:] == ranked_keys[:-1]) & (ranked_counts[1:] == ranked_counts[:-1])
     if tie.any():  # same count and same first bytes: those runs are ordered by the whole word
+        import pyarrow.compute as pc  # 0.1 s to import: only where a tie needs it
+
         in_run = np.zeros(len(order), dtype=bool)
         in_run[1:] |= tie
         in_run[:-1] |= tie
@@ -127,6 +128,8 @@ def arrow_ints(values: np.ndarray) -> pa.Array:
 
 def _arrow_order(words: pa.Array, counts: np.ndarray) -> np.ndarray:
     """The same order by Arrow's two-key sort (words of another type, or with nulls)."""
+    import pyarrow.compute as pc
+
     return _numpy_indices(
         pc.sort_indices(
             pa.table({"count": arrow_ints(counts), "word": words}),

@@ -11,11 +11,35 @@ tasks on blocks the client read and sent, for workers that cannot see its files;
 ``progress`` draws the job's progress bar on stderr.
 """
 
-from toolkit.batch.inputs import InputStats, resolve_inputs
-from toolkit.batch.loading import load_function
-from toolkit.batch.mapreduce import map_reduce
-from toolkit.batch.outputs import write_series
-from toolkit.batch.wordcount import WordCounts, word_count
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolkit.batch.inputs import InputStats, resolve_inputs
+    from toolkit.batch.loading import load_function
+    from toolkit.batch.mapreduce import map_reduce
+    from toolkit.batch.outputs import write_series
+    from toolkit.batch.wordcount import WordCounts, word_count
+
+#: Where each public name lives: loaded on first use, so that a word count does not import
+#: the user-job machinery (``toolkit.jobs``), nor a user job the word count's.
+_HOMES = {
+    "InputStats": "toolkit.batch.inputs",
+    "resolve_inputs": "toolkit.batch.inputs",
+    "load_function": "toolkit.batch.loading",
+    "map_reduce": "toolkit.batch.mapreduce",
+    "write_series": "toolkit.batch.outputs",
+    "WordCounts": "toolkit.batch.wordcount",
+    "word_count": "toolkit.batch.wordcount",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'toolkit.batch' has no attribute {name!r}")
+
 
 __all__ = [
     "InputStats",

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from toolkit.errors import JobError
 from toolkit.ranking import top_arrays
@@ -249,6 +248,8 @@ class WordTable:
         """
         if min_length <= 1 and not stopwords:
             return self
+        import pyarrow.compute as pc  # 0.1 s to import: only where a filter needs it
+
         words, _ = self.to_arrow()
         keep = np.ones(len(words), dtype=bool)
         if min_length > 1:
