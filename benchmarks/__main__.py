@@ -163,9 +163,10 @@ def run_scaling(paths: list[Path], pairs: int) -> dict[str, Any]:
 
 
 def whole_process_scaling(batch: list[dict[str, Any]]) -> list[float] | None:
-    """Per round-robin round, the 1-worker command's time over the 2-worker command's."""
+    """Per round-robin round, the 1-thread cluster's time over the 2-thread cluster's."""
     rows = {r["name"]: r["times"] for r in batch}
-    one, two = rows.get("toolkit wordcount, 1 worker"), rows.get("toolkit wordcount")
+    one = rows.get("toolkit wordcount --workers 1")
+    two = rows.get("toolkit wordcount --workers 2 (embedded cluster)")
     return None if one is None or two is None else [a / b for a, b in zip(one, two, strict=True)]
 
 

@@ -56,7 +56,11 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     results = json.loads((tmp_path / "out" / "latest.json").read_text())
     assert all(r["correct"] in (True, None) for r in results["batch"])
     checked = {r["name"] for r in results["batch"] if r["correct"]}
-    assert {"toolkit wordcount, 1 worker", "toolkit.word_count() from Python"} <= checked
+    assert {
+        "toolkit wordcount --workers 1",
+        "toolkit wordcount --workers 2 (embedded cluster)",
+        "toolkit.word_count() from Python",
+    } <= checked
     assert "checkpoint every 1s" in proc.stdout
     jobs = results["jobs"]
     assert all(r["same_answer"] for rows in jobs["jobs"].values() for r in rows)
@@ -70,7 +74,8 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     assert results["latency"]["windows"] >= 1 and results["latency"]["p99_ms"] > 0
     assert {r["name"] for r in results["batch"]} >= {
         "toolkit wordcount",
-        "toolkit wordcount, 1 worker",
+        "toolkit wordcount --workers 1",
+        "toolkit wordcount --workers 2 (embedded cluster)",
         "toolkit.word_count() from Python",
         "plain Python Counter",
         "dask.bag frequencies",

@@ -16,14 +16,14 @@ and durations), ``corpus`` (sample text); and around the cluster: ``cluster``
 cluster starts its workers), ``sharing`` (batch jobs and streams on one
 cluster: a thread kept for streams), ``interrupts`` (Ctrl-C and SIGTERM),
 ``failures`` (cluster failures in one line), ``atomic`` (files written whole),
-``errors`` (the error tree).
+``errors`` (the error tree), ``lazy`` (the API's names loaded on first use).
 
 >>> import toolkit
 >>> toolkit.count_words("To be, or not to be")["be"]
 2
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from toolkit.errors import (
     ClusterError,
@@ -35,6 +35,7 @@ from toolkit.errors import (
     SourceError,
     ToolkitError,
 )
+from toolkit.lazy import lazy_names
 from toolkit.text import TOKENIZERS, count_words, top_k
 
 if TYPE_CHECKING:
@@ -80,12 +81,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _HOMES)
 
 
 __version__ = "0.1.0"

@@ -11,7 +11,9 @@ tasks on blocks the client read and sent, for workers that cannot see its files;
 ``progress`` draws the job's progress bar on stderr.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from toolkit.lazy import lazy_names
 
 if TYPE_CHECKING:
     from toolkit.batch.inputs import InputStats, resolve_inputs
@@ -33,12 +35,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _HOMES:
-        import importlib
-
-        return getattr(importlib.import_module(_HOMES[name]), name)
-    raise AttributeError(f"module 'toolkit.batch' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _HOMES)
 
 
 __all__ = [
