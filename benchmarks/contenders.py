@@ -107,20 +107,23 @@ DUCKDB = _duckdb("regexp_split_to_array(line, '\\\\s+')")  # any Unicode whitesp
 # the query a DuckDB user writes for text whose only whitespace is ' ' and '\n' (the corpus's)
 DUCKDB_SPACE = _duckdb("string_split(line, ' ')")
 
+# Polars' fastest form here: lazy scans and the streaming engine (2.4x the eager
+# read_csv + explode at 256 MiB, 4x at 1 GB, where the eager one peaked at 11 GB)
 POLARS = (
     DIGEST
     + """
 import sys, polars as pl
-frames = [
-    pl.read_csv(p, has_header=False, separator="\\x01", quote_char=None,
+lines = pl.concat([
+    pl.scan_csv(p, has_header=False, separator="\\x01", quote_char=None,
                 new_columns=["line"], schema_overrides={"line": pl.String})
     for p in sys.argv[1:]
-]
-words = pl.concat(frames).select(pl.col("line").str.split(" ").explode().alias("w"))
-counts = words.filter(pl.col("w") != "").group_by("w").len()
+])
+words = lines.select(pl.col("line").str.split(" ").explode().alias("w"))
+counts = words.filter(pl.col("w") != "").group_by("w").len().collect(engine="streaming")
 report(counts.iter_rows())
 """
 )
+
 
 PYSPARK = (
     DIGEST

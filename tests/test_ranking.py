@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import MESSY_LINES
-from toolkit.ranking import prefix_keys, rank_order, top_arrays
+from toolkit.ranking import SMALL_TAKE, prefix_keys, rank_order, take_words, top_arrays
 
 # words that share long prefixes, differ only after 8 bytes or in a NUL, or are prefixes of
 # each other: the cases the integer key alone cannot order
@@ -84,3 +84,27 @@ def test_mismatched_lengths_are_refused() -> None:
 def test_empty() -> None:
     words, counts = top_arrays(pa.array([], type=pa.large_string()), np.array([], np.int64), None)
     assert len(words) == 0 and len(counts) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(max_size=12), max_size=40),
+    st.data(),
+    st.booleans(),
+    st.integers(min_value=0, max_value=3),
+)
+def test_take_words_is_arrows_take(
+    words: list[str], data: st.DataObject, large: bool, cut: int
+) -> None:
+    array = pa.array(words, type=pa.large_string() if large else pa.string())[cut:]
+    indices = data.draw(st.lists(st.integers(0, max(len(array) - 1, 0)), max_size=60))
+    indices = indices if len(array) else []
+    taken = take_words(array, np.array(indices, dtype=np.int64))
+    assert taken.type == array.type
+    assert taken.to_pylist() == array.take(pa.array(indices, type=pa.int64())).to_pylist()
+
+
+def test_take_words_of_many_is_arrows_take() -> None:
+    array = pa.array([f"w{i % 97}é" for i in range(SMALL_TAKE * 2)], type=pa.large_string())
+    indices = np.arange(len(array))[::-1].copy()
+    assert take_words(array, indices).to_pylist() == array.to_pylist()[::-1]

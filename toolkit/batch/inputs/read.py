@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import fsspec
 import numpy as np
 
 from toolkit.batch.inputs.files import CHUNK_SIZE, Block, InputFile, InputStats
@@ -247,6 +246,8 @@ def _open_bytes(file: InputFile) -> Any:
     """
     if file.compression is None and not file.storage_options and "://" not in file.path:
         return open(file.path, "rb", buffering=0)  # the caller closes it
+    import fsspec  # a worker reading only local, uncompressed files does without it
+
     return fsspec.open(file.path, "rb", compression=file.compression, **dict(file.storage_options))
 
 
