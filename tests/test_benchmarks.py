@@ -100,3 +100,28 @@ def test_benchmark_command_runs_and_every_contender_agrees(tmp_path: Path) -> No
     sharing = results["sharing"]  # a stream solo, then beside the batch job, on one cluster
     assert sharing["stream_solo"]["windows"] > 5 and sharing["batch_solo_s"] > 0
     assert "Stream lines/s shared / solo" in proc.stdout
+
+
+@pytest.mark.parametrize("how", [[], ["--cluster"]])
+def test_the_time_budget_command_prints_every_phase(tmp_path: Path, how: list[str]) -> None:
+    from toolkit.corpus import generate_corpus
+
+    paths = generate_corpus(tmp_path / "corpus", size="300kB", files=2)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.budget", *how, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = dict(
+        line.strip("|").split("|") for line in proc.stdout.splitlines()[2:] if line.startswith("| ")
+    )
+    phases = {name.strip(): float(value) for name, value in rows.items()}
+    assert phases["interpreter start"] > 0 and phases["imports"] > 0
+    if how:
+        assert "cluster start" in phases and phases["warm job: map tasks"] > 0
+    else:
+        assert phases["warm job: map tasks, thread-seconds busy"] > 0
+        assert phases["the whole command, apart"] > phases["interpreter start"]
