@@ -130,11 +130,18 @@ class WorkerWatch:
         self.alone_since: float | None = None  # when the cluster was last seen without workers
 
     def check(self) -> None:
-        if self.client.nthreads():
+        address = self.client.scheduler.address
+        try:
+            threads = self.client.nthreads()
+        except OSError as exc:  # distributed's CommClosedError too: the scheduler went away
+            raise ClusterError(
+                f"lost the connection to the Dask scheduler at {address!r} while {self.who} "
+                f"waited; {self.stops}"
+            ) from exc
+        if threads:
             self.alone_since = None
             return
         now = time.monotonic()
-        address = self.client.scheduler.address
         if self.alone_since is None:
             self.alone_since = now
             warnings.warn(

@@ -360,3 +360,22 @@ def test_a_job_whose_workers_all_vanish_stops_with_one_line(tmp_path: Path) -> N
         "the job stopped and nothing was written"
     ], err
     assert took < 30
+
+
+def test_a_scheduler_gone_between_two_waits_is_a_cluster_error(tmp_path: Path) -> None:
+    """The watch between two waits asks the scheduler for its workers: when the scheduler
+    has just died, that question fails in one line, not with distributed's comm error
+    (a race the test above met once in CI)."""
+    from toolkit.errors import ClusterError
+    from toolkit.failures import WorkerWatch
+
+    with (
+        subprocess_cluster(tmp_path / "cluster", n_workers=1) as cluster,
+        connect(cluster.address, quiet=True) as conn,
+    ):
+        watch = WorkerWatch(conn.client, 60, "the job", "the job stopped")
+        watch.check()  # a worker: nothing to say
+        os.killpg(cluster.procs[0].pid, signal.SIGKILL)  # the scheduler
+        cluster.procs[0].wait(timeout=30)
+        with pytest.raises(ClusterError, match="lost the connection to the Dask scheduler at"):
+            watch.check()
