@@ -167,3 +167,41 @@ def test_a_cluster_without_a_dashboard_takes_no_fixed_port_and_serves_a_client_a
             cluster.send_signal(signal.SIGINT)
             _, err = cluster.communicate(timeout=30)
         assert cluster.returncode == 130 and "Traceback" not in err and "8787" not in err, err
+
+
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_a_stream_whose_cluster_stops_under_it_says_so_in_one_line(
+    tmp_path: Path, checkpointed: bool
+) -> None:
+    """The ``toolkit cluster`` in another terminal gets Ctrl-C while a stream runs on it: the
+    stream says so in one line and exits 1, with no log record or traceback of distributed's
+    reconnect; with a checkpoint, its last checkpoint is kept."""
+    cluster = subprocess.Popen(
+        [TOOLKIT, "cluster", "--port", "0", "--dashboard-address", "", "--workers", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    checkpoint = tmp_path / "ckpt"
+    extra = ["--checkpoint", str(checkpoint), "--checkpoint-interval", "200ms"]
+    try:
+        assert cluster.stdout is not None
+        address = cluster.stdout.readline().split()[1]
+        stream = subprocess.Popen(
+            [TOOLKIT, "stream", "demo:?rate=20000", "--window", "1s", "--scheduler", address,
+             "--stats-interval", "100ms", *(extra if checkpointed else [])],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for_line(stream, r"stream: [1-9][\d,]* lines")
+        if checkpointed:
+            deadline = time.monotonic() + 30
+            while not list(checkpoint.glob("*")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        cluster.send_signal(signal.SIGINT)
+        cluster.communicate(timeout=30)
+    _, err = stream.communicate(timeout=120)
+    assert stream.returncode == 1, err
+    assert "Traceback" not in err and "distributed.client" not in err and " ERROR " not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("toolkit: error:")]
+    assert len(errors) == 1 and "scheduler" in errors[0], err
+    if checkpointed:
+        assert list(checkpoint.glob("*")), "the last checkpoint is kept"

@@ -99,12 +99,21 @@ def _quiet_dask_logs() -> None:
 
     By dask's configuration, which distributed's import reads to set its loggers: a
     command that needs no cluster does not import distributed at all.
+
+    The client's logger has a level of its own in distributed's defaults (warning): it
+    logged each reconnect attempt's traceback at ERROR when a stream's scheduler went away.
     """
     import dask
 
-    dask.config.set({"logging.distributed": "critical"})
+    quiet = dict.fromkeys(_DISTRIBUTED_LOGGERS, "critical")
+    dask.config.set({"logging": {**dask.config.get("logging", default={}), **quiet}})
     if "distributed" in sys.modules:  # already configured by its import
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)
+        for name in _DISTRIBUTED_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+#: distributed's loggers that its configuration sets a level for
+_DISTRIBUTED_LOGGERS = ("distributed", "distributed.client")
 
 
 def _cluster_failure(exc: BaseException) -> str | None:

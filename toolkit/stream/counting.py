@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from streamz import Stream
 
 from toolkit.errors import ConfigError
-from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WAIT_STEP, WorkerWatch
+from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WAIT_STEP, WorkerWatch, explain
 from toolkit.sharing import STREAM_PRIORITY
 from toolkit.stream.messages import (
     PaneBatch,
@@ -103,6 +103,8 @@ def stream_batch(job: WorkerJob, batch: Panes) -> Panes:
 
 
 _RESUBMITS = 3  # times one batch is submitted again after the cluster dropped it
+_KEPT = "its last checkpoint, if any, is kept"
+_STOPPED = f"the stream stopped ({_KEPT})"
 
 
 @register_node
@@ -207,7 +209,7 @@ class count_panes(Stream):
             self.client,
             self.worker_timeout,
             "the stream",
-            "the stream's micro-batches cannot run (its last checkpoint, if any, is kept)",
+            f"the stream's micro-batches cannot run ({_KEPT})",
         )
         resubmits = 0
         while True:
@@ -219,10 +221,15 @@ class count_panes(Stream):
                 # distributed's sync() when the step's wait was cancelled in the event loop
                 # rather than timed out (seen on a loaded machine): the future is as it was
                 pass
-            except CancelledError:
+            except CancelledError as exc:
                 # the cluster dropped it (a restart, a lost key): submit it again, a few times;
                 # a client that lost its scheduler raises instead
-                if self.client.status != "running" or resubmits >= _RESUBMITS:
+                if self.client.status != "running":
+                    error = explain(exc, self.client, unfinished=_STOPPED)
+                    if error is not None:
+                        raise error from None
+                    raise
+                if resubmits >= _RESUBMITS:
                     raise
                 resubmits += 1
                 future = self._submit(batch)
