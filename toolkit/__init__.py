@@ -26,6 +26,8 @@ cluster: a thread kept for streams), ``interrupts`` (Ctrl-C and SIGTERM),
 from typing import TYPE_CHECKING
 
 from toolkit.errors import (
+    CheckpointError,
+    CheckpointWarning,
     ClusterError,
     ConfigError,
     DecodeError,
@@ -33,7 +35,9 @@ from toolkit.errors import (
     JobError,
     OutputError,
     SourceError,
+    SourceWarning,
     ToolkitError,
+    ToolkitWarning,
 )
 from toolkit.lazy import lazy_names
 from toolkit.text import TOKENIZERS, count_words, top_k
@@ -88,6 +92,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "TOKENIZERS",
+    "CheckpointError",
+    "CheckpointWarning",
     "ClusterError",
     "ConfigError",
     "Connection",
@@ -97,7 +103,9 @@ __all__ = [
     "JobError",
     "OutputError",
     "SourceError",
+    "SourceWarning",
     "ToolkitError",
+    "ToolkitWarning",
     "WindowedJob",
     "WindowedWordCount",
     "WordCounts",

@@ -7,12 +7,15 @@ subclass also inherits the builtin a caller would naturally catch::
     ├── ConfigError (ValueError)        a bad option or argument, found before any work starts
     ├── InputError (OSError)            a path that is missing, unreadable or matches nothing
     │   └── DecodeError (UnicodeError)  bytes that are not valid text in the chosen encoding
+    ├── CheckpointError (RuntimeError)  no usable checkpoint, or one of another job
     ├── ClusterError (ConnectionError)  a scheduler that cannot be reached or was lost
     ├── JobError (RuntimeError)         user code failed inside a map or reduce task
     ├── OutputError (OSError)           a result that cannot be written
     └── SourceError (RuntimeError)      a stream source that cannot start or read
 
     ToolkitWarning (UserWarning)        something the user should know; the work goes on
+    ├── CheckpointWarning               a corrupt checkpoint was skipped for an older one
+    └── SourceWarning                   a source could not resume exactly where it was
 
 The CLI prints ``str(error)`` as one line and exits non-zero; a traceback
 means a bug in the toolkit.
@@ -21,6 +24,8 @@ means a bug in the toolkit.
 from __future__ import annotations
 
 __all__ = [
+    "CheckpointError",
+    "CheckpointWarning",
     "ClusterError",
     "ConfigError",
     "DecodeError",
@@ -28,6 +33,7 @@ __all__ = [
     "JobError",
     "OutputError",
     "SourceError",
+    "SourceWarning",
     "ToolkitError",
     "ToolkitWarning",
 ]
@@ -50,6 +56,10 @@ class InputError(ToolkitError, OSError):
 
 class DecodeError(InputError, UnicodeError):
     """Input bytes are not valid text in the chosen encoding (``errors="strict"``)."""
+
+
+class CheckpointError(ToolkitError, RuntimeError):
+    """No checkpoint in the directory can be used, or it belongs to another job."""
 
 
 class ClusterError(ToolkitError, ConnectionError):
@@ -76,3 +86,11 @@ class SourceError(ToolkitError, RuntimeError):
 
 class ToolkitWarning(UserWarning):
     """Something went differently than asked but the work goes on (the CLI prints one line)."""
+
+
+class CheckpointWarning(ToolkitWarning):
+    """A checkpoint was skipped (corrupt or half-written); an older one is used."""
+
+
+class SourceWarning(ToolkitWarning):
+    """A source could not resume exactly where a checkpoint left it; the message says what."""

@@ -24,20 +24,12 @@ import zstandard
 from fsspec.implementations.local import LocalFileSystem
 
 from toolkit.atomic import atomic_output
-from toolkit.errors import ConfigError, OutputError, ToolkitError, ToolkitWarning
+from toolkit.errors import CheckpointError, CheckpointWarning, ConfigError, OutputError
 
 __all__ = ["CheckpointError", "CheckpointStore", "CheckpointWarning"]
 
 MAGIC = b"toolkit-checkpoint 1\n"
 _NAME = re.compile(r"checkpoint-(\d{12})\.tkc$")
-
-
-class CheckpointError(ToolkitError, RuntimeError):
-    """No checkpoint in the directory can be used, or it belongs to another job."""
-
-
-class CheckpointWarning(ToolkitWarning):
-    """A checkpoint was skipped (corrupt or half-written); an older one is used."""
 
 
 def encode(state: dict[str, Any]) -> bytes:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from toolkit.errors import ConfigError, ToolkitWarning
+from toolkit.errors import ConfigError, SourceWarning
 from toolkit.lines import DEFAULT_MAX_LINE_BYTES
 
 __all__ = ["READ_SIZE", "Cursor", "Put", "Ready", "Source", "SourceWarning"]
@@ -28,10 +28,6 @@ Put = Callable[[list[str], int, Any], None]
 
 #: ``ready(address)``: a network source listens at ``address``.
 Ready = Callable[[str], None]
-
-
-class SourceWarning(ToolkitWarning):
-    """A source could not resume exactly where a checkpoint left it; the message says what."""
 
 
 class Cursor:
