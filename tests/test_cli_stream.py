@@ -263,3 +263,29 @@ def test_a_cluster_without_workers_is_a_one_line_error(tmp_path: Path, corpus_fi
     ]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("where", ["--local", "embedded"])
+def test_two_sources_are_windowed_together_each_with_its_watermark(
+    tmp_path: Path, where: str
+) -> None:
+    from tests.stream.test_driver import skewed_events
+    from toolkit.text import count_words
+
+    long, short = skewed_events(20_000, seed=3)
+    paths = []
+    for name, lines in (("long", long), ("short", short)):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+        paths.append(str(path))
+    extra = ["--local"] if where == "--local" else ["--workers", "1"]
+    time_args = ["--event-time", "ts", "--lateness", "1s"]
+    proc = run("stream", *paths, "--window", "10s", *time_args, "--top", "0", *extra)
+    assert proc.returncode == 0, proc.stderr
+    windows = [json.loads(line) for line in proc.stdout.splitlines()]
+    total: Counter[str] = Counter()
+    for window in windows:
+        assert window["late"] == 0
+        total.update(dict(window["top"]))
+    assert total == count_words("\n".join(json.loads(x)["text"] for x in long + short))
+    assert sum(w["lines"] for w in windows) == len(long) + len(short)

@@ -92,3 +92,13 @@ def test_bad_arguments(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="cannot use checkpoint directory"):
         CheckpointStore(str(tmp_path / "file" / "sub"))
+
+
+def test_a_checkpoint_from_before_named_inputs_is_read_as_the_main_input() -> None:
+    from toolkit.stream.checkpoint import in_current_form
+
+    old = {"identity": {"source": "file:/x", "job": {}}, "source": {"offset": 5}, "stats": {}}
+    new = in_current_form(old)
+    assert new["sources"] == {"main": {"offset": 5}}
+    assert new["identity"] == {"sources": {"main": "file:/x"}, "job": {}}
+    assert in_current_form(new) == new and "source" in old["identity"]  # old left as it was

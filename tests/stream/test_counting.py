@@ -79,7 +79,7 @@ def test_no_worker_for_the_timeout_stops_the_stream_with_a_clear_error(
     ):
         wc.run()
     assert time.monotonic() - started < 20
-    assert wc.stop_event.is_set()  # the source was told to stop too
+    assert wc.stopping  # the source was told to stop too
 
 
 def test_worker_timeout_must_be_positive() -> None:

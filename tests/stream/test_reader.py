@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from toolkit.errors import SourceError
-from toolkit.stream.reader import END, SourceReader
+from toolkit.stream.messages import MAIN
+from toolkit.stream.reader import SourceReader
 from toolkit.stream.sources import DemoSource, FileSource, parse_source
 
 
@@ -22,10 +23,10 @@ class CountingReader(SourceReader):
         self.handed = 0
         self._count_lock = threading.Lock()
 
-    def put(self, lines: list[str], bad: int, position: Any = None) -> None:
+    def put(self, lines: list[str], bad: int, position: Any = None, side: str = MAIN) -> None:
         with self._count_lock:
             self.handed += len(lines)
-        super().put(lines, bad, position)
+        super().put(lines, bad, position, side)
 
 
 def test_a_full_queue_holds_the_source_back() -> None:
@@ -47,7 +48,7 @@ def test_stopping_with_a_full_queue_ends_at_once_and_loses_nothing() -> None:
     taken = 0
     for _ in range(3):
         item = reader.get(timeout=5)
-        assert item is not None and item is not END
+        assert item is not None and not item.end
         taken += len(item.lines)
     deadline = time.monotonic() + 10
     while reader.handed < taken + 30_000 and time.monotonic() < deadline:
@@ -66,7 +67,7 @@ def test_a_finite_source_ends_with_the_end_marker(tmp_path: Path) -> None:
     reader = SourceReader(FileSource(str(path)))
     reader.start()
     lines, positions = [], []
-    while (item := reader.get(timeout=5)) is not END:
+    while not (item := reader.get(timeout=5)).end:  # type: ignore[union-attr]
         assert item is not None
         lines += item.lines
         positions.append(item.position)
@@ -84,7 +85,8 @@ def test_a_failing_source_is_reported_after_its_end() -> None:
         port = taken.getsockname()[1]
         reader = SourceReader(parse_source(f"tcp://127.0.0.1:{port}"))
         reader.start()
-        assert reader.get(timeout=10) is END
+        end = reader.get(timeout=10)
+        assert end is not None and end.end and reader.done
     assert isinstance(reader.error, SourceError)
 
 

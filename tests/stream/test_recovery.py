@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -380,3 +381,33 @@ def test_keyed_event_time_sessions_over_a_redis_stream_survive_kills(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 143, log.read_text()
     assert_same(lines_of(out), expected)
+
+
+@pytest.fixture(scope="module")
+def two_event_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    from tests.stream.test_driver import skewed_events
+
+    folder = tmp_path_factory.mktemp("two")
+    long, short = skewed_events(60_000, seed=9)
+    return [write_lines(folder / "long.jsonl", long), write_lines(folder / "short.jsonl", short)]
+
+
+def test_two_inputs_in_event_time_survive_kills(
+    two_event_files: list[Path], tmp_path: Path
+) -> None:
+    """Two files, each with its own watermark and position in one checkpoint: the windows
+    after four kills are those of an uninterrupted run, which are the count of both files."""
+    from toolkit.text import count_words
+
+    args = [*map(str, two_event_files), "--window", "10s", *EVENT_TIME, "--top", "0", "--local"]
+    expected = reference(args, tmp_path)
+    total: Counter[str] = Counter()
+    for line in expected:
+        window = json.loads(line)
+        assert window["late"] == 0
+        total.update(dict(window["top"]))
+    texts = [json.loads(x)["text"] for f in two_event_files for x in lines_of(f)]
+    assert total == count_words("\n".join(texts))
+    run = checkpointed(args, tmp_path)
+    assert kill_until_done(run, tmp_path, seed=4, expected=expected) == 4
+    assert_same(lines_of(tmp_path / "out.jsonl"), expected)

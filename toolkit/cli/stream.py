@@ -46,7 +46,7 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("source", default="-")
+@click.argument("source", nargs=-1)
 @click.option(
     "--count", type=click.IntRange(min=1), metavar="N", help="Count windows of N lines (records)."
 )
@@ -166,7 +166,7 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 )
 @cluster_options
 def stream(
-    source: str,
+    source: tuple[str, ...],
     count: int | None,
     window: str | None,
     every: str | None,
@@ -205,6 +205,10 @@ def stream(
     """Count words over windows of a live SOURCE, one JSON object per window; or, with
     --mapper and --reducer (or --combiner), run a user's job over keyed windows.
 
+    Several SOURCEs are read at once and windowed together, in arrival order;
+    with --event-time each has its own watermark, and windows close by the
+    slowest source that has not ended.
+
     SOURCE is - (stdin, the default), a file (with --follow: keep reading it),
     tcp://HOST:PORT (listen for lines), http://HOST:PORT/PATH (POST lines),
     redis://HOST:PORT/STREAM?group=G&consumer=C (a Redis stream, read with a
@@ -228,7 +232,7 @@ def stream(
     --bad-output), or with --bad-records strict stop the stream.
     """
     from toolkit.stream.outputs import window_line
-    from toolkit.stream.sources import parse_source
+    from toolkit.stream.sources import parse_sources
     from toolkit.stream.wordcount import stream_word_count
     from toolkit.units import parse_size
 
@@ -240,7 +244,11 @@ def stream(
     if output_format and not output:
         raise click.UsageError("--output-format goes with --output")
     roll_bytes, roll_seconds = parse_size(roll_size), parse_duration(roll_interval)
-    src = parse_source(source, follow=follow, max_line_bytes=parse_size(max_line_bytes))
+    sources = parse_sources(
+        list(source) if len(source) > 1 else (source or ("-",))[0],
+        follow=follow,
+        max_line_bytes=parse_size(max_line_bytes),
+    )
     options: dict[str, Any] = dict(
         count=count,
         window=window,
@@ -262,13 +270,13 @@ def stream(
             tokenizer=tokenizer, lowercase=lowercase, min_length=min_length, stopwords=stopwords
         )
         wc = stream_word_count(
-            src, **options, **words, text_field=text_field, top=10 if top is None else top
+            sources, **options, **words, text_field=text_field, top=10 if top is None else top
         )
     else:
         from toolkit.stream.mapreduce import stream_map_reduce
 
         wc = stream_map_reduce(
-            src,
+            sources,
             map_func,
             reduce_func,
             records=records,
@@ -277,12 +285,13 @@ def stream(
             **options,
         )
     every_s = 0.0 if stats_interval in ("0", "0s") else parse_duration(stats_interval)
-    if checkpoint and not src.replayable:
-        click.echo(
-            f"toolkit: warning: {src.kind} cannot be replayed: lines accepted after the last "
-            "checkpoint are lost if the process dies",
-            err=True,
-        )
+    for src in sources.values() if checkpoint else ():
+        if not src.replayable:
+            click.echo(
+                f"toolkit: warning: {src.kind} cannot be replayed: lines accepted after the "
+                "last checkpoint are lost if the process dies",
+                err=True,
+            )
 
     with contextlib.ExitStack() as stack:
         if not local:  # --scheduler sync/threads count here too

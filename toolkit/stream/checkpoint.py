@@ -25,8 +25,9 @@ from fsspec.implementations.local import LocalFileSystem
 
 from toolkit.atomic import atomic_output
 from toolkit.errors import CheckpointError, CheckpointWarning, ConfigError, OutputError
+from toolkit.stream.messages import MAIN
 
-__all__ = ["CheckpointError", "CheckpointStore", "CheckpointWarning"]
+__all__ = ["CheckpointError", "CheckpointStore", "CheckpointWarning", "in_current_form"]
 
 MAGIC = b"toolkit-checkpoint 1\n"
 _NAME = re.compile(r"checkpoint-(\d{12})\.tkc$")
@@ -179,3 +180,15 @@ class CheckpointStore:
 def _write_local(path: str, data: bytes) -> None:
     with atomic_output(path, "wb", durable=True) as f:
         f.write(data)
+
+
+def in_current_form(state: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint of a stream of one source, written before streams had named inputs,
+    in today's form: its source is the input ``main``."""
+    if "source" not in state:
+        return state
+    state = {**state, "sources": {MAIN: state["source"]}}
+    identity = dict(state.get("identity") or {})
+    if "source" in identity:
+        identity["sources"] = {MAIN: identity.pop("source")}
+    return {**state, "identity": identity}

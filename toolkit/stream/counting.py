@@ -160,6 +160,18 @@ class count_panes(Stream):
         self.on_done: Callable[[], None] | None = None
         Stream.__init__(self, upstream, **kwargs)
 
+    def use_client(self, client: Any) -> None:
+        """Run the batches from now on on this ``distributed.Client`` (None: in this process)."""
+        self.client = client
+
+    def notify(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` (on another thread) whenever a batch finishes on the cluster."""
+        self.on_done = callback
+
+    def batches_in_flight(self) -> int:
+        """Batches out on the cluster now."""
+        return self.in_flight
+
     def update(self, x: Any, who: Any = None, metadata: Any = None) -> Any:
         if self.client is None:
             return self._emit(self.job(x), metadata=metadata)

@@ -1,9 +1,12 @@
 """Event time: the timestamp in each record, and the watermark that closes windows and sessions.
 
 The watermark before an event is the largest event time seen before it,
-minus the lateness; an event below it is late.  :class:`EventTime` reads the
-times of a chunk's records (JSON lines or CSV rows) and keeps the largest;
-the windowings and sessions decide what is late.  Nothing here reads a clock.
+minus the lateness; an event below it is late.  A stream of several inputs
+keeps the largest time of each, and its watermark is the smallest of theirs
+(an input that ended, or has been quiet for the idle timeout, holds back no
+other).  :class:`EventTime` reads the times of a chunk's records (JSON lines
+or CSV rows) and keeps the largest; the windowings and sessions decide what
+is late.  Nothing here reads a clock.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from toolkit.errors import ConfigError
 from toolkit.jobs.records import BadRecord, RecordLines, fast_parser
+from toolkit.stream.messages import MAIN
 
 __all__ = ["EventTime", "parse_timestamp"]
 
@@ -83,10 +87,18 @@ class EventTime:
             raise ConfigError(f"lateness must not be negative; got {lateness!r}")
         self.field, self.text_field, self.lateness = field, text_field, lateness
         self.records = RecordLines(records)
-        self.max_time = -math.inf
+        self.max_time = -math.inf  # the largest of every input
+        self.inputs: dict[str, float] = {MAIN: -math.inf}  # the largest of each input
+        self.ended: set[str] = set()  # inputs that ended while others go on
+        self.quiet: set[str] = set()  # inputs quiet for the idle timeout
         self.idle_timeout = idle_timeout
         self.floor = -math.inf  # where an idle stream's clock pushed the watermark
         self.last_arrival: float | None = None  # wall time of the last records
+        self.arrivals: dict[str, float] = {}  # wall time of each input's last records
+
+    def use_inputs(self, names: list[str]) -> None:
+        """The stream's inputs: each keeps its own largest time (before any record)."""
+        self.inputs = dict.fromkeys(names, -math.inf)
 
     def times(self, lines: list[str]) -> tuple[list[tuple[float, str, str]], list[str]]:
         """The ``(time, payload, line)`` of each record among ``lines``, and the bad lines.
@@ -126,19 +138,41 @@ class EventTime:
             out.append((t, payload, line))
         return out, bad
 
-    def see(self, t: float) -> None:
-        """An on-time event at ``t``: the watermark may move on."""
+    def see(self, t: float, side: str = MAIN) -> None:
+        """An on-time event at ``t`` on input ``side``: the watermark may move on."""
         if t > self.max_time:
             self.max_time = t
+        if t > self.inputs.get(side, -math.inf):
+            self.inputs[side] = t
+
+    def largest(self, side: str = MAIN) -> float:
+        """The largest event time seen on input ``side``."""
+        return self.inputs.get(side, -math.inf)
+
+    def end(self, side: str) -> None:
+        """Input ``side`` ended while others go on: it holds back no watermark any more."""
+        self.ended.add(side)
 
     def watermark(self) -> float:
         """The largest event time seen minus the lateness (-inf before any event), or
-        further on where an idle stream's clock pushed it."""
-        return max(self.max_time - self.lateness, self.floor)
+        further on where an idle stream's clock pushed it.
 
-    def arrived(self, now: float) -> None:
-        """Records arrived at wall time ``now``: the stream is not idle."""
+        With several inputs, the smallest of their largest times counts, leaving
+        out inputs that ended or are quiet (all of them left out: the largest).
+        """
+        inputs = self.inputs
+        if len(inputs) == 1:
+            held = self.max_time
+        else:
+            live = [t for side, t in inputs.items() if side not in self.ended | self.quiet]
+            held = min(live) if live else self.max_time
+        return max(held - self.lateness, self.floor)
+
+    def arrived(self, now: float, side: str = MAIN) -> None:
+        """Records of input ``side`` arrived at wall time ``now``: it is not idle."""
         self.last_arrival = now
+        self.arrivals[side] = now
+        self.quiet.discard(side)
 
     def idle(self, now: float) -> bool:
         """Whether the watermark moved on because nothing arrived for ``idle_timeout``.
@@ -151,7 +185,14 @@ class EventTime:
             return False
         if self.last_arrival is None:  # nothing yet in this run: the idle clock starts now
             self.last_arrival = now
+            self.arrivals = dict.fromkeys(self.inputs, now)
             return False
+        before = self.watermark()
+        for side, last in self.arrivals.items():  # a quiet input holds back no other
+            if now - last >= self.idle_timeout:
+                self.quiet.add(side)
+        if len(self.inputs) > 1 and self.watermark() > before:
+            return True
         quiet = now - self.last_arrival - self.idle_timeout
         if quiet < 0 or not math.isfinite(self.max_time):
             return False
@@ -171,9 +212,17 @@ class EventTime:
         }
 
     def snapshot(self) -> dict[str, Any]:
-        return {"max_time": self.max_time, "floor": self.floor, "records": self.records.snapshot()}
+        return {
+            "max_time": self.max_time,
+            "inputs": self.inputs,
+            "floor": self.floor,
+            "records": self.records.snapshot(),
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.max_time = float(state["max_time"])
+        saved = state.get("inputs", {})  # before named inputs: one, whose largest is max_time
+        for side in self.inputs:
+            self.inputs[side] = float(saved.get(side, self.max_time if not saved else -math.inf))
         self.floor = float(state.get("floor", -math.inf))
         self.records.restore(state.get("records", {}))

@@ -24,7 +24,7 @@ from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
 from toolkit.stream.nodes import keyed_window, session_window  # noqa: F401  (registers them)
 from toolkit.stream.pipeline import WindowedStream, stream_client
 from toolkit.stream.sessions import SessionWindowing
-from toolkit.stream.sources import Source
+from toolkit.stream.sources import Sources, SourceSpecs
 from toolkit.units import parse_duration
 
 __all__ = ["WindowedJob", "stream_map_reduce"]
@@ -53,7 +53,7 @@ class WindowedJob(WindowedStream):
     """
 
     def __init__(
-        self, source: Source, windowing: Any, *, job: KeyedJob, top: int = 0, **options: Any
+        self, source: Sources, windowing: Any, *, job: KeyedJob, top: int = 0, **options: Any
     ) -> None:
         self.job = job
         describe = {
@@ -80,7 +80,7 @@ class WindowedJob(WindowedStream):
 
 
 def stream_map_reduce(
-    source: str | Source,
+    source: SourceSpecs,
     mapper: Callable[[Any], Iterable[tuple[Hashable, Any]]],
     reducer: Any,
     *,
@@ -155,7 +155,7 @@ def stream_map_reduce(
     [[[200, 2], [404, 1]], [[200, 2], [500, 1]]]
     """
     from toolkit.batch.engine import check_callable
-    from toolkit.stream.sources import parse_source
+    from toolkit.stream.sources import parse_sources
     from toolkit.stream.windowing import make_windowing
 
     check_callable(mapper, "mapper")
@@ -173,7 +173,7 @@ def stream_map_reduce(
         idle_timeout=idle_timeout,
         records=records,
     )
-    src = source if isinstance(source, Source) else parse_source(source, follow=follow)
+    src = parse_sources(source, follow=follow)
     client, connection = stream_client(scheduler)
     return WindowedJob(
         src,

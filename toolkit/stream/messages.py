@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from toolkit.wordtable import WordTable
 
 __all__ = [
+    "MAIN",
     "Chunk",
     "End",
     "KeyedWindowResult",
@@ -38,13 +39,23 @@ __all__ = [
 ]
 
 
+#: The name of a stream's input when it has only one.
+MAIN = "main"
+
+
 @dataclass
 class Chunk:
-    """Lines that arrived together (without newlines), and when they arrived."""
+    """Lines that arrived together (without newlines), when, and from which input (side).
+
+    ``ended``: the side's input ended after these lines while other inputs go on
+    (its watermark no longer holds theirs back).
+    """
 
     lines: list[str]
     time: float = 0.0
     bad: int = 0  # lines the source dropped (invalid UTF-8, over-long, cut off)
+    side: str = MAIN
+    ended: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
-"""Running a windowed stream: one driver thread, the source's reader, a streamz pipeline.
+"""Running a windowed stream: the driver on this thread, its inputs' readers, a streamz pipeline.
 
 The pipeline is ``assign_panes -> count_panes -> <a window node>``
 (:class:`WindowedStream`); a word count's window node is ``pane_window`` or,
 for sessions, ``session_window`` (:mod:`toolkit.stream.wordcount`); a user
-job's are in :mod:`toolkit.stream.mapreduce`.  The driver
-thread takes chunks from the source's :class:`~toolkit.stream.reader.SourceReader`
-and pushes them (and clock ticks) through it synchronously, so the order of
-events is the order of arrival and a full queue stops the source from reading.
-It also writes checkpoints, resumes from them, and reports stats and metrics.
+job's are in :mod:`toolkit.stream.mapreduce`.  The
+:class:`~toolkit.stream.driver.Driver` takes chunks from the inputs (one or
+more named sources) and pushes them (and clock ticks) through it synchronously,
+so the order of events is the order of arrival and a full queue stops the
+sources from reading.  Around it, this module writes checkpoints (every input's
+position in one), resumes from them, and reports stats and metrics.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import math
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from streamz import Stream
 
 from toolkit.cluster import LOCAL_SCHEDULERS, Connection, client_of, connect
 from toolkit.errors import ConfigError, SourceError
-from toolkit.stream.checkpoint import CheckpointError, CheckpointStore
+from toolkit.stream.checkpoint import CheckpointError, CheckpointStore, in_current_form
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, WorkerJob
 from toolkit.stream.dashboard import add_page, latest_top
 from toolkit.stream.datasets import (
@@ -33,17 +34,15 @@ from toolkit.stream.datasets import (
     ParquetDataset,
     dataset_format,
 )
-from toolkit.stream.messages import Chunk, End, Panes, Tick, number
+from toolkit.stream.driver import Driver
+from toolkit.stream.messages import End, Panes, number
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.nodes import assign_panes, pane_window  # noqa: F401  (registers the nodes)
 from toolkit.stream.outputs import OutputFile, window_line
-from toolkit.stream.reader import END, SourceReader
-from toolkit.stream.sources import Source
+from toolkit.stream.sources import Source, as_inputs
 from toolkit.stream.stats import KEPT_STATS, StreamStats
 
 __all__ = ["WindowedStream", "stream_client"]
-
-POLL = 0.2  # seconds between ticks when nothing arrives
 
 
 def stream_client(scheduler: Any) -> tuple[Any, Connection | None]:
@@ -66,7 +65,11 @@ class WindowedStream:
     Parameters
     ----------
     source
-        Where lines come from (see :func:`toolkit.stream.sources.parse_source`).
+        Where lines come from (see :func:`toolkit.stream.sources.parse_source`):
+        one source, or several as the stream's named inputs (a mapping of names
+        to sources; a sequence's are named ``0``, ``1``, ...).  Their lines are
+        windowed together, in arrival order; in event time each input has its
+        own watermark, and windows close by the slowest input that has not ended.
     windowing
         :class:`~toolkit.stream.windowing.CountWindowing`,
         :class:`~toolkit.stream.windowing.ProcessingTimeWindowing`,
@@ -117,7 +120,7 @@ class WindowedStream:
 
     def __init__(
         self,
-        source: Source,
+        source: Source | Sequence[Source] | Mapping[str, Source],
         windowing: Any,
         *,
         worker_job: WorkerJob,
@@ -144,21 +147,28 @@ class WindowedStream:
         )
         self.checkpoint_interval = checkpoint_interval
         self.drain = self.store is None if drain is None else drain
+        self.head = Stream()
+        self.driver = Driver(
+            as_inputs(source),
+            self.head.emit,
+            clock=clock,
+            tick_every=windowing.tick_interval(),
+            queue_size=queue_size,
+        )
+        windowing.use_inputs(list(self.driver.sources))
         self.identity = {
-            "source": source.describe(),
+            "sources": self.driver.describe(),
             "windowing": windowing.config(),
             "job": describe_job,
         }
         self.outputs: dict[str, OutputFile | ParquetDataset] = {}
         self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
-        self.source = source
         self.windowing = windowing
         self.client = client_of(client)  # a bad value fails now, not at the first batch
         self.connection = connection  # closed when run() ends (the stream's own connection)
         self.name = name or f"stream-{uuid.uuid4().hex[:8]}"
         self.clock = clock
         self.stats = StreamStats(checkpoints=None if self.store is None else 0)
-        self.head = Stream()
         counted = self.head.assign_panes(windowing).count_panes(
             worker_job,
             client=self.client,
@@ -173,8 +183,16 @@ class WindowedStream:
         self._latest: list[tuple[str, float]] = []  # the latest window's top, for the page
         self.page: str | None = None  # the stream page's URL, once the dashboard has it
         self.results.sink(self._window_stats)
-        self.reader = SourceReader(source, queue_size=queue_size)
-        self.stop_event = self.reader.stop_event
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        """The stream's inputs: name -> source."""
+        return self.driver.sources
+
+    @property
+    def source(self) -> Source:
+        """The stream's source (with several inputs, the first)."""
+        return next(iter(self.driver.sources.values()))
 
     def count_on(self, scheduler: Any) -> None:
         """Count on this cluster from now on (before :meth:`run`): a Client or a Connection.
@@ -183,7 +201,7 @@ class WindowedStream:
         None, ``"sync"`` or ``"threads"`` count in this process.
         """
         self.client = client_of(scheduler)
-        self._counter.client = self.client
+        self._counter.use_client(self.client)
 
     def _count_stats(self, pc: Panes) -> None:
         self.stats.lines += sum(pc.lines.values()) + pc.late + pc.bad
@@ -210,7 +228,7 @@ class WindowedStream:
             "windows": s.windows,
             "late": s.late,
             "bad": s.bad,
-            "in_flight": self._counter.in_flight,
+            "in_flight": self._counter.batches_in_flight(),
             "watermark_lag_seconds": lag,
             "checkpoints": s.checkpoints,
         }
@@ -222,7 +240,12 @@ class WindowedStream:
 
     def stop(self) -> None:
         """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
-        self.stop_event.set()
+        self.driver.stop()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the stream was asked to stop (or stopped itself: an input failed)."""
+        return self.driver.stopping
 
     def write_to(
         self,
@@ -271,6 +294,7 @@ class WindowedStream:
     def _resume(self) -> None:
         state = self.store.load() if self.store is not None else None
         if state is not None:
+            state = in_current_form(state)
             if state.get("identity") != self.identity:
                 theirs = state.get("identity") or {}
                 differ = sorted(k for k in self.identity if theirs.get(k) != self.identity[k])
@@ -278,7 +302,7 @@ class WindowedStream:
                     f"the checkpoint in {self.store.url!r} is of another job "  # type: ignore[union-attr]
                     f"(its {', '.join(differ) or 'format'} differ); use another directory"
                 )
-            self.source.restore(state["source"])
+            self.driver.restore(state["sources"])
             self.windowing.restore(state["windowing"])
             self.results.restore(state["windows"])
             for key in KEPT_STATS:
@@ -294,7 +318,7 @@ class WindowedStream:
         self._counter.drain()  # every chunk handed in so far is now in the windows
         state = {
             "identity": self.identity,
-            "source": self.source.snapshot(),
+            "sources": self.driver.snapshot(),
             "windowing": self.windowing.snapshot(),
             "windows": self.results.snapshot(),
             "stats": {key: getattr(self.stats, key) for key in KEPT_STATS},
@@ -303,7 +327,7 @@ class WindowedStream:
         }
         self.store.save(state)
         self.stats.checkpoints = (self.stats.checkpoints or 0) + 1
-        self.source.commit()  # only now may a broker forget what the checkpoint holds
+        self.driver.commit()  # only now may a broker forget what the checkpoint holds
 
     def run(
         self,
@@ -328,82 +352,57 @@ class WindowedStream:
             Seconds between stats lines on ``stats_out`` (default stderr); None for none.
         """
         try:
-            return self._run(on_listen, on_resume, stats_every, stats_out, on_page)
+            self.stats.started = time.monotonic()  # rates count from here, not from when built
+            self._resume()
+            if self.resumed is not None and on_resume is not None:
+                on_resume(self._resume_line())
+            if self.client is not None:
+                with contextlib.suppress(Exception):  # no prometheus on a remote scheduler: no page
+                    self.client.run_on_scheduler(install_collector)
+                self.page = add_page(self.client)
+                if self.page and on_page is not None:
+                    on_page(self.page)
+            next_checkpoint = time.monotonic() + self.checkpoint_interval
+            next_publish = time.monotonic()
+            driver = self.driver
+            self._counter.notify(driver.wake)  # a finished batch wakes the loop: no wait for input
+            driver.start(on_listen)
+            next_stats = time.monotonic() + stats_every if stats_every else math.inf
+            out = stats_out or sys.stderr
+            try:
+                while True:
+                    more = driver.step()
+                    if time.monotonic() >= next_publish:
+                        self._publish()
+                        next_publish = time.monotonic() + 1.0
+                    if time.monotonic() >= next_stats:
+                        self.stats.in_flight = self._counter.batches_in_flight()
+                        print(self.stats.line(), file=out, flush=True)
+                        next_stats = time.monotonic() + (stats_every or math.inf)
+                    if self.store is not None and time.monotonic() >= next_checkpoint:
+                        self.checkpoint()
+                        next_checkpoint = time.monotonic() + self.checkpoint_interval
+                    if not more:
+                        break
+            except BaseException:  # a failed batch, or an interrupt: the sources stop too
+                driver.stop()
+                raise
+            stopped = not driver.ended
+            driver.finish()  # what was handed over while the stream was stopping is still counted
+            error = driver.error
+            if self.store is None or (error is None and (self.drain or not stopped)):
+                self.head.emit(End())  # close and emit every open window
+            if self.store is not None:
+                self.checkpoint()  # open windows (if kept) go on in the run that resumes
+            self._publish(ended=True)
+            if error is not None:
+                if isinstance(error, SourceError | ConfigError):
+                    raise error
+                raise SourceError(f"the source failed: {type(error).__name__}: {error}") from error
+            return self.stats
         finally:
             if self.connection is not None:
                 self.connection.close()
-
-    def _run(
-        self,
-        on_listen: Callable[[str], None] | None,
-        on_resume: Callable[[str], None] | None,
-        stats_every: float | None,
-        stats_out: TextIO | None,
-        on_page: Callable[[str], None] | None = None,
-    ) -> StreamStats:
-        self.stats.started = time.monotonic()  # rates count from here, not from when built
-        self._resume()
-        if self.resumed is not None and on_resume is not None:
-            on_resume(self._resume_line())
-        if self.client is not None:
-            with contextlib.suppress(Exception):  # no prometheus on a remote scheduler: no page
-                self.client.run_on_scheduler(install_collector)
-            self.page = add_page(self.client)
-            if self.page and on_page is not None:
-                on_page(self.page)
-        next_checkpoint = time.monotonic() + self.checkpoint_interval
-        next_publish = time.monotonic()
-        reader = self.reader
-        self._counter.on_done = reader.wake  # a finished batch wakes the loop: no wait for input
-        reader.start(on_listen)
-        slide = self.windowing.tick_interval()
-        next_tick = self._next_tick(slide)
-        next_stats = time.monotonic() + stats_every if stats_every else math.inf
-        out = stats_out or sys.stderr
-        try:
-            while True:
-                item = reader.get(timeout=min(POLL, max(0.0, next_tick - self.clock())))
-                now = self.clock()
-                if slide is not None and now >= next_tick:
-                    self.head.emit(Tick(now))
-                    next_tick = self._next_tick(slide)
-                if item is None:
-                    self.head.emit(Tick(now))  # idle: lets finished cluster batches through
-                elif item is not END:
-                    self.head.emit(Chunk(item.lines, now, item.bad))
-                    self.source.mark(item.position)
-                if time.monotonic() >= next_publish:
-                    self._publish()
-                    next_publish = time.monotonic() + 1.0
-                if time.monotonic() >= next_stats:
-                    self.stats.in_flight = self._counter.in_flight
-                    print(self.stats.line(), file=out, flush=True)
-                    next_stats = time.monotonic() + (stats_every or math.inf)
-                if self.store is not None and time.monotonic() >= next_checkpoint:
-                    self.checkpoint()
-                    next_checkpoint = time.monotonic() + self.checkpoint_interval
-                if item is END or (self.stop_event.is_set() and item is None):
-                    break
-        except BaseException:  # a failed batch, or an interrupt: the source stops too
-            reader.stop()
-            raise
-        stopped = item is not END
-        reader.stop()
-        reader.join(timeout=5)
-        for rest in reader.rest():  # handed over while the stream was stopping: still counted
-            self.head.emit(Chunk(rest.lines, self.clock(), rest.bad))
-            self.source.mark(rest.position)
-        error = reader.error
-        if self.store is None or (error is None and (self.drain or not stopped)):
-            self.head.emit(End())  # close and emit every open window
-        if self.store is not None:
-            self.checkpoint()  # open windows (if kept) go on in the run that resumes
-        self._publish(ended=True)
-        if error is not None:
-            if isinstance(error, SourceError | ConfigError):
-                raise error
-            raise SourceError(f"the source failed: {type(error).__name__}: {error}") from error
-        return self.stats
 
     def _resume_line(self) -> str:
         state = self.resumed or {}
@@ -413,8 +412,3 @@ class WindowedStream:
             f"toolkit: stream: resumed from {self.store.url} "  # type: ignore[union-attr]
             f"({self.stats.lines:,} lines counted, {self.stats.windows:,} results emitted{after})"
         )
-
-    def _next_tick(self, slide: float | None) -> float:
-        if slide is None:
-            return math.inf
-        return (math.floor(self.clock() / slide) + 1) * slide

@@ -87,8 +87,13 @@ class SessionWindowing:
         events = self.events
         if isinstance(item, Tick):
             return SessionBatch(watermark=events.watermark() if events.idle(item.time) else None)
+        side = item.side
+        if item.ended:
+            events.end(side)
+            wm = events.watermark()
+            return SessionBatch(watermark=wm if math.isfinite(wm) else None)
         if item.lines:
-            events.arrived(item.time)
+            events.arrived(item.time, side)
         timed, bad = events.times(item.lines)
         batch = SessionBatch(bad=item.bad + len(bad), bad_lines=bad, header=self.records.header)
         text, times = [], []
@@ -99,7 +104,7 @@ class SessionWindowing:
                 continue
             text.append(payload)
             times.append(t)
-            events.see(t)
+            events.see(t, side)
         batch.text, batch.times, batch.lines = text, times, {0: len(text)}
         wm = events.watermark()
         batch.watermark = wm if math.isfinite(wm) else None
@@ -107,6 +112,10 @@ class SessionWindowing:
 
     def tick_interval(self) -> float | None:
         return None  # idle ticks and chunks carry the clock
+
+    def use_inputs(self, names: list[str]) -> None:
+        if self.events is not None:
+            self.events.use_inputs(names)
 
     def watermark(self) -> float | None:
         if self.events is None:

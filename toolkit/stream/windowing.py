@@ -52,6 +52,10 @@ class Windowing(Protocol):
         """Seconds between the clock ticks that close windows (None: the data closes them)."""
         ...
 
+    def use_inputs(self, names: list[str]) -> None:
+        """The stream's inputs, by name (event time keeps a watermark for each)."""
+        ...
+
     def watermark(self) -> float | None:
         """Event time up to which windows may close (None: not event time, or no event yet)."""
         ...
@@ -129,6 +133,9 @@ class CountWindowing:
     def tick_interval(self) -> float | None:
         return None
 
+    def use_inputs(self, names: list[str]) -> None:
+        pass  # lines are counted in arrival order, whichever input they come from
+
     def watermark(self) -> float | None:
         return None
 
@@ -190,6 +197,9 @@ class ProcessingTimeWindowing:
 
     def tick_interval(self) -> float | None:
         return self.slide  # a window may end at every slide
+
+    def use_inputs(self, names: list[str]) -> None:
+        pass  # arrival time is the same clock for every input
 
     def watermark(self) -> float | None:
         return None
@@ -259,33 +269,48 @@ class EventTimeWindowing:
         if isinstance(item, Tick):
             if not events.idle(item.time):
                 return PaneBatch()
-            self.closed = max(self.closed, math.floor(events.watermark() / self.slide))
+            self._close_to(events.watermark())
+            return PaneBatch(boundary=self.closed)
+        side = item.side
+        if item.ended:
+            events.end(side)
+            self._close_to(events.watermark())
             return PaneBatch(boundary=self.closed)
         if item.lines:
-            events.arrived(item.time)
+            events.arrived(item.time, side)
         timed, bad = events.times(item.lines)
         panes: dict[int, list[str]] = {}
         batch = PaneBatch(bad=item.bad + len(bad), bad_lines=bad, header=events.records.header)
-        slide, lateness = self.slide, events.lateness
+        slide = self.slide
+        largest = events.largest(side)
         for t, payload, line in timed:
             pane = math.floor(t / slide)
             if pane < self.closed:
                 batch.late_events.add(line, self.closed)
                 continue
             panes.setdefault(pane, []).append(payload)
-            if t > events.max_time:
-                events.see(t)
-                self.closed = max(self.closed, math.floor((t - lateness) / slide))
+            if t > largest:
+                largest = t
+                events.see(t, side)
+                self._close_to(events.watermark())
         batch.text = {p: _text(ls) for p, ls in panes.items()}
         batch.lines = {p: len(ls) for p, ls in panes.items()}
         batch.boundary = self.closed
         return batch
+
+    def _close_to(self, watermark: float) -> None:
+        """Windows ending at or before ``watermark`` may close (-inf: none yet)."""
+        if watermark > -math.inf:
+            self.closed = max(self.closed, math.floor(watermark / self.slide))
 
     def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
         return window.start * self.slide, window.end * self.slide
 
     def tick_interval(self) -> float | None:
         return None
+
+    def use_inputs(self, names: list[str]) -> None:
+        self.events.use_inputs(names)
 
     def watermark(self) -> float | None:
         wm = self.events.watermark()

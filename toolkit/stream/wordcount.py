@@ -11,7 +11,7 @@ from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob, CountSessi
 from toolkit.stream.messages import WindowResult
 from toolkit.stream.pipeline import WindowedStream, stream_client
 from toolkit.stream.sessions import SessionWindowing
-from toolkit.stream.sources import Source
+from toolkit.stream.sources import Sources, SourceSpecs
 from toolkit.units import parse_duration
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class WindowedWordCount(WindowedStream):
 
     def __init__(
         self,
-        source: Source,
+        source: Sources,
         windowing: Any,
         *,
         job: CountJob | None = None,
@@ -74,7 +74,7 @@ class WindowedWordCount(WindowedStream):
 
 
 def stream_word_count(
-    source: str | Source,
+    source: SourceSpecs,
     *,
     count: int | None = None,
     window: float | str | None = None,
@@ -103,7 +103,11 @@ def stream_word_count(
     Parameters
     ----------
     source
-        ``-``, a file, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH``, ``demo:?rate=N&lines=M``.
+        ``-``, a file, ``tcp://HOST:PORT``, ``http://HOST:PORT/PATH``, ``demo:?rate=N&lines=M``
+        (or a :class:`~toolkit.stream.sources.Source`); or several, as the stream's inputs:
+        a list (named ``0``, ``1``, ...) or a dict of names.  Their lines are counted
+        together; in event time each input has its own watermark (see
+        :class:`~toolkit.stream.pipeline.WindowedStream`).
     count, window, every, session, event_time, text_field, lateness, idle_timeout
         The windows, as for ``toolkit stream``
         (see :func:`~toolkit.stream.windowing.make_windowing`); ``session``:
@@ -141,7 +145,7 @@ def stream_word_count(
     [(0, 100, 100), (100, 200, 100), (200, 300, 100)]
     """
     from toolkit.stopwords import load_stopwords
-    from toolkit.stream.sources import parse_source
+    from toolkit.stream.sources import parse_sources
     from toolkit.stream.windowing import make_windowing
     from toolkit.text import get_tokenizer
 
@@ -155,7 +159,7 @@ def stream_word_count(
         lateness=lateness,
         idle_timeout=idle_timeout,
     )
-    src = source if isinstance(source, Source) else parse_source(source, follow=follow)
+    src = parse_sources(source, follow=follow)
     lower = get_tokenizer(tokenizer).lowercase if lowercase is None else lowercase
     job = CountJob(tokenizer, lower, min_length, load_stopwords(stopwords, lowercase=lower))
     client, connection = stream_client(scheduler)

@@ -25,10 +25,11 @@ Network sources bind to 127.0.0.1 unless given a host; tcp and http serve throug
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from toolkit.errors import ConfigError
 from toolkit.lines import DEFAULT_MAX_LINE_BYTES
+from toolkit.stream.messages import MAIN
 from toolkit.stream.sources.base import Cursor, Put, Source, SourceWarning
 from toolkit.stream.sources.demo import DemoSource
 from toolkit.stream.sources.file import FileSource
@@ -45,10 +46,14 @@ __all__ = [
     "Put",
     "RedisSource",
     "Source",
+    "SourceSpecs",
     "SourceWarning",
+    "Sources",
     "StdinSource",
     "TcpSource",
+    "as_inputs",
     "parse_source",
+    "parse_sources",
 ]
 
 
@@ -128,3 +133,70 @@ def parse_source(
     if follow:
         raise ConfigError("--follow works with a file source")
     return source
+
+
+#: One source, or several: a sequence (inputs named by position) or a mapping of names.
+Sources = Source | Sequence[Source] | Mapping[str, Source]
+
+
+def as_inputs(sources: Sources) -> dict[str, Source]:
+    """A stream's inputs by name: one source is the input ``"main"``; a sequence's are named
+    by position (``"0"``, ``"1"``, ...; a sequence of one is ``"main"``); a mapping names them.
+
+    Examples
+    --------
+    >>> a, b = parse_source("demo:"), parse_source("tcp://:9000")
+    >>> list(as_inputs(a)), list(as_inputs([a, b])), list(as_inputs({"left": a, "right": b}))
+    (['main'], ['0', '1'], ['left', 'right'])
+    """
+    if isinstance(sources, Source):
+        return {MAIN: sources}
+    if isinstance(sources, Mapping):
+        named = {str(name): source for name, source in sources.items()}
+    elif isinstance(sources, Sequence) and not isinstance(sources, str):
+        items = list(sources)
+        named = {MAIN: items[0]} if len(items) == 1 else {str(i): s for i, s in enumerate(items)}
+    else:
+        raise ConfigError(f"sources must be a Source, a sequence or a mapping; got {sources!r}")
+    if not named:
+        raise ConfigError("a stream needs at least one source; got none")
+    for name, source in named.items():
+        if not isinstance(source, Source):
+            raise ConfigError(f"input {name!r} is not a source; got {source!r}")
+    if len({id(s) for s in named.values()}) < len(named):
+        raise ConfigError("each input needs a source of its own; one was given twice")
+    return named
+
+
+#: SOURCE arguments (or sources): one, a sequence, or a mapping of input names to them.
+SourceSpecs = str | Source | Sequence[str | Source] | Mapping[str, str | Source]
+
+
+def parse_sources(
+    spec: SourceSpecs,
+    *,
+    follow: bool = False,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> dict[str, Source]:
+    """:func:`as_inputs` of SOURCE arguments, each parsed by :func:`parse_source`.
+
+    Examples
+    --------
+    >>> {name: s.kind for name, s in parse_sources(["demo:", "tcp://:9000"]).items()}
+    {'0': 'demo', '1': 'tcp'}
+    """
+
+    def one(x: str | Source) -> Source:
+        if isinstance(x, Source):
+            return x
+        if not isinstance(x, str):
+            raise ConfigError(f"a source is a SOURCE string or a Source; got {x!r}")
+        return parse_source(x, follow=follow, max_line_bytes=max_line_bytes)
+
+    if isinstance(spec, str | Source):
+        return as_inputs(one(spec))
+    if isinstance(spec, Mapping):
+        return as_inputs({name: one(x) for name, x in spec.items()})
+    if not isinstance(spec, Sequence):
+        raise ConfigError(f"sources must be a SOURCE, a sequence or a mapping; got {spec!r}")
+    return as_inputs([one(x) for x in spec])

@@ -3,40 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import streamz
 
 from toolkit.lines import DEFAULT_MAX_LINE_BYTES
-from toolkit.stream.messages import Chunk, End, Tick
-from toolkit.stream.reader import END, SourceReader
+from toolkit.stream.driver import Driver
+from toolkit.stream.messages import End
 from toolkit.stream.registration import register_node
-from toolkit.stream.sources import parse_source
+from toolkit.stream.sources import Sources, parse_sources
 from toolkit.stream.sources.base import Source
 
 __all__ = ["from_lines"]
 
 
 class from_lines(streamz.Source):
-    """A streamz source of :class:`~toolkit.stream.messages.Chunk` from any toolkit source.
+    """A streamz source of :class:`~toolkit.stream.messages.Chunk` from toolkit sources.
 
-    For pipelines that run on an event loop: it emits chunks of lines as they
-    arrive, a :class:`~toolkit.stream.messages.Tick` every ``tick`` seconds (so
-    processing-time windows close on time), and :class:`~toolkit.stream.messages.End`
-    when a finite source ends, after which the source stops.
+    For pipelines that run on an event loop: the stream's
+    :class:`~toolkit.stream.driver.Driver` run a step at a time, so it emits
+    chunks of lines as they arrive (from one source, or several as named
+    inputs), a :class:`~toolkit.stream.messages.Tick` every ``tick`` seconds
+    (so processing-time windows close on time), and
+    :class:`~toolkit.stream.messages.End` when every input of a finite source
+    has ended, after which the source stops.
 
     Examples
     --------
     >>> from streamz import Stream
     >>> s = Stream.from_lines("demo:?rate=1000&lines=10")
-    >>> type(s).__name__, s.source.kind
-    ('from_lines', 'demo')
+    >>> type(s).__name__, s.source.kind, list(s.sources)
+    ('from_lines', 'demo', ['main'])
     """
 
     def __init__(
         self,
-        spec: str | Source,
+        spec: str | Source | Sources,
         *,
         follow: bool = False,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
@@ -44,40 +46,45 @@ class from_lines(streamz.Source):
         queue_size: int = 8,
         **kwargs: Any,
     ) -> None:
-        self.source = (
-            spec
-            if isinstance(spec, Source)
-            else parse_source(spec, follow=follow, max_line_bytes=max_line_bytes)
-        )
+        self.sources = parse_sources(spec, follow=follow, max_line_bytes=max_line_bytes)
+        self.source = next(iter(self.sources.values()))
         self.tick = tick
-        self.reader = SourceReader(self.source, queue_size=queue_size)  # as the pipeline's
+        self._pending: list[Any] = []  # what emitting a step's messages is waiting on
+        self.driver = Driver(
+            self.sources,
+            self._emit_now,
+            tick_every=tick,
+            idle_ticks=False,
+            queue_size=queue_size,
+        )
         self._started_reading = False
-        self._next_tick = 0.0
         super().__init__(**kwargs)
 
     def stop(self) -> None:
-        """Stop polling and the reading thread (chunks not emitted yet are dropped)."""
-        self.reader.stop()
+        """Stop polling and the reading threads (chunks not emitted yet are dropped)."""
+        self.driver.stop()
         super().stop()
 
     async def _run(self) -> None:
         if not self._started_reading:
             self._started_reading = True
-            self.reader.start()
-        now = time.time()
-        if now >= self._next_tick:
-            self._next_tick = now + self.tick
-            await asyncio.gather(*self._emit(Tick(now)))
-        item = self.reader.get(timeout=0)
-        if item is None:
-            await asyncio.sleep(min(0.02, self.tick))
-            return
-        if item is END:
-            await asyncio.gather(*self._emit(End()))
+            self.driver.start()
+        more = self.driver.step(timeout=0)
+        await self._flush()
+        if not more:
+            if self.driver.ended:
+                self._emit_now(End())
+                await self._flush()
             super().stop()
             return
-        await asyncio.gather(*self._emit(Chunk(item.lines, time.time(), item.bad)))
-        self.source.mark(item.position)
+        await asyncio.sleep(0 if self.driver.took else min(0.02, self.tick))
+
+    def _emit_now(self, message: Any) -> None:
+        self._pending.extend(self._emit(message))
+
+    async def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        await asyncio.gather(*pending)
 
 
 register_node(from_lines, staticmethod)
