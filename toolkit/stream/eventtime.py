@@ -149,6 +149,16 @@ class EventTime:
         """The largest event time seen on input ``side``."""
         return self.inputs.get(side, -math.inf)
 
+    def others(self, side: str) -> float:
+        """The smallest largest time of the inputs other than ``side`` that hold back the
+        watermark (inf: none does)."""
+        held = [
+            t
+            for s, t in self.inputs.items()
+            if s != side and s not in self.ended and s not in self.quiet
+        ]
+        return min(held) if held else math.inf
+
     def end(self, side: str) -> None:
         """Input ``side`` ended while others go on: it holds back no watermark any more."""
         self.ended.add(side)

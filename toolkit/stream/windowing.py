@@ -281,18 +281,23 @@ class EventTimeWindowing:
         timed, bad = events.times(item.lines)
         panes: dict[int, list[str]] = {}
         batch = PaneBatch(bad=item.bad + len(bad), bad_lines=bad, header=events.records.header)
-        slide = self.slide
-        largest = events.largest(side)
+        slide, lateness, closed = self.slide, events.lateness, self.closed
+        largest = start = events.largest(side)
+        others = events.others(side)  # constant while this chunk of one input is read
+        floor = math.floor
         for t, payload, line in timed:
-            pane = math.floor(t / slide)
-            if pane < self.closed:
-                batch.late_events.add(line, self.closed)
+            pane = floor(t / slide)
+            if pane < closed:
+                batch.late_events.add(line, closed)
                 continue
             panes.setdefault(pane, []).append(payload)
             if t > largest:
                 largest = t
-                events.see(t, side)
-                self._close_to(events.watermark())
+                if others > -math.inf:  # the watermark: the slowest input's largest time
+                    closed = max(closed, floor((min(t, others) - lateness) / slide))
+        if largest > start:
+            events.see(largest, side)
+        self.closed = closed
         batch.text = {p: _text(ls) for p, ls in panes.items()}
         batch.lines = {p: len(ls) for p, ls in panes.items()}
         batch.boundary = self.closed
