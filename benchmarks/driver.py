@@ -1,4 +1,4 @@
-"""The stream driver's cost per record: ``python -m benchmarks.driver [--records N] [--words SIZE]``.
+"""The stream driver's cost per record: ``python -m benchmarks.driver [--records N]``.
 
 A stream's throughput is bounded by its driver, the one process that reads the
 inputs and feeds the pipeline, however many workers the cluster has.  This runs
@@ -43,7 +43,7 @@ def driver_costs(records: int, words: str, workers: int, cache: Path) -> list[di
     from toolkit.corpus import generate_corpus
     from toolkit.stream import stream_map_reduce, stream_word_count
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     with toolkit.connect(n_workers=workers, threads_per_worker=1, quiet=True) as conn:
         job = stream_map_reduce(
             str(access_file(cache, records)),

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from tests.stream.stepping import settled
 from toolkit.errors import ConfigError
 from toolkit.stream.eventtime import EventTime, parse_timestamp
 from toolkit.stream.messages import Chunk, Tick
@@ -93,12 +94,12 @@ def test_a_checkpoint_of_one_input_from_before_named_inputs_resumes() -> None:
 def test_event_time_windows_close_by_the_slowest_input() -> None:
     w = EventTimeWindowing(10, field="ts")
     w.use_inputs(["fast", "slow"])
-    fast = w.assign(Chunk(lines(5, 95), side="fast"))
+    fast = settled(w, Chunk(lines(5, 95), side="fast"))
     assert fast.boundary == w.closed < 0 and fast.late == 0  # slow has seen nothing
-    slow = w.assign(Chunk(lines(3, 24), side="slow"))
+    slow = settled(w, Chunk(lines(3, 24), side="slow"))
     assert slow.boundary == 2 and slow.late == 0 and slow.lines == {0: 1, 2: 1}
-    assert w.assign(Chunk(lines(25, 1), side="slow")).late == 1  # below the closed windows
-    ended = w.assign(Chunk([], side="slow", ended=True))
+    assert settled(w, Chunk(lines(25, 1), side="slow")).late == 1  # below the closed windows
+    ended = settled(w, Chunk([], side="slow", ended=True))
     assert ended.boundary == 9 and ended.lines == {}
 
 

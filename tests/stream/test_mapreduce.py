@@ -366,7 +366,7 @@ def test_emit_every_writes_open_results_then_the_final_one(kind: str) -> None:
     head = Stream()
     if kind == "windows":
         w = make_windowing(window="10s", event_time="ts", text_field=None, records="jsonl")
-        node = head.assign_panes(w).map(KeyedPaneJob(job))
+        node = head.assign_panes(w).count_panes(KeyedPaneJob(job))
         out = node.keyed_window(w, job, emit_every=1.0, clock=clock).sink_to_list()
     elif kind == "sessions":
         w = make_windowing(session="5s", event_time="ts", text_field=None, records="jsonl")
@@ -374,7 +374,8 @@ def test_emit_every_writes_open_results_then_the_final_one(kind: str) -> None:
         out = node.session_window(w, job=job, emit_every=1.0, clock=clock).sink_to_list()
     else:
         w = make_windowing(window="10s", event_time="ts")
-        out = head.assign_panes(w).map(CountJob()).pane_window(w, emit_every=1.0, clock=clock)
+        counted = head.assign_panes(w).count_panes(CountJob())
+        out = counted.pane_window(w, emit_every=1.0, clock=clock)
         out = out.sink_to_list()
 
     def send(*times: float) -> None:

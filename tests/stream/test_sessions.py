@@ -4,11 +4,15 @@ sessionisation of all the events; the idle clock of event time."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.stream.stepping import settled
+from toolkit.jobs import KeyedJob, combining
 from toolkit.stream.eventtime import EventTime
+from toolkit.stream.folding import KeyedPaneJob
 from toolkit.stream.messages import Chunk, Tick
 from toolkit.stream.sessions import OpenSessions, SessionWindowing, cut_sessions
 from toolkit.stream.windowing import EventTimeWindowing
@@ -60,13 +64,18 @@ def test_sessions_close_by_the_watermark_only() -> None:
 
 def test_an_idle_stream_moves_the_watermark_with_the_wall_clock() -> None:
     w = EventTimeWindowing(5, field="ts", text_field=None, idle_timeout=2.0)
-    batch = w.assign(Chunk(['{"ts": 1}', '{"ts": 7}'], time=100.0))
+    job = KeyedPaneJob(KeyedJob(lambda r: [(1, 1)], combining(lambda a, b: a + b), "jsonl"))
+
+    def step(item: Chunk | Tick) -> Any:
+        return settled(w, item, job)
+
+    batch = step(Chunk(['{"ts": 1}', '{"ts": 7}'], time=100.0))
     assert batch.boundary == 1  # the window [0, 5) closed; [5, 10) is open
-    assert w.assign(Tick(101.9)).boundary is None  # quiet, but not for 2 s yet
-    assert w.assign(Tick(103.0)).boundary == 1  # watermark 7 + 1: [5, 10) still open
-    assert w.assign(Tick(105.0)).boundary == 2  # watermark 7 + 3 = 10: it closes
+    assert step(Tick(101.9)).boundary is None  # quiet, but not for 2 s yet
+    assert step(Tick(103.0)).boundary == 1  # watermark 7 + 1: [5, 10) still open
+    assert step(Tick(105.0)).boundary == 2  # watermark 7 + 3 = 10: it closes
     assert w.watermark() == 10.0
-    late = w.assign(Chunk(['{"ts": 9}'], time=105.1))
+    late = step(Chunk(['{"ts": 9}'], time=105.1))
     assert late.late == 1  # below the watermark the idle clock set
 
 

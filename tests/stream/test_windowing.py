@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from streamz import Stream
 
 from tests.conftest import MESSY_LINES
+from tests.stream.stepping import settled
 from toolkit.corpus import generate_lines
 from toolkit.errors import ConfigError
 from toolkit.stream.counting import CountJob
@@ -193,7 +194,8 @@ def test_late_events_are_reported_not_counted() -> None:
 
 def test_bad_event_lines_are_counted_as_bad() -> None:
     w = EventTimeWindowing(10, field="ts")
-    batch = w.assign(
+    batch = settled(
+        w,
         Chunk(
             [
                 '{"ts": 1, "text": "ok"}',
@@ -204,7 +206,7 @@ def test_bad_event_lines_are_counted_as_bad() -> None:
                 "[1, 2]",
             ],
             bad=2,
-        )
+        ),
     )
     assert batch.lines == {0: 1} and batch.bad == 5 + 2
 

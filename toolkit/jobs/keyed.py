@@ -189,6 +189,12 @@ class KeyedJob(ByValue):
         state.records += records
         return None
 
+    def fold_parsed(self, state: KeyedState, lines: list[str], records: list[Any]) -> KeyedState:
+        """Fold ``records``, parsed already from ``lines`` (shown when a record is bad)."""
+        parsed = iter(records)
+        self._fold(state, lines, lambda line: next(parsed), _no_careful)
+        return state
+
     def fold_records(
         self, state: KeyedState, rows: Iterable[Any], parse: Callable[[Any], Any]
     ) -> KeyedState:
@@ -353,6 +359,10 @@ class KeyedJob(ByValue):
 
 
 _MISSING = object()  # no accumulator for the key yet (None may be one)
+
+
+def _no_careful(line: str) -> Any:  # pragma: no cover - a parsed record never fails again
+    raise AssertionError("a record parsed already was parsed again")
 
 
 def _no_pairs(record: Any) -> tuple[()]:

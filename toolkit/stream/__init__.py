@@ -2,15 +2,19 @@
 
 How a line travels, module by module::
 
-    sources/      a Source reads lines on its thread -> Chunk (messages.py)
-    reader.py     the source's thread and a bounded queue (backpressure)
-    pipeline.py   the driver: one thread takes Chunks from the reader, pushes them and Ticks
+    sources/      a Source reads lines on its thread; reader.py: the threads of a stream's
+                  inputs (one or more named sources) and one bounded queue (backpressure)
+    driver.py     the driver: takes what the inputs handed over, in arrival order, and
+                  pushes it through the pipeline as Chunks of their side (messages.py),
+                  with Ticks; pipeline.py runs it on its thread, with checkpoints
     nodes.py      assign_panes: the windowing (windowing.py, in panes sized by panes.py;
-                  eventtime.py for record times; sessions.py for session gaps) ->
-                  PaneBatch per pane, or SessionBatch
+                  sessions.py for session gaps, eventtime.py for record times) ->
+                  PaneBatch per pane, or SessionBatch; in event time (eventwindows.py) the
+                  chunk whole, as a TimedBatch, its records to be read where they are folded
     counting.py   count_panes: a worker job on each batch, here or on the cluster: words
                   counted -> PaneCounts; a user job's records folded (folding.py) ->
-                  PaneStates, or cut into parts of sessions -> SessionParts
+                  PaneStates, or cut into parts of sessions -> SessionParts; each result
+                  settled on the driver in arrival order (event time: lateness, watermark)
     nodes.py      pane_window: counts merged into the open windows (windows.py) -> WindowResult;
                   keyed_window: a user job's states (keyed_windows.py) -> KeyedWindowResult;
                   session_window: parts merged into open sessions -> SessionResult

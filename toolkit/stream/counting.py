@@ -97,9 +97,9 @@ class CountSessionJob:
         return batch.cut({None: parts} if parts else {})
 
 
-def stream_batch(job: WorkerJob, batch: Panes) -> Panes:
+def stream_batch(job: WorkerJob, batch: Panes) -> Any:
     """The task run on a worker for one micro-batch (named ``stream-batch`` on the dashboard)."""
-    return job(batch)
+    return batch.run(job)
 
 
 _RESUBMITS = 3  # times one batch is submitted again after the cluster dropped it
@@ -152,8 +152,9 @@ class count_panes(Stream):
         self.client = client
         self.max_in_flight = max_in_flight
         self.worker_timeout = worker_timeout
-        # in arrival order: (future, batch) while out on the cluster, (None, counts) when done
-        self.pending: collections.deque[tuple[Any, Any]] = collections.deque()
+        # in arrival order: (future, batch) while out on the cluster, (None, batch, result)
+        # when done; each is settled (batch.settle) as it is released
+        self.pending: collections.deque[tuple[Any, Any, Any]] = collections.deque()
         self.in_flight = 0
         self.peak_in_flight = 0
         #: called (on another thread) when a batch finishes: a window it ends can close now
@@ -174,14 +175,18 @@ class count_panes(Stream):
 
     def update(self, x: Any, who: Any = None, metadata: Any = None) -> Any:
         if self.client is None:
-            return self._emit(self.job(x), metadata=metadata)
+            return self._emit(x.settle(x.run(self.job), self._redo), metadata=metadata)
         if x.text:
-            self.pending.append((self._submit(x), x))
+            self.pending.append((self._submit(x), x, None))
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         else:
-            self.pending.append((None, self.job(x)))  # nothing to count: keep its place
+            self.pending.append((None, x, x.run(self.job)))  # nothing to count: keep its place
         return self._release(wait_all=x.end, metadata=metadata)
+
+    def _redo(self, batch: Any) -> Any:
+        """Run the job on ``batch`` again, here (a batch's settling asks it, rarely)."""
+        return batch.run(self.job)
 
     def _submit(self, batch: Panes) -> Any:
         # a task group of its own: dask queues tasks of a large group without dependencies
@@ -205,17 +210,17 @@ class count_panes(Stream):
         """Emit what is ready, in order; block while too many batches are out."""
         results = []
         while self.pending:
-            future, item = self.pending[0]
+            future, batch, item = self.pending[0]
             if future is not None:
                 if not future.done() and self.in_flight <= self.max_in_flight and not wait_all:
                     break
-                item = self._result(future, item)
+                item = self._result(future, batch)
                 self.in_flight -= 1
             self.pending.popleft()
-            results.extend(self._emit(item, metadata=metadata))
+            results.extend(self._emit(batch.settle(item, self._redo), metadata=metadata))
         return results
 
-    def _result(self, future: Any, batch: Panes) -> Panes:
+    def _result(self, future: Any, batch: Panes) -> Any:
         """Wait for one batch's counts, in steps, watching that the cluster can still run it."""
         watch = WorkerWatch(
             self.client,

@@ -36,11 +36,26 @@ class KeyedPaneJob:
     job: KeyedJob
 
     def __call__(self, batch: PaneBatch) -> PaneStates:
-        states = {}
+        header = batch.header
+        return self._folded(
+            batch,
+            {p: self.job.fold(KeyedState(), t.split("\n"), header) for p, t in batch.text.items()},
+        )
+
+    def fold_parsed(
+        self, batch: PaneBatch, panes: dict[int, tuple[list[str], list[Any]]]
+    ) -> PaneStates:
+        """Fold each pane's records, parsed already (event time reads them once); its lines
+        are what a bad record's report shows."""
+        job = self.job
+        return self._folded(
+            batch, {p: job.fold_parsed(KeyedState(), ls, rs) for p, (ls, rs) in panes.items()}
+        )
+
+    def _folded(self, batch: PaneBatch, states: dict[int, KeyedState]) -> PaneStates:
         bad = BadRecords()
         lines = dict(batch.lines)
-        for pane, text in batch.text.items():
-            state = states[pane] = self.job.fold(KeyedState(), text.split("\n"), batch.header)
+        for pane, state in states.items():
             lines[pane] -= len(state.bad)  # lines: the good records, as a word count's
             bad.extend(state.bad)
             state.bad = BadRecords()  # reported once, with the batch, not with every window

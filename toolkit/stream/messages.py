@@ -11,6 +11,7 @@ keyed states) or :class:`SessionParts`; and the results: a word count's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,15 @@ class Panes:
 
     def _carried(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(Panes)}
+
+    def run(self, job: Callable[[Any], Any]) -> Any:
+        """Run a worker job on this batch (where it is counted or folded)."""
+        return job(self)
+
+    def settle(self, result: Any, redo: Callable[[Any], Any]) -> Any:
+        """The worker's ``result`` as the windows take it, on the driver, in arrival order
+        (``redo(batch)`` runs the job again here).  Most batches need nothing more."""
+        return result
 
 
 @dataclass

@@ -233,7 +233,8 @@ class keyed_window(_ResultNode):
     >>> job = KeyedJob(lambda line: [(line, 1)], combining(lambda a, b: a + b))
     >>> w = CountWindowing(2)
     >>> source = Stream()
-    >>> out = source.assign_panes(w).map(KeyedPaneJob(job)).keyed_window(w, job).sink_to_list()
+    >>> folded = source.assign_panes(w).count_panes(KeyedPaneJob(job))
+    >>> out = folded.keyed_window(w, job).sink_to_list()
     >>> for chunk in (Chunk(["a", "b", "a"]), End()):
     ...     source.emit(chunk)
     >>> [r.to_dict()["results"] for r in out]

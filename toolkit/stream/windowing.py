@@ -5,10 +5,11 @@ every ``every`` lines use panes of ``gcd(size, every)`` lines; time windows of
 ``length`` seconds sliding by ``slide`` use panes of one slide.  A window is
 ``window_panes`` consecutive panes, and one ends every ``every_panes`` panes.
 A *windowing* (:class:`CountWindowing`, :class:`ProcessingTimeWindowing`,
-:class:`EventTimeWindowing`) turns each chunk of lines into text per pane
-(:class:`~toolkit.stream.messages.PaneBatch`), says which lines were late or
-bad, and how far windows may close.  Nothing here reads a clock: callers pass
-times in, so tests drive it by hand.
+:class:`EventTimeWindowing`, in :mod:`toolkit.stream.eventwindows`) turns each
+chunk of lines into text per pane (:class:`~toolkit.stream.messages.PaneBatch`)
+and says how far windows may close; event time ships the chunk whole, to be
+parsed where it is folded.  Nothing here reads a clock: callers pass times in,
+so tests drive it by hand.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 from toolkit.errors import ConfigError
 from toolkit.jobs.records import RecordLines
 from toolkit.stream.eventtime import EventTime, parse_timestamp
+from toolkit.stream.eventwindows import EventTimeWindowing
 from toolkit.stream.messages import Chunk, End, PaneBatch, Tick
 from toolkit.stream.panes import count_pane_sizes, time_pane_sizes
 from toolkit.stream.sessions import SessionWindowing
@@ -218,123 +220,6 @@ class ProcessingTimeWindowing:
     def restore(self, state: dict[str, Any]) -> None:
         self.latest = float(state["latest"])
         self.records.restore(state.get("records", {}))
-
-
-class EventTimeWindowing:
-    """Windows over a timestamp inside each record, closed by a watermark.
-
-    The watermark is the largest event time seen minus ``lateness``; a window
-    closes once the watermark reaches its end.  An event older than the end of
-    the last closed window is late: it is counted in no window, but reported.
-    Records without a valid timestamp (or, for a word count, text) are bad.
-
-    Examples
-    --------
-    >>> w = EventTimeWindowing(10, field="ts")
-    >>> b = w.assign(Chunk(['{"ts": 5, "text": "a"}', '{"ts": 25, "text": "b"}', '{"ts": 3}']))
-    >>> b.text, b.boundary, b.late, b.bad
-    ({0: 'a', 2: 'b'}, 2, 0, 1)
-    >>> w.assign(Chunk(['{"ts": 7, "text": "too late"}'])).late
-    1
-    """
-
-    reports_late = True
-
-    def __init__(
-        self,
-        length: float,
-        slide: float | None = None,
-        *,
-        field: str = "time",
-        text_field: str | None = "text",
-        lateness: float = 0.0,
-        records: str = "jsonl",
-        idle_timeout: float | None = None,
-    ) -> None:
-        self.slide, self.window_panes = time_pane_sizes(length, slide)
-        self.every_panes = 1
-        self.events = EventTime(
-            field,
-            records=records,
-            text_field=text_field,
-            lateness=lateness,
-            idle_timeout=idle_timeout,
-        )
-        self.closed = -(10**18)  # windows ending at or before this pane are closed
-
-    def assign(self, item: Chunk | Tick | End) -> PaneBatch:
-        events = self.events
-        if isinstance(item, End):
-            return PaneBatch(end=True)
-        if isinstance(item, Tick):
-            if not events.idle(item.time):
-                return PaneBatch()
-            self._close_to(events.watermark())
-            return PaneBatch(boundary=self.closed)
-        side = item.side
-        if item.ended:
-            events.end(side)
-            self._close_to(events.watermark())
-            return PaneBatch(boundary=self.closed)
-        if item.lines:
-            events.arrived(item.time, side)
-        timed, bad = events.times(item.lines)
-        panes: dict[int, list[str]] = {}
-        batch = PaneBatch(bad=item.bad + len(bad), bad_lines=bad, header=events.records.header)
-        slide, lateness, closed = self.slide, events.lateness, self.closed
-        largest = start = events.largest(side)
-        others = events.others(side)  # constant while this chunk of one input is read
-        floor = math.floor
-        for t, payload, line in timed:
-            pane = floor(t / slide)
-            if pane < closed:
-                batch.late_events.add(line, closed)
-                continue
-            panes.setdefault(pane, []).append(payload)
-            if t > largest:
-                largest = t
-                if others > -math.inf:  # the watermark: the slowest input's largest time
-                    closed = max(closed, floor((min(t, others) - lateness) / slide))
-        if largest > start:
-            events.see(largest, side)
-        self.closed = closed
-        batch.text = {p: _text(ls) for p, ls in panes.items()}
-        batch.lines = {p: len(ls) for p, ls in panes.items()}
-        batch.boundary = self.closed
-        return batch
-
-    def _close_to(self, watermark: float) -> None:
-        """Windows ending at or before ``watermark`` may close (-inf: none yet)."""
-        if watermark > -math.inf:
-            self.closed = max(self.closed, math.floor(watermark / self.slide))
-
-    def bounds(self, window: ClosedWindow, *, final: bool) -> tuple[float, float]:
-        return window.start * self.slide, window.end * self.slide
-
-    def tick_interval(self) -> float | None:
-        return None
-
-    def use_inputs(self, names: list[str]) -> None:
-        self.events.use_inputs(names)
-
-    def watermark(self) -> float | None:
-        wm = self.events.watermark()
-        return wm if math.isfinite(wm) else None
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "kind": "event-time",
-            "length": self.slide * self.window_panes,
-            "slide": self.slide,
-            **self.events.config(),
-        }
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"events": self.events.snapshot(), "closed": self.closed}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        self.events.restore(state["events"])
-        self.closed = int(state["closed"])
 
 
 def make_windowing(

@@ -1,0 +1,134 @@
+"""Event-time windows parsed on the worker (``toolkit/stream/eventwindows.py``): whatever the
+batches in flight, the driver's settling gives what reading every record in order gives."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import deque
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.stream.stepping import settled
+from toolkit.jobs import KeyedJob, combining
+from toolkit.stream.counting import CountJob
+from toolkit.stream.eventwindows import EventTimeWindowing
+from toolkit.stream.folding import KeyedPaneJob
+from toolkit.stream.messages import Chunk, Tick
+
+WORDS = ["alpha", "beta", "gamma", "δέλτα", "epsilon"]
+
+
+def items(seed: int, sides: list[str], n: int = 300) -> list[Chunk | Tick]:
+    """Chunks of JSON events, out of order by up to 6 s (some beyond any lateness), a few bad
+    lines and blank ones, from one or more inputs, with clock ticks between."""
+    rng = random.Random(seed)
+    out: list[Chunk | Tick] = []
+    clock, i = 1000.0, 0
+    while i < n:
+        k = rng.choice([0, 1, 3, 10, 40])
+        lines = []
+        for j in range(i, i + k):
+            t = 100 + j * 0.3 - rng.uniform(0, 6)
+            lines.append(json.dumps({"ts": round(t, 2), "text": rng.choice(WORDS)}))
+        if k and rng.random() < 0.2:
+            lines.insert(rng.randrange(len(lines)), rng.choice(["{nope", "", '{"text": "a"}']))
+        clock += rng.uniform(0, 3)
+        out.append(Chunk(lines, clock, side=rng.choice(sides)))
+        if rng.random() < 0.2:
+            clock += rng.uniform(0, 5)
+            out.append(Tick(clock))
+        i += k
+    return out
+
+
+def seen(result: Any) -> tuple[Any, ...]:
+    """What the windows take from one settled batch."""
+    if hasattr(result, "counts"):
+        panes = {p: sorted(t.to_counter().items()) for p, t in result.counts.items()}
+    else:
+        panes = {p: sorted(s.items()) for p, s in result.states.items()}
+    late = result.late_events
+    return (result.boundary, panes, result.lines, late.lines, late.due, result.bad)
+
+
+def windowing(sides: list[str], lateness: float, text_field: str | None) -> EventTimeWindowing:
+    w = EventTimeWindowing(5, 2.5, field="ts", lateness=lateness, idle_timeout=4.0,
+                           text_field=text_field)  # fmt: skip
+    w.use_inputs(sides)
+    return w
+
+
+def in_flight(w: EventTimeWindowing, stream: list[Any], job: Any, depth: int) -> list[Any]:
+    """As count_panes on a cluster: ``depth`` batches out (run) before the oldest is settled."""
+    out, pending = [], deque()
+    for item in stream:
+        batch = w.assign(item)
+        pending.append((batch, batch.run(job)))
+        while len(pending) > depth:
+            batch, timed = pending.popleft()
+            out.append(seen(batch.settle(timed, lambda b: b.run(job))))
+    while pending:
+        batch, timed = pending.popleft()
+        out.append(seen(batch.settle(timed, lambda b: b.run(job))))
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    depth=st.integers(1, 6),
+    lateness=st.sampled_from([0.0, 1.0, 3.0]),
+    sides=st.sampled_from([["main"], ["a", "b"]]),
+    words=st.booleans(),
+)
+def test_batches_settled_behind_others_in_flight_are_exact(
+    seed: int, depth: int, lateness: float, sides: list[str], words: bool
+) -> None:
+    stream = items(seed, sides)
+    if words:
+        job: Any = CountJob()
+        text_field: str | None = "text"
+    else:
+        job = KeyedPaneJob(KeyedJob(lambda r: [(r["text"], 1)], combining(max), "jsonl"))
+        text_field = None
+    one_by_one = windowing(sides, lateness, text_field)
+    expected = [seen(settled(one_by_one, item, job)) for item in stream]
+    assert in_flight(windowing(sides, lateness, text_field), stream, job, depth) == expected
+
+
+def test_a_batch_whose_worker_knew_an_early_watermark_is_folded_again() -> None:
+    lines = [json.dumps({"ts": t, "text": "x"}) for t in (0, 50)]
+    w = windowing(["main"], 0.0, "text")
+    job = CountJob()
+    first = w.assign(Chunk(lines, 1.0))
+    second = w.assign(Chunk([json.dumps({"ts": 10, "text": "late"})], 2.0))
+    timed = second.run(job)  # on a worker, before the first batch came back
+    assert timed.late.size == 0  # it did not know the watermark had passed 10
+    first.settle(first.run(job), lambda b: b.run(job))
+    redone = []
+
+    def redo(batch: Any) -> Any:
+        redone.append(batch.start)
+        return batch.run(job)
+
+    result = second.settle(timed, redo)
+    assert redone and result.late == 1 and result.counts == {} and result.late_events.due == {20: 1}
+
+
+def test_records_are_parsed_once_on_the_worker() -> None:
+    parsed = []
+
+    def mapper(record: dict[str, Any]) -> list[tuple[str, int]]:
+        parsed.append(record)
+        return [(record["text"], 1)]
+
+    w = windowing(["main"], 0.0, None)
+    job = KeyedPaneJob(KeyedJob(mapper, combining(max), "jsonl"))
+    lines = [json.dumps({"ts": t, "text": "x"}) for t in range(5)]
+    batch = w.assign(Chunk(lines, 1.0))
+    assert batch.text == "\n".join(lines) and batch.count == 5  # the driver read no record
+    result = batch.settle(batch.run(job), lambda b: b.run(job))
+    assert len(parsed) == 5 and sum(result.lines.values()) == 5
