@@ -54,3 +54,51 @@ def test_fed_in_any_pieces_the_cutter_gives_the_lines_of_the_text(
     plain = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
     expected = [x[:-1] if x.endswith("\r") else x for x in plain] if text else []
     assert lines_of(text) == expected
+
+
+def plain_lines(data: bytes, limit: int) -> tuple[list[str], int]:
+    """The obviously-correct cut of a whole input: good lines, and how many were bad."""
+    pieces = data.split(b"\n")
+    if pieces and not pieces[-1]:
+        pieces.pop()  # after the last newline: no line
+    good, bad = [], 0
+    for raw in pieces:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+            continue
+        if len(raw) > limit:
+            bad += 1
+            continue
+        good.append(text.removesuffix("\r"))
+    return good, bad
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    raw=st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            st.sampled_from([b"\n", b"\r\n", b"\r", "é".encode(), "😀".encode(), b"\xff"]),
+        ),
+        max_size=40,
+    ),
+    limit=st.integers(1, 30),
+    cuts=st.lists(st.integers(0, 2000), max_size=6),
+)
+def test_blocks_of_lines_equal_the_plain_cut_of_the_whole_input(
+    raw: list[bytes], limit: int, cuts: list[int]
+) -> None:
+    data = b"".join(raw)
+    splitter = LineSplitter(max_line_bytes=limit)
+    got: list[str] = []
+    bad, start = 0, 0
+    for cut in [*sorted(c for c in cuts if c <= len(data)), len(data)]:
+        block, n = splitter.feed(data[start:cut])
+        assert len(block) == len(list(block)) and block == list(block)
+        got += block
+        bad += n
+        start = cut
+    block, n = splitter.finish()
+    assert (got + list(block), bad + n) == plain_lines(data, limit)

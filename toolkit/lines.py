@@ -8,7 +8,10 @@ its bytes are counted and dropped as they arrive, until its newline.
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_MAX_LINE_BYTES", "LineSplitter", "cut_lines", "lines_of"]
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "LineBlock", "LineSplitter", "cut_lines", "lines_of"]
 
 #: Lines longer than this (in bytes) are bad unless the user sets another limit.
 DEFAULT_MAX_LINE_BYTES = 2**20
@@ -41,16 +44,120 @@ def lines_of(text: str) -> list[str]:
     return cut_lines(text[:-1] if text.endswith("\n") else text)
 
 
+class LineBlock(Sequence[str]):
+    """Whole lines handed over together, kept as the one UTF-8 text they came in.
+
+    ``data`` holds ``n_lines`` lines joined by ``\\n`` (no newline after the last;
+    ``\\r`` before a newline already dropped), valid UTF-8: a stream's chunk
+    travels from its source to the worker that reads its records as this one
+    object, with no Python object per line on the way.  It is also a sequence
+    of the lines as ``str``, made when first asked for.
+
+    Examples
+    --------
+    >>> block = LineBlock.of(["a b", "", "ç"])
+    >>> len(block), block.data, block[2], list(block + LineBlock.of(["d"]))
+    (3, b'a b\\n\\n\\xc3\\xa7', 'ç', ['a b', '', 'ç', 'd'])
+    """
+
+    __slots__ = ("_lines", "data", "n_lines")
+
+    def __init__(self, data: bytes, n_lines: int) -> None:
+        self.data, self.n_lines = data, n_lines
+        self._lines: list[str] | None = None
+
+    @classmethod
+    def of(cls, lines: Sequence[str]) -> LineBlock:
+        """``lines`` as a block (a block is itself)."""
+        if isinstance(lines, LineBlock):
+            return lines
+        return cls("\n".join(lines).encode("utf-8"), len(lines))
+
+    @property
+    def text(self) -> str:
+        """The lines joined by ``\\n``."""
+        return self.data.decode("utf-8")
+
+    def lines(self) -> list[str]:
+        """The lines, as a list of ``str``."""
+        if self._lines is None:
+            self._lines = self.text.split("\n") if self.n_lines else []
+        return self._lines
+
+    def __len__(self) -> int:
+        return self.n_lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines())
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.lines()[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LineBlock):
+            return self.n_lines == other.n_lines and self.data == other.data
+        return isinstance(other, list) and self.lines() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Sequence[str]) -> LineBlock:
+        other = LineBlock.of(other)
+        if not other.n_lines:
+            return self
+        if not self.n_lines:
+            return other
+        return LineBlock(self.data + b"\n" + other.data, self.n_lines + other.n_lines)
+
+    def __radd__(self, other: Sequence[str]) -> LineBlock:
+        return LineBlock.of(other) + self
+
+    def __repr__(self) -> str:
+        return f"LineBlock({self.n_lines} lines, {len(self.data)} bytes)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LineBlock, (self.data, self.n_lines))
+
+
+#: No lines.
+EMPTY = LineBlock(b"", 0)
+
+
+def _within(data: bytes, limit: int) -> bool:
+    """Whether no line of ``data`` is longer than ``limit`` bytes (a few searches a block)."""
+    pos, end = 0, len(data)
+    while end - pos > limit:
+        newline = data.rfind(b"\n", pos, pos + limit + 1)
+        if newline < 0:
+            return False
+        pos = newline + 1
+    return True
+
+
+def _utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class LineSplitter:
-    """Cut a byte stream into decoded lines, dropping (and counting) bad ones.
+    """Cut a byte stream into blocks of whole lines, dropping (and counting) bad ones.
+
+    A block of good lines is handed on as the bytes it came in (a
+    :class:`LineBlock`): checked for UTF-8 and for line lengths in bulk, with
+    no object made per line.
 
     Examples
     --------
     >>> s = LineSplitter(max_line_bytes=8)
-    >>> s.feed(b"ok\\nbad \\xff\\nfar too long line\\npart")
+    >>> lines, bad = s.feed(b"ok\\nbad \\xff\\nfar too long line\\npart")
+    >>> list(lines), bad
     (['ok'], 2)
-    >>> s.feed(b"ial\\n"), s.finish()
-    ((['partial'], 0), ([], 0))
+    >>> list(s.feed(b"ial\\n")[0]), s.finish() == ([], 0)
+    (['partial'], True)
     """
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
@@ -63,12 +170,12 @@ class LineSplitter:
         """Bytes fed but not yet handed out as lines (the start of an unfinished line)."""
         return self.discarded if self.discarding else len(self.carry)
 
-    def feed(self, data: bytes) -> tuple[list[str], int]:
+    def feed(self, data: bytes) -> tuple[LineBlock, int]:
         bad = 0
         cut = data.rfind(b"\n")
         if cut < 0:
             self._grow(data)
-            return [], 0
+            return EMPTY, 0
         head, self.carry, tail = self.carry + data[:cut], b"", data[cut + 1 :]
         if self.discarding:
             nl = head.find(b"\n")
@@ -78,7 +185,7 @@ class LineSplitter:
             bad += 1
             if nl < 0:
                 self._grow(tail)
-                return [], bad
+                return EMPTY, bad
         lines, more_bad = self._decode(head)
         self._grow(tail)
         return lines, bad + more_bad
@@ -93,14 +200,13 @@ class LineSplitter:
             self.carry = b""
             self.discarding = True
 
-    def _decode(self, data: bytes) -> tuple[list[str], int]:
+    def _decode(self, data: bytes) -> tuple[LineBlock, int]:
         limit = self.max_line_bytes
-        try:
-            lines = cut_lines(data.decode("utf-8"))
-            if limit >= len(data) or all(len(x) * 4 <= limit for x in lines):
-                return lines, 0
-        except UnicodeDecodeError:
-            pass
+        if _utf8(data) and _within(data, limit):  # the common case: every line good
+            if b"\r" in data:
+                data = data.replace(b"\r\n", b"\n")
+                data = data[:-1] if data.endswith(b"\r") else data
+            return LineBlock(data, data.count(b"\n") + 1), 0
         good, bad = [], 0
         for raw in data.split(b"\n"):
             if len(raw) > limit:
@@ -110,17 +216,17 @@ class LineSplitter:
                 good.append(raw.decode("utf-8").removesuffix("\r"))
             except UnicodeDecodeError:
                 bad += 1
-        return good, bad
+        return LineBlock.of(good), bad
 
-    def finish(self, *, partial_is_bad: bool = False) -> tuple[list[str], int]:
+    def finish(self, *, partial_is_bad: bool = False) -> tuple[LineBlock, int]:
         """The last line if it had no newline (bad instead when ``partial_is_bad``)."""
         carry, self.carry = self.carry, b""
         if self.discarding:
             self.discarding = False
             self.discarded = 0
-            return [], 1
+            return EMPTY, 1
         if not carry:
-            return [], 0
+            return EMPTY, 0
         if partial_is_bad:
-            return [], 1
+            return EMPTY, 1
         return self._decode(carry)

@@ -129,6 +129,6 @@ def test_records_are_parsed_once_on_the_worker() -> None:
     job = KeyedPaneJob(KeyedJob(mapper, combining(max), "jsonl"))
     lines = [json.dumps({"ts": t, "text": "x"}) for t in range(5)]
     batch = w.assign(Chunk(lines, 1.0))
-    assert batch.text == "\n".join(lines) and batch.count == 5  # the driver read no record
+    assert batch.text == "\n".join(lines).encode() and batch.count == 5  # no record read here
     result = batch.settle(batch.run(job), lambda b: b.run(job))
     assert len(parsed) == 5 and sum(result.lines.values()) == 5

@@ -189,10 +189,14 @@ class KeyedJob(ByValue):
         state.records += records
         return None
 
-    def fold_parsed(self, state: KeyedState, lines: list[str], records: list[Any]) -> KeyedState:
-        """Fold ``records``, parsed already from ``lines`` (shown when a record is bad)."""
+    def fold_parsed(
+        self, state: KeyedState, lines: list[str] | list[bytes], records: list[Any]
+    ) -> KeyedState:
+        """Fold ``records``, parsed already from ``lines`` (text or UTF-8 bytes: shown when
+        a record is bad)."""
         parsed = iter(records)
-        self._fold(state, lines, lambda line: next(parsed), _no_careful)
+        utf8 = bool(lines) and isinstance(lines[0], bytes)
+        self._fold(state, lines, lambda line: next(parsed), _no_careful, utf8=utf8)
         return state
 
     def fold_records(

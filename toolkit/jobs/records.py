@@ -173,7 +173,7 @@ class RecordLines:
         self.records = check_records(records)
         self.header: tuple[str, ...] | None = None
 
-    def take(self, lines: list[str]) -> list[str]:
+    def take(self, lines: Sequence[str]) -> Sequence[str]:
         """The records among ``lines``, in order."""
         if self.records == "lines":
             return lines

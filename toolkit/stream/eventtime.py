@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from toolkit.errors import ConfigError
@@ -100,7 +101,7 @@ class EventTime:
         """The stream's inputs: each keeps its own largest time (before any record)."""
         self.inputs = dict.fromkeys(names, -math.inf)
 
-    def times(self, lines: list[str]) -> tuple[list[tuple[float, str, str]], list[str]]:
+    def times(self, lines: Sequence[str]) -> tuple[list[tuple[float, str, str]], list[str]]:
         """The ``(time, payload, line)`` of each record among ``lines``, and the bad lines.
 
         The driver's hot loop in event time: a quick parse first (a failure is

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.jobs.records import BadRecord, fast_parser, record_parser
+from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTime, parse_timestamp
 from toolkit.stream.messages import MAIN, Chunk, End, PaneBatch, Panes, Tick
 from toolkit.stream.panes import time_pane_sizes
@@ -42,14 +43,15 @@ _FAR_PAST = -(10**18)  # the closed pane before any window closed
 class TimedBatch(Panes):
     """A chunk of one input's records for event-time windows, as the driver ships it.
 
-    ``text``: the lines joined by ``\\n`` (``count`` of them); ``start``: the
+    ``text``: the lines as UTF-8, joined by ``\\n`` (``count`` of them), as the
+    source read them (see :class:`~toolkit.lines.LineBlock`); ``start``: the
     closed pane, this input's largest time and the other inputs' watermark as
     the driver knew them (no later than the exact ones).  ``tick`` / ``ended``:
     no records, the clock moved on / the input ended.  The windowing is the
     driver's own (not pickled): :meth:`settle` runs there.
     """
 
-    text: str = ""
+    text: bytes = b""
     count: int = 0
     side: str = MAIN
     time: float = 0.0
@@ -89,9 +91,11 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
     """The worker's loop: each record parsed once, its pane and lateness by the batch's start."""
     field_name, text_field, records, slide, lateness = batch.spec
     header = batch.header
-    lines = batch.text.split("\n")
-    fast, careful = fast_parser(records, header), record_parser(records, header)
     csv = records == "csv"
+    # JSON is parsed from the bytes as they came; a CSV reader takes text
+    text: Any = batch.text.decode("utf-8") if csv else batch.text
+    lines: list[Any] = text.split("\n" if csv else b"\n")
+    fast, careful = fast_parser(records, header), record_parser(records, header)
     closed, largest, others = batch.start
     times = np.full(len(lines), np.nan)
     panes: dict[int, tuple[list[str], list[Any]]] = {}
@@ -109,7 +113,7 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
             try:
                 record = careful(line)
             except BadRecord:
-                bad.append(line)
+                bad.append(_text(line))
                 continue
         try:
             v = record[field_name]
@@ -118,7 +122,7 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
             if text_field is not None and type(payload) is not str:
                 raise ValueError("text is not a string")
         except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-            bad.append(line)
+            bad.append(_text(line))
             continue
         times[i] = t
         pane = floor(t / slide)
@@ -144,8 +148,12 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
         out.text = {p: "\n".join(kept[1]) for p, kept in panes.items()}
         result = job(out)
     else:
-        result = job.fold_parsed(out, {p: kept for p, kept in panes.items()})
+        result = job.fold_parsed(out, panes)
     return Timed(result, times, np.array(late, dtype=np.int64))
+
+
+def _text(line: bytes | str) -> str:
+    return line.decode("utf-8") if isinstance(line, bytes) else line
 
 
 class EventTimeWindowing:
@@ -214,8 +222,9 @@ class EventTimeWindowing:
         lines = item.lines
         rl = events.records
         if rl.records == "csv" and rl.header is None:
-            lines = rl.take(lines)  # the header, from the first record line
-        batch.text, batch.count, batch.header = "\n".join(lines), len(lines), rl.header
+            lines = rl.take(list(lines))  # the header, from the first record line
+        block = LineBlock.of(lines)
+        batch.text, batch.count, batch.header = block.data, block.n_lines, rl.header
         batch.start = (self.closed, events.largest(item.side), events.others(item.side))
         batch.arrived = bool(item.lines)
         return batch
@@ -249,9 +258,9 @@ class EventTimeWindowing:
             if on_time_max > events.largest(batch.side):
                 self._advance(batch.side, on_time_max)
             if late.any():
-                lines = batch.text.split("\n")
+                lines = batch.text.split(b"\n")
                 for i, c in zip(where[late], due, strict=True):
-                    result.late_events.add(lines[i], int(c))
+                    result.late_events.add(lines[i].decode("utf-8"), int(c))
         result.boundary = self.closed
         return result
 

@@ -11,7 +11,7 @@ keyed states) or :class:`SessionParts`; and the results: a word count's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +52,7 @@ class Chunk:
     (its watermark no longer holds theirs back).
     """
 
-    lines: list[str]
+    lines: Sequence[str]  # a list, or a block of them (toolkit.lines.LineBlock)
     time: float = 0.0
     bad: int = 0  # lines the source dropped (invalid UTF-8, over-long, cut off)
     side: str = MAIN

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ class Read:
     """Lines one source handed over together, how many bad lines it dropped, its position
     after them, and which input (side) it is; ``end``: that input has ended."""
 
-    lines: list[str]
+    lines: Sequence[str]
     bad: int
     position: Any = None
     side: str = MAIN
@@ -94,7 +94,7 @@ class SourceReader:
             self._threads.append(thread)
             thread.start()
 
-    def put(self, lines: list[str], bad: int, position: Any = None, side: str = MAIN) -> None:
+    def put(self, lines: Sequence[str], bad: int, position: Any = None, side: str = MAIN) -> None:
         """Input ``side``'s ``put``: blocks while the queue is full, unless the stream stops."""
         self._put(Read(lines, bad, position, side))
 
@@ -154,7 +154,7 @@ class SourceReader:
         return rest
 
     def _read(self, side: str, source: Source, ready: Ready) -> None:
-        def put(lines: list[str], bad: int, position: Any = None) -> None:
+        def put(lines: Sequence[str], bad: int, position: Any = None) -> None:
             self.put(lines, bad, position, side)
 
         try:

@@ -75,7 +75,7 @@ class SessionWindowing:
             self.latest = max(self.latest, item.time)
             if isinstance(item, Tick):
                 return SessionBatch(watermark=self.latest)
-            lines = self.records.take(item.lines)
+            lines = list(self.records.take(item.lines))
             return SessionBatch(
                 text=lines,
                 time=self.latest,

@@ -15,10 +15,12 @@ so tests drive it by hand.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from toolkit.errors import ConfigError
 from toolkit.jobs.records import RecordLines
+from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTime, parse_timestamp
 from toolkit.stream.eventwindows import EventTimeWindowing
 from toolkit.stream.messages import Chunk, End, PaneBatch, Tick
@@ -73,8 +75,9 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _text(lines: list[str]) -> str:
-    return "\n".join(lines)
+def _text(lines: Sequence[str]) -> str:
+    """The lines joined by newlines (a block of them is that text already)."""
+    return lines.text if isinstance(lines, LineBlock) else "\n".join(lines)
 
 
 def _with_records(config: dict[str, Any], records: RecordLines) -> dict[str, Any]:

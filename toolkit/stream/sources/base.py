@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from toolkit.errors import ConfigError, SourceWarning
@@ -24,7 +24,7 @@ READ_SIZE = 2**20
 
 #: ``put(lines, bad, position)``: hand over whole lines, how many bad lines were dropped, and
 #: (for a replayable source) where the source stands after them.
-Put = Callable[[list[str], int, Any], None]
+Put = Callable[[Sequence[str], int, Any], None]
 
 #: ``ready(address)``: a network source listens at ``address``.
 Ready = Callable[[str], None]
