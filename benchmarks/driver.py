@@ -2,9 +2,10 @@
 
 A stream's throughput is bounded by its driver, the one process that reads the
 inputs and feeds the pipeline, however many workers the cluster has.  This runs
-two streams over files on an embedded cluster of worker processes and reports
-the CPU seconds of the driver's process (every thread: the sources' readers, the
-pipeline, the client) during ``run()``, start-up left out:
+two streams over files on an embedded cluster of worker processes (``--separate``:
+a cluster in processes of its own) and reports the CPU seconds of the driver's
+process (every thread: the sources' readers, the pipeline, the client; on the
+embedded cluster also its scheduler and nannies) during ``run()``, start-up left out:
 
 - a user job over N JSON access-log records (bytes per status, 1 s event-time
   tumbling windows, lateness 1 s), as ``toolkit stream --records jsonl
@@ -18,8 +19,13 @@ be the ceiling.  Prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +44,37 @@ def measure(job: Any) -> dict[str, float]:
     }
 
 
-def driver_costs(records: int, words: str, workers: int, cache: Path) -> list[dict[str, Any]]:
+@contextlib.contextmanager
+def cluster(workers: int, separate: bool) -> Iterator[Any]:
+    """The embedded cluster (its scheduler and nannies in this process, as ``toolkit stream
+    --workers N`` runs), or with ``separate`` a ``toolkit cluster`` in its own processes."""
     import toolkit
+
+    if not separate:
+        with toolkit.connect(n_workers=workers, threads_per_worker=1, quiet=True) as conn:
+            yield conn
+        return
+    argv = [sys.executable, "-m", "toolkit", "cluster", "--port", "0", "--workers", str(workers)]
+    proc = subprocess.Popen([*argv, "--dashboard-address", ""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        address = proc.stdout.readline().split()[1]
+        with toolkit.connect(address, quiet=True) as conn:
+            conn.client.wait_for_workers(workers, timeout=60)
+            yield conn
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+
+
+def driver_costs(
+    records: int, words: str, workers: int, cache: Path, separate: bool = False
+) -> list[dict[str, Any]]:
     from toolkit.corpus import generate_corpus
     from toolkit.stream import stream_map_reduce, stream_word_count
 
     rows: list[dict[str, Any]] = []
-    with toolkit.connect(n_workers=workers, threads_per_worker=1, quiet=True) as conn:
+    with cluster(workers, separate) as conn:
         job = stream_map_reduce(
             str(access_file(cache, records)),
             status_bytes,
@@ -70,9 +100,10 @@ def driver_costs(records: int, words: str, workers: int, cache: Path) -> list[di
     return rows
 
 
-def markdown(rows: list[dict[str, Any]], workers: int) -> str:
+def markdown(rows: list[dict[str, Any]], workers: int, separate: bool) -> str:
+    where = "a separate cluster" if separate else "the embedded cluster"
     out = [
-        f"| stream ({workers} worker processes) | records | wall s | driver CPU s "
+        f"| stream ({where}, {workers} worker processes) | records | wall s | driver CPU s "
         "| CPU s per million | driver ceiling, records/s |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -90,10 +121,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--words", default="64MB")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tk-bench")
+    parser.add_argument(
+        "--separate",
+        action="store_true",
+        help="run the cluster in processes of its own (toolkit cluster), so that the CPU "
+        "counted is the driver's alone, without the embedded scheduler's and nannies'",
+    )
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
-    rows = driver_costs(args.records, args.words, args.workers, args.cache)
-    print(markdown(rows, args.workers))
+    rows = driver_costs(args.records, args.words, args.workers, args.cache, args.separate)
+    print(markdown(rows, args.workers, args.separate))
 
 
 if __name__ == "__main__":

@@ -73,6 +73,14 @@ class LineBlock(Sequence[str]):
             return lines
         return cls("\n".join(lines).encode("utf-8"), len(lines))
 
+    @classmethod
+    def joined(cls, blocks: Sequence[Sequence[str]]) -> LineBlock:
+        """The lines of ``blocks`` (blocks or lists of lines), one after another, as one block."""
+        parts = [b for b in map(cls.of, blocks) if b.n_lines]
+        if len(parts) == 1:
+            return parts[0]
+        return cls(b"\n".join(b.data for b in parts), sum(b.n_lines for b in parts))
+
     @property
     def text(self) -> str:
         """The lines joined by ``\\n``."""

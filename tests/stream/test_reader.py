@@ -93,3 +93,43 @@ def test_a_failing_source_is_reported_after_its_end() -> None:
 def test_queue_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="queue size must be a positive int"):
         SourceReader(DemoSource(), queue_size=0)
+
+
+def test_chunks_waiting_one_behind_the_other_are_taken_together(tmp_path: Path) -> None:
+    """A reader that is behind hands the chunks of one input over as one (up to a size),
+    in order, never across inputs or past an input's end; nothing lost, nothing twice."""
+    from toolkit.stream.sources.base import Put, Ready, Source
+
+    class Burst(Source):
+        kind = "burst"
+
+        def __init__(self, name: str, chunks: int) -> None:
+            super().__init__()
+            self.name, self.chunks = name, chunks
+
+        def run(self, put: Put, stop: threading.Event, ready: Ready) -> None:
+            for i in range(self.chunks):
+                put([f"{self.name}{i}-{j}" for j in range(3)], i % 2, {"chunk": i})
+
+    reader = SourceReader({"a": Burst("a", 6), "b": Burst("b", 2)}, queue_size=16)
+    reader.start()
+    reader.join()  # every chunk waits in the queue
+    items = []
+    while not reader.done:
+        item = reader.get(timeout=5)
+        assert item is not None
+        items.append(item)
+    data = [i for i in items if not i.end]
+    assert len(data) < 8  # some were taken together
+    for side, n in (("a", 6), ("b", 2)):
+        mine = [i for i in data if i.side == side]
+        assert [x for i in mine for x in i.lines] == [
+            f"{side}{c}-{j}" for c in range(n) for j in range(3)
+        ]
+        assert sum(i.bad for i in mine) == n // 2 and mine[-1].position == {"chunk": n - 1}
+    ends = [i.side for i in items if i.end]
+    assert sorted(ends) == ["a", "b"]
+    for side in ends:  # an input's end comes after its last chunk
+        assert max(k for k, i in enumerate(items) if i.side == side) == items.index(
+            next(i for i in items if i.end and i.side == side)
+        )

@@ -17,12 +17,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.errors import ConfigError
+from toolkit.lines import LineBlock
 from toolkit.stream.messages import MAIN
 from toolkit.stream.sources.base import Ready, Source
 
-__all__ = ["Read", "SourceReader"]
+__all__ = ["MERGED_BYTES", "Read", "SourceReader"]
 
 _PUT_WAIT = 0.2  # seconds between looks at the stop flag while the queue is full
+#: Bytes of one input's waiting chunks taken together at most.
+MERGED_BYTES = 8 * 2**20
+
+
+def _size(item: Read) -> int:
+    lines = item.lines
+    return len(lines.data) if isinstance(lines, LineBlock) else sum(map(len, lines))
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,7 @@ class SourceReader:
         self.open = set(self.sources)  # the sides whose end has not been taken yet
         self._queue: queue.Queue[Read] = queue.Queue(maxsize=queue_size)
         self._leftover: list[Read] = []  # accepted while stopping: still to be counted
+        self._held: Read | None = None  # taken from the queue for the next get
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -111,17 +120,39 @@ class SourceReader:
     def get(self, timeout: float | None = None) -> Read | None:
         """The next chunk (or a side's end), or None if nothing came in ``timeout``.
 
-        ``timeout`` 0 does not wait.
+        Chunks of one input waiting one behind the other are taken together, as one
+        (up to :data:`MERGED_BYTES`): a stream that is behind catches up in fewer,
+        larger micro-batches.  ``timeout`` 0 does not wait.
         """
-        try:
-            item = self._queue.get_nowait() if timeout == 0 else self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if item is _WAKE:
+        item = self._next(timeout)
+        if item is None:
             return None
         if item.end:
             self.open.discard(item.side)
-        return item
+            return item
+        taken, size = [item], _size(item)
+        while size < MERGED_BYTES and (more := self._next(0)) is not None:
+            if more.end or more.side != item.side:
+                self._held = more  # the next get's
+                break
+            taken.append(more)
+            size += _size(more)
+        if len(taken) == 1:
+            return item
+        lines = LineBlock.joined([t.lines for t in taken])
+        return Read(lines, sum(t.bad for t in taken), taken[-1].position, item.side)
+
+    def _next(self, timeout: float | None) -> Read | None:
+        if self._held is not None:
+            item, self._held = self._held, None
+        else:
+            try:
+                item = (
+                    self._queue.get_nowait() if timeout == 0 else self._queue.get(timeout=timeout)
+                )
+            except queue.Empty:
+                return None
+        return None if item is _WAKE else item
 
     def wake(self) -> None:
         """Make the driver's waiting :meth:`get` return (None) now: a cluster batch finished,
@@ -140,7 +171,8 @@ class SourceReader:
 
     def rest(self) -> list[Read]:
         """The chunks not taken yet, and those accepted while stopping (call after :meth:`join`)."""
-        rest = []
+        rest = [] if self._held is None or self._held.end else [self._held]
+        self._held = None
         while True:
             try:
                 item = self._queue.get_nowait()
