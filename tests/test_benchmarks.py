@@ -125,3 +125,16 @@ def test_the_time_budget_command_prints_every_phase(tmp_path: Path, how: list[st
     else:
         assert phases["warm job: map tasks, thread-seconds busy"] > 0
         assert phases["the whole command, apart"] > phases["interpreter start"]
+
+
+@pytest.mark.parametrize("how", [[], ["--separate"]])
+def test_the_driver_cost_command_reads_every_record(tmp_path: Path, how: list[str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.driver", "--records", "20000", "--words", "1MB",
+         "--cache", str(tmp_path), *how],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("|") for line in proc.stdout.splitlines()[2:]]
+    assert len(rows) == 2 and rows[0][2].strip() == "20,000"  # every record read
+    assert all(float(row[4]) > 0 for row in rows)  # the driver's CPU, counted
