@@ -22,7 +22,8 @@ How a line travels, module by module::
     datasets.py   or as a Parquet dataset of rolled files that a checkpoint can roll back
 
 :func:`stream_word_count` (wordcount.py) and :func:`stream_map_reduce`
-(mapreduce.py) build the whole pipeline from user options; checkpoint.py
+(mapreduce.py) build the whole pipeline from user options, which runs with
+``run()`` or, in the background, ``start()``/``stop()`` (background.py); checkpoint.py
 stores and loads its state, stats.py and metrics.py report what it does
 (dashboard.py shows it on a page of the Dask dashboard);
 registration.py puts the nodes on ``streamz.Stream``.

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from toolkit.jobs.keyed import KeyedState
     from toolkit.jobs.records import BadRecords
     from toolkit.wordtable import WordTable
@@ -37,6 +39,7 @@ __all__ = [
     "Tick",
     "WindowResult",
     "number",
+    "to_frame",
 ]
 
 
@@ -280,3 +283,24 @@ def _tail(out: dict[str, Any], late: int | None, final: bool | None) -> dict[str
     if final is not None:
         out["final"] = final
     return out
+
+
+def to_frame(results: list[Any]) -> pd.DataFrame:
+    """Results as a DataFrame: one row per window or session, columns as in the JSON lines.
+
+    Works for word counts (``top`` as a list of pairs) and user jobs (``results``
+    as a list of pairs, or a session's ``key`` and ``value``).
+
+    Examples
+    --------
+    >>> to_frame([WindowResult(0, 10, 3, 5, [("a", 3), ("b", 2)])])[["start", "end", "words"]]
+       start  end  words
+    0      0   10      5
+    """
+    import pandas as pd
+
+    rows = [r.to_dict() for r in results]
+    if not rows or isinstance(results[0], WindowResult):
+        columns = ["start", "end", "lines", "words", "top", "late"]
+        return pd.DataFrame(rows, columns=columns).dropna(axis=1, how="all")
+    return pd.DataFrame(rows)

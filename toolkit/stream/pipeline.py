@@ -25,6 +25,7 @@ from streamz import Stream
 
 from toolkit.cluster import LOCAL_SCHEDULERS, Connection, client_of, connect
 from toolkit.errors import ConfigError, SourceError
+from toolkit.stream.background import Background
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore, in_current_form
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, WorkerJob
 from toolkit.stream.dashboard import add_page, latest_top
@@ -59,7 +60,7 @@ def stream_client(scheduler: Any) -> tuple[Any, Connection | None]:
     return client, None
 
 
-class WindowedStream:
+class WindowedStream(Background):
     """A job over windows of a live source, as a streamz pipeline (see the subclasses).
 
     Parameters
@@ -116,6 +117,9 @@ class WindowedStream:
     results : streamz.Stream
         The stream of results (for a word count
         :class:`~toolkit.stream.messages.WindowResult`); attach sinks to it.
+    received : collections.deque
+        The results so far (the latest 100,000), also as :meth:`to_frame`; :meth:`run`
+        blocks, :meth:`start` runs in the background (:mod:`toolkit.stream.background`).
     """
 
     def __init__(
@@ -183,6 +187,7 @@ class WindowedStream:
         self._latest: list[tuple[str, float]] = []  # the latest window's top, for the page
         self.page: str | None = None  # the stream page's URL, once the dashboard has it
         self.results.sink(self._window_stats)
+        self._keep_results()
 
     @property
     def sources(self) -> dict[str, Source]:
@@ -237,10 +242,6 @@ class WindowedStream:
         if self.client is not None:
             page = {"top": self._latest, "updated": time.time(), "ended": int(ended)}
             publish(self.client, self.name, {**self.metrics(), **page})
-
-    def stop(self) -> None:
-        """Ask the stream to stop reading; open windows are flushed and :meth:`run` returns."""
-        self.driver.stop()
 
     @property
     def stopping(self) -> bool:
@@ -351,6 +352,7 @@ class WindowedStream:
         stats_every
             Seconds between stats lines on ``stats_out`` (default stderr); None for none.
         """
+        self.phase = "running"
         try:
             self.stats.started = time.monotonic()  # rates count from here, not from when built
             self._resume()
@@ -399,7 +401,11 @@ class WindowedStream:
                 if isinstance(error, SourceError | ConfigError):
                     raise error
                 raise SourceError(f"the source failed: {type(error).__name__}: {error}") from error
+            self.phase = "ended"
             return self.stats
+        except BaseException as exc:
+            self.phase, self.error = "failed", exc
+            raise
         finally:
             if self.connection is not None:
                 self.connection.close()

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from streamz import Stream
 
 from toolkit.stream.checkpoint import CheckpointStore
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob, CountSessionJob, WorkerJob
-from toolkit.stream.messages import WindowResult
+from toolkit.stream.messages import to_frame
 from toolkit.stream.pipeline import WindowedStream, stream_client
 from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Sources, SourceSpecs
 from toolkit.units import parse_duration
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["WindowedWordCount", "stream_word_count", "to_frame"]
 
@@ -177,24 +174,3 @@ def stream_word_count(
         drain=drain,
         emit_every=None if emit_every is None else parse_duration(emit_every),
     )
-
-
-def to_frame(results: list[Any]) -> pd.DataFrame:
-    """Results as a DataFrame: one row per window or session, columns as in the JSON lines.
-
-    Works for word counts (``top`` as a list of pairs) and user jobs (``results``
-    as a list of pairs, or a session's ``key`` and ``value``).
-
-    Examples
-    --------
-    >>> to_frame([WindowResult(0, 10, 3, 5, [("a", 3), ("b", 2)])])[["start", "end", "words"]]
-       start  end  words
-    0      0   10      5
-    """
-    import pandas as pd
-
-    rows = [r.to_dict() for r in results]
-    if not rows or isinstance(results[0], WindowResult):
-        columns = ["start", "end", "lines", "words", "top", "late"]
-        return pd.DataFrame(rows, columns=columns).dropna(axis=1, how="all")
-    return pd.DataFrame(rows)

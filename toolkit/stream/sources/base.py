@@ -67,6 +67,8 @@ class Source(abc.ABC):
     kind: ClassVar[str]
     #: Whether a checkpoint can bring this source back to a position.
     replayable: ClassVar[bool] = False
+    #: Whether it listens for producers (tcp, http): its ``address`` is set once it does.
+    listens: ClassVar[bool] = False
 
     def __init__(self, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         if isinstance(max_line_bytes, bool) or max_line_bytes < 1:

@@ -26,6 +26,7 @@ class HttpSource(Source):
     """Listen on ``host:port`` for ``POST path`` requests whose bodies are lines."""
 
     kind = "http"
+    listens = True
 
     def __init__(
         self,

@@ -21,6 +21,7 @@ class TcpSource(Source):
     """Listen on ``host:port`` (127.0.0.1 unless told; port 0: any free one) for lines."""
 
     kind = "tcp"
+    listens = True
 
     def __init__(
         self,
