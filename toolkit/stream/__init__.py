@@ -43,7 +43,7 @@ from toolkit.stream.messages import (
 from toolkit.stream.nodes import assign_panes, keyed_window, pane_window, session_window
 from toolkit.stream.pipeline import WindowedStream
 from toolkit.stream.sessions import SessionWindowing
-from toolkit.stream.sources import Source, parse_source
+from toolkit.stream.sources import Source, parse_source, parse_sources
 from toolkit.stream.sources.event_loop import from_lines
 from toolkit.stream.windowing import (
     CountWindowing,
@@ -79,6 +79,7 @@ __all__ = [
     "make_windowing",
     "pane_window",
     "parse_source",
+    "parse_sources",
     "session_window",
     "stream_map_reduce",
     "stream_word_count",
