@@ -30,3 +30,12 @@ def test_code_point_classes_come_back_from_their_file_as_built(
     codepoints.classes.cache_clear()
     assert codepoints.classes(tokenizer).tobytes() == built
     codepoints.classes.cache_clear()
+
+
+def test_another_definition_of_a_word_reads_another_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolkit import text
+
+    path, key = codepoints.classes_path("words"), codepoints.definition()
+    assert key in path and codepoints.definition() == key  # stable
+    monkeypatch.setattr(text, "APOSTROPHES", "'")  # an apostrophe fewer: another definition
+    assert codepoints.definition() != key and codepoints.classes_path("words") != path
