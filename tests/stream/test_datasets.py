@@ -17,7 +17,7 @@ import pytest
 from tests.stream.test_recovery import event_lines, start, write_lines
 from tests.test_cli import TOOLKIT
 from toolkit.errors import OutputError
-from toolkit.stream.datasets import ParquetDataset, result_rows
+from toolkit.stream.datasets import ParquetDataset
 from toolkit.stream.messages import KeyedWindowResult, SessionResult, WindowResult
 
 DAY = 86_400.0
@@ -41,7 +41,7 @@ def windows(n: int, start: float = 1_700_000_000.0, size: float = 3600.0) -> lis
 
 
 def expected_rows(results: list[Any], *, times: bool = True) -> list[tuple[Any, ...]]:
-    return sorted(tuple(r.values()) for x in results for r in result_rows(x, times=times))
+    return sorted(tuple(r.values()) for x in results for r in x.rows(times=times))
 
 
 def read_rows(path: Path | str) -> list[tuple[Any, ...]]:
@@ -57,7 +57,7 @@ def part_files(path: Path) -> list[Path]:
 def test_rows_are_a_row_per_word_key_or_session() -> None:
     utc = dt.UTC
     window = WindowResult(DAY, 2 * DAY, 3, 5, [("a", 4)], late=1)
-    assert result_rows(window, times=True) == [
+    assert window.rows(times=True) == [
         {
             "start": dt.datetime(1970, 1, 2, tzinfo=utc),
             "end": dt.datetime(1970, 1, 3, tzinfo=utc),
@@ -69,9 +69,9 @@ def test_rows_are_a_row_per_word_key_or_session() -> None:
         }
     ]
     keyed = KeyedWindowResult(0, 10, 7, 2, [(200, 30), (404, 1)])
-    assert [r["key"] for r in result_rows(keyed, times=False)] == [200, 404]
+    assert [r["key"] for r in keyed.rows(times=False)] == [200, 404]
     session = SessionResult("10.0.0.1", 5.5, 40.0, 3, 3)
-    assert result_rows(session, times=False) == [
+    assert session.rows(times=False) == [
         {"key": "10.0.0.1", "start": 5, "end": 40, "records": 3, "value": 3}
     ]
 

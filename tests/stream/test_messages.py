@@ -62,3 +62,21 @@ def test_results_as_a_frame() -> None:
     keyed = to_frame([SessionResult("u", 0, 5, 1, 1), SessionResult("v", 1, 6, 2, 2)])
     assert list(keyed["key"]) == ["u", "v"] and list(keyed["value"]) == [1, 2]
     assert to_frame([]).empty
+
+
+def test_every_result_says_how_it_is_rows_and_pairs() -> None:
+    window = WindowResult(0, 10, 3, 5, [("a", 4), ("b", 1)], late=2)
+    keyed = KeyedWindowResult(0, 10, 3, 2, [(200, 7), (404, 1)])
+    session = SessionResult({"user": 1}, 0, 31, 4, 9)
+    for result in (window, keyed, session):
+        doc = result.to_dict()
+        rows = result.rows(times=False)
+        assert [row["start"] for row in rows] == [doc["start"]] * len(rows)
+        assert [tuple(p) for p in result.pairs()] == [
+            (r.get("word", r.get("key")), r.get("count", r.get("value"))) for r in rows
+        ]
+    assert window.rows(times=True)[0]["start"].isoformat() == "1970-01-01T00:00:00+00:00"
+    assert window.rows(times=False)[1] == {
+        "start": 0, "end": 10, "word": "b", "count": 1, "lines": 3, "words": 5, "late": 2
+    }  # fmt: skip
+    assert session.one_key and not window.one_key and not keyed.one_key

@@ -18,8 +18,10 @@ How a line travels, module by module::
     nodes.py      pane_window: counts merged into the open windows (windows.py) -> WindowResult;
                   keyed_window: a user job's states (keyed_windows.py) -> KeyedWindowResult;
                   session_window: parts merged into open sessions -> SessionResult
-    outputs.py    results as JSON lines in files that a checkpoint can roll back
-    datasets.py   or as a Parquet dataset of rolled files that a checkpoint can roll back
+    sinks.py      where results go, by format (one protocol: write, sync, restore, close):
+                  outputs.py, JSON lines in files that a checkpoint can roll back, or
+                  datasets.py, a Parquet dataset of rolled files; a result says itself how
+                  it is a JSON object and rows (messages.py)
 
 :func:`stream_word_count` (wordcount.py) and :func:`stream_map_reduce`
 (mapreduce.py) build the whole pipeline from user options, which runs with

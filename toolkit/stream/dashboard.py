@@ -78,16 +78,9 @@ def latest_top(result: Any, before: list[tuple[str, float]]) -> list[tuple[str, 
     >>> latest_top(SessionResult("k", 0, 1, 1, 5), [("j", 4)])
     [('j', 4), ('k', 5)]
     """
-    from toolkit.stream.messages import KeyedWindowResult, SessionResult, WindowResult
-
-    if isinstance(result, WindowResult):
-        pairs = list(result.top)
-    elif isinstance(result, KeyedWindowResult):
-        pairs = list(result.results)
-    elif isinstance(result, SessionResult):
-        pairs = [*before, (result.key, result.value)][-10:]
-    else:
+    if not hasattr(result, "pairs"):
         return before
+    pairs = [*before, *result.pairs()][-10:] if result.one_key else result.pairs()
     out: list[tuple[str, float]] = [
         (_label(k), v) for k, v in pairs if isinstance(v, int | float) and not isinstance(v, bool)
     ]

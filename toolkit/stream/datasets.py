@@ -24,7 +24,6 @@ second row for the same window and key.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import os
 import time
 import uuid
@@ -35,14 +34,12 @@ import pyarrow as pa
 
 from toolkit.atomic import atomic_output
 from toolkit.errors import ConfigError, OutputError
-from toolkit.stream.messages import KeyedWindowResult, SessionResult, WindowResult
 
 __all__ = [
     "DEFAULT_ROLL_BYTES",
     "DEFAULT_ROLL_SECONDS",
     "ParquetDataset",
     "dataset_format",
-    "result_rows",
 ]
 
 #: A file rolls when its buffered rows come to about this many bytes ...
@@ -64,48 +61,6 @@ def dataset_format(path: str) -> str:
     return "parquet" if path.endswith(("/", os.sep)) or os.path.isdir(path) else "jsonl"
 
 
-def result_rows(result: Any, *, times: bool) -> list[dict[str, Any]]:
-    """The dataset rows of one result: a row per word or key of a window, one per session.
-
-    ``times``: the bounds are epoch seconds (made UTC timestamps); else offsets.
-
-    Examples
-    --------
-    >>> result_rows(WindowResult(0, 10, 3, 5, [("a", 4), ("b", 1)]), times=False)[1]
-    {'start': 0, 'end': 10, 'word': 'b', 'count': 1, 'lines': 3, 'words': 5}
-    """
-    start, end = _bound(result.start, times), _bound(result.end, times)
-    tail = {} if result.late is None else {"late": result.late}
-    if isinstance(result, WindowResult):
-        totals = {"lines": result.lines, "words": result.words, **tail}
-        return [
-            {"start": start, "end": end, "word": w, "count": c, **totals} for w, c in result.top
-        ]
-    if isinstance(result, KeyedWindowResult):
-        totals = {"records": result.records, "keys": result.keys, **tail}
-        return [
-            {"start": start, "end": end, "key": k, "value": v, **totals} for k, v in result.results
-        ]
-    if isinstance(result, SessionResult):
-        return [
-            {
-                "key": result.key,
-                "start": start,
-                "end": end,
-                "records": result.records,
-                "value": result.value,
-                **tail,
-            }
-        ]
-    raise TypeError(f"no dataset rows for a {type(result).__name__}")
-
-
-def _bound(x: float, times: bool) -> Any:
-    if not times:
-        return int(x)
-    return dt.datetime.fromtimestamp(x, tz=dt.UTC)
-
-
 class ParquetDataset:
     """A directory of Parquet files of a stream's results, rolled and checkpointed.
 
@@ -123,6 +78,7 @@ class ParquetDataset:
     Examples
     --------
     >>> import tempfile, pyarrow.dataset as ds
+    >>> from toolkit.stream.messages import WindowResult
     >>> out = ParquetDataset(tempfile.mkdtemp(), times=False)
     >>> out.write(WindowResult(0, 2, 2, 3, [("a", 2), ("b", 1)]))
     >>> state = out.sync(); out.close()
@@ -162,7 +118,7 @@ class ParquetDataset:
         """Buffer a final result's rows; roll a file if the buffer is big or old enough."""
         if getattr(result, "final", None) is False:
             return  # an early result: the window's final one follows
-        rows = result_rows(result, times=self.times)
+        rows = result.rows(times=self.times)
         if rows and self.since is None:
             self.since = self.clock()
         self.rows += rows

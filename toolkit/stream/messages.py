@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +38,7 @@ __all__ = [
     "SessionResult",
     "Tick",
     "WindowResult",
+    "bound",
     "number",
     "to_frame",
 ]
@@ -201,7 +202,15 @@ class SessionParts(Panes):
 
 @dataclass(frozen=True)
 class WindowResult:
-    """One window's result: bounds ``[start, end)``, lines, words and the top words."""
+    """One window's result: bounds ``[start, end)``, lines, words and the top words.
+
+    Every result says how it is a JSON object (:meth:`to_dict`), rows of a table
+    (:meth:`rows`) and (key, value) pairs to show (:meth:`pairs`).
+    """
+
+    one_key: ClassVar[bool] = False
+    #: The columns of a frame of these results (kept when a frame has none).
+    columns: ClassVar[tuple[str, ...] | None] = ("start", "end", "lines", "words", "top", "late")
 
     start: float
     end: float
@@ -222,6 +231,16 @@ class WindowResult:
         }
         return _tail(out, self.late, self.final)
 
+    def rows(self, *, times: bool) -> list[dict[str, Any]]:
+        """A table's rows for this window: one per word (``times``: bounds as UTC times)."""
+        start, end = bound(self.start, times), bound(self.end, times)
+        totals = {"lines": self.lines, "words": self.words, **_late(self.late)}
+        return [{"start": start, "end": end, "word": w, "count": c, **totals} for w, c in self.top]
+
+    def pairs(self) -> list[tuple[Any, Any]]:
+        """What it shows, as (key, value) pairs: its top words."""
+        return list(self.top)
+
 
 def number(x: float) -> float | int:
     """A window bound as JSON shows it: an int when whole, else rounded to microseconds."""
@@ -231,6 +250,8 @@ def number(x: float) -> float | int:
 @dataclass(frozen=True)
 class KeyedWindowResult:
     """A user job's window: bounds ``[start, end)``, records, keys, the ordered results."""
+
+    one_key: ClassVar[bool] = False
 
     start: float
     end: float
@@ -251,10 +272,25 @@ class KeyedWindowResult:
         }
         return _tail(out, self.late, self.final)
 
+    def rows(self, *, times: bool) -> list[dict[str, Any]]:
+        """A table's rows for this window: one per key."""
+        start, end = bound(self.start, times), bound(self.end, times)
+        totals = {"records": self.records, "keys": self.keys, **_late(self.late)}
+        return [
+            {"start": start, "end": end, "key": k, "value": v, **totals} for k, v in self.results
+        ]
+
+    def pairs(self) -> list[tuple[Any, Any]]:
+        """What it shows, as (key, value) pairs: its results."""
+        return list(self.results)
+
 
 @dataclass(frozen=True)
 class SessionResult:
     """One closed session of a key: ``[first event, last event + gap)``, records, value."""
+
+    #: A result of one key among many: a view of the latest results gathers several.
+    one_key: ClassVar[bool] = True
 
     key: Any
     start: float
@@ -274,6 +310,37 @@ class SessionResult:
             "value": self.value,
         }
         return _tail(out, self.late, self.final)
+
+    def rows(self, *, times: bool) -> list[dict[str, Any]]:
+        """A table's rows for this session: one."""
+        start, end = bound(self.start, times), bound(self.end, times)
+        return [
+            {
+                "key": self.key,
+                "start": start,
+                "end": end,
+                "records": self.records,
+                "value": self.value,
+                **_late(self.late),
+            }
+        ]
+
+    def pairs(self) -> list[tuple[Any, Any]]:
+        """What it shows, as (key, value) pairs: its key and value."""
+        return [(self.key, self.value)]
+
+
+def bound(x: float, times: bool) -> Any:
+    """A window bound as a table holds it: a UTC time (``times``), else an int offset."""
+    if not times:
+        return int(x)
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(x, tz=dt.UTC)
+
+
+def _late(late: int | None) -> dict[str, int]:
+    return {} if late is None else {"late": late}
 
 
 def _tail(out: dict[str, Any], late: int | None, final: bool | None) -> dict[str, Any]:
@@ -300,7 +367,7 @@ def to_frame(results: list[Any]) -> pd.DataFrame:
     import pandas as pd
 
     rows = [r.to_dict() for r in results]
-    if not rows or isinstance(results[0], WindowResult):
-        columns = ["start", "end", "lines", "words", "top", "late"]
-        return pd.DataFrame(rows, columns=columns).dropna(axis=1, how="all")
+    columns = getattr(results[0], "columns", None) if results else WindowResult.columns
+    if columns is not None:
+        return pd.DataFrame(rows, columns=list(columns)).dropna(axis=1, how="all")
     return pd.DataFrame(rows)

@@ -29,17 +29,13 @@ from toolkit.stream.background import Background
 from toolkit.stream.checkpoint import CheckpointError, CheckpointStore, in_current_form
 from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, WorkerJob
 from toolkit.stream.dashboard import add_page, latest_top
-from toolkit.stream.datasets import (
-    DEFAULT_ROLL_BYTES,
-    DEFAULT_ROLL_SECONDS,
-    ParquetDataset,
-    dataset_format,
-)
+from toolkit.stream.datasets import DEFAULT_ROLL_BYTES, DEFAULT_ROLL_SECONDS, dataset_format
 from toolkit.stream.driver import Driver
 from toolkit.stream.messages import End, Panes, number
 from toolkit.stream.metrics import install_collector, publish
 from toolkit.stream.nodes import assign_panes, pane_window  # noqa: F401  (registers the nodes)
-from toolkit.stream.outputs import OutputFile, window_line
+from toolkit.stream.outputs import OutputFile
+from toolkit.stream.sinks import Sink, open_sink
 from toolkit.stream.sources import Source, as_inputs
 from toolkit.stream.stats import KEPT_STATS, StreamStats
 
@@ -165,7 +161,7 @@ class WindowedStream(Background):
             "windowing": windowing.config(),
             "job": describe_job,
         }
-        self.outputs: dict[str, OutputFile | ParquetDataset] = {}
+        self.outputs: dict[str, Sink | OutputFile] = {}
         self.resumed: dict[str, Any] | None = None  # the checkpoint this run resumed from
         self.windowing = windowing
         self.client = client_of(client)  # a bad value fails now, not at the first batch
@@ -268,20 +264,15 @@ class WindowedStream(Background):
         crashes and restarts (see :mod:`toolkit.stream.outputs`).  None writes nothing.
         """
         if path is not None:
-            output_format = output_format or dataset_format(path)
-            if output_format == "parquet":
-                times = self.windowing.config()["kind"] != "count"
-                dataset = ParquetDataset(
-                    path, times=times, roll_bytes=roll_bytes, roll_seconds=roll_seconds
-                )
-                self.outputs["output"] = dataset
-                self.results.sink(dataset.write)
-            elif output_format == "jsonl":
-                sink = OutputFile(path)
-                self.outputs["output"] = sink
-                self.results.sink(lambda r: sink.write(window_line(r)))
-            else:
-                raise ConfigError(f"output format must be jsonl or parquet; got {output_format!r}")
+            sink = open_sink(
+                output_format or dataset_format(path),
+                path,
+                times=self.windowing.config()["kind"] != "count",
+                roll_bytes=roll_bytes,
+                roll_seconds=roll_seconds,
+            )
+            self.outputs["output"] = sink
+            self.results.sink(sink.write)
         if late_path is not None:
             late = OutputFile(late_path)
             self.outputs["late_output"] = late

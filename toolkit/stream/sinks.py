@@ -1,0 +1,91 @@
+"""Where a stream's results go: a class per format, one small protocol, a registry by name.
+
+Every sink takes the stream's results one by one (``write``), makes what it wrote
+durable and says how far for a checkpoint (``sync``), goes back to such a point
+when a stream resumes (``restore``), and ``close``\\ s.  JSON lines
+(:class:`JsonLines`, over :class:`~toolkit.stream.outputs.OutputFile`) and Parquet
+datasets (:class:`~toolkit.stream.datasets.ParquetDataset`) are the formats; a
+new one is a class with these four methods and an entry in :data:`SINKS`.  A
+result says itself how it is a JSON object and how it is rows
+(``to_dict``, ``rows``), so no sink asks what kind of result it got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from toolkit.errors import ConfigError
+from toolkit.stream.outputs import OutputFile, window_line
+
+__all__ = ["SINKS", "JsonLines", "Sink", "open_sink"]
+
+
+class Sink(Protocol):
+    """What every sink of results does."""
+
+    def write(self, result: Any) -> None: ...
+
+    def sync(self) -> Any:
+        """Make what was written durable; how far it got (JSON-able), for a checkpoint."""
+        ...
+
+    def restore(self, state: Any) -> None:
+        """Go back to a :meth:`sync`'s point (None: to nothing written)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class JsonLines:
+    """Results as JSON lines in a file, exactly once across checkpoints.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from toolkit.stream.messages import WindowResult
+    >>> path = os.path.join(tempfile.mkdtemp(), "windows.jsonl")
+    >>> sink = open_sink("jsonl", path)
+    >>> sink.write(WindowResult(0, 10, 1, 1, [("a", 1)])); sink.close()
+    >>> open(path).read()
+    '{"start": 0, "end": 10, "lines": 1, "words": 1, "top": [["a", 1]]}\\n'
+    """
+
+    def __init__(self, path: str, **options: Any) -> None:
+        self.file = OutputFile(path)
+
+    def write(self, result: Any) -> None:
+        self.file.write(window_line(result))
+
+    def sync(self) -> Any:
+        return self.file.sync()
+
+    def restore(self, state: Any) -> None:
+        self.file.restore(state)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _parquet_dataset(path: str, **options: Any) -> Sink:
+    from toolkit.stream.datasets import ParquetDataset  # pyarrow: only for a dataset
+
+    return ParquetDataset(path, **options)
+
+
+#: Output format -> how to open its sink: ``make(path, **options)`` (see :func:`open_sink`).
+SINKS: dict[str, Callable[..., Sink]] = {"jsonl": JsonLines, "parquet": _parquet_dataset}
+
+
+def open_sink(output_format: str, path: str, **options: Any) -> Sink:
+    """The sink of ``output_format`` writing to ``path``.
+
+    ``options``: ``times`` (bounds are times, not offsets), ``roll_bytes`` and
+    ``roll_seconds`` (a dataset's files); a format takes what it needs.
+    """
+    try:
+        make = SINKS[output_format]
+    except KeyError:
+        known = " or ".join(sorted(SINKS))
+        raise ConfigError(f"output format must be {known}; got {output_format!r}") from None
+    return make(path, **options)
