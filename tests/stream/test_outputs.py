@@ -48,3 +48,20 @@ def test_a_file_shorter_than_the_checkpoint_is_refused(tmp_path: Path) -> None:
 def test_an_unwritable_path_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"cannot write .*missing"):
         OutputFile(str(tmp_path / "missing" / "out.jsonl"))
+
+
+def test_a_checkpoint_taken_right_after_a_restore_holds_the_restored_length(tmp_path: Path) -> None:
+    """Resumed, cut back, and checkpointed again before writing anything: the length the new
+    checkpoint holds is the cut one (it held the old end, and the next resume kept lines
+    that the replay wrote again)."""
+    path = str(tmp_path / "out.jsonl")
+    first = OutputFile(path)
+    first.write("a\n")
+    size = first.sync()
+    first.write("b\nc\n")  # after the checkpoint; then the process dies
+    again = OutputFile(path)
+    again.restore(size)
+    assert again.sync() == size == 2
+    again.write("b\n")
+    assert again.sync() == 4 and Path(path).read_text() == "a\nb\n"
+    again.close()

@@ -127,6 +127,8 @@ def test_chunks_waiting_one_behind_the_other_are_taken_together(tmp_path: Path) 
             f"{side}{c}-{j}" for c in range(n) for j in range(3)
         ]
         assert sum(i.bad for i in mine) == n // 2 and mine[-1].position == {"chunk": n - 1}
+        positions = [p for i in mine for p in (*i.earlier, i.position)]
+        assert positions == [{"chunk": c} for c in range(n)]  # every one, for a broker's acks
     ends = [i.side for i in items if i.end]
     assert sorted(ends) == ["a", "b"]
     for side in ends:  # an input's end comes after its last chunk

@@ -121,7 +121,9 @@ class Driver:
 
     def _take(self, item: Read, now: float) -> None:
         self.emit(Chunk(item.lines, now, item.bad, side=item.side))
-        self.sources[item.side].mark(item.position)  # only now is it in the pipeline's state
+        source = self.sources[item.side]
+        for position in (*item.earlier, item.position):  # only now is it in the pipeline's state
+            source.mark(position)
 
     @property
     def stopping(self) -> bool:

@@ -65,7 +65,8 @@ class OutputFile:
         try:
             self.file.flush()
             os.fsync(self.file.fileno())
-            return self.file.tell()
+            # the file's size, not tell(): after a truncate that is the old end until a write
+            return os.fstat(self.file.fileno()).st_size
         except OSError as exc:
             raise OutputError(f"cannot sync {self.path!r}: {exc.strerror}") from None
 
@@ -84,6 +85,7 @@ class OutputFile:
                 "changed outside the stream; restore it or start over without the checkpoint"
             )
         self.file.truncate(size or 0)
+        self.file.seek(0, os.SEEK_END)
 
     def close(self) -> None:
         self.file.close()

@@ -36,13 +36,16 @@ def _size(item: Read) -> int:
 @dataclass(frozen=True)
 class Read:
     """Lines one source handed over together, how many bad lines it dropped, its position
-    after them, and which input (side) it is; ``end``: that input has ended."""
+    after them, and which input (side) it is; ``end``: that input has ended.  Chunks taken
+    together keep every position (a broker's is of its own entries, not a running offset).
+    """
 
     lines: Sequence[str]
     bad: int
     position: Any = None
     side: str = MAIN
     end: bool = False
+    earlier: tuple[Any, ...] = ()  # positions of chunks taken together before this one
 
 
 #: Put on the queue by :meth:`SourceReader.wake`: a waiting ``get`` returns None at once.
@@ -140,7 +143,8 @@ class SourceReader:
         if len(taken) == 1:
             return item
         lines = LineBlock.joined([t.lines for t in taken])
-        return Read(lines, sum(t.bad for t in taken), taken[-1].position, item.side)
+        earlier = tuple(p for t in taken[:-1] for p in (*t.earlier, t.position))
+        return Read(lines, sum(t.bad for t in taken), taken[-1].position, item.side, False, earlier)
 
     def _next(self, timeout: float | None) -> Read | None:
         if self._held is not None:
