@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from toolkit.errors import ConfigError
-from toolkit.jobs.records import BadRecord, RecordLines, fast_parser
+from toolkit.jobs.records import BadRecord, RecordLines, fast_parser, record_parser
 from toolkit.stream.messages import MAIN
 
-__all__ = ["EventTime", "parse_timestamp"]
+__all__ = ["EventTime", "parse_timestamp", "timed_records"]
 
 
 def parse_timestamp(value: Any) -> float:
@@ -54,6 +54,57 @@ def parse_timestamp(value: Any) -> float:
             dt = dt.replace(tzinfo=datetime.UTC)
         return dt.timestamp()
     raise ValueError(f"not a timestamp: {value!r}")
+
+
+def timed_records(
+    lines: Sequence[Any],
+    records: str,
+    header: tuple[str, ...] | None,
+    field: str,
+    text_field: str | None,
+    bad: list[Any],
+) -> Iterator[tuple[int, float, Any]]:
+    """Each record's index among ``lines``, event time and payload: the record itself, or
+    its ``text_field`` (a word count's text); bad lines go to ``bad``, blank ones nowhere.
+
+    ``lines`` are text, or UTF-8 bytes for JSON (parsed as they are).  A quick parse
+    first (a failure is asked again of the careful parser, which also tells a blank
+    line from a bad one), a float timestamp taken as it is.
+
+    Examples
+    --------
+    >>> bad = []
+    >>> list(timed_records(['{"t": 5, "x": "a"}', "", '{"t": "no"}'], "jsonl", None, "t", "x", bad))
+    [(0, 5.0, 'a')]
+    >>> bad
+    ['{"t": "no"}']
+    """
+    fast, careful = fast_parser(records, header), record_parser(records, header)
+    csv = records == "csv"
+    isfinite = math.isfinite
+    for i, line in enumerate(lines):
+        if csv and not line.strip():
+            continue
+        try:
+            record = fast(line)
+        except ValueError:
+            if not line.strip():
+                continue
+            try:
+                record = careful(line)
+            except BadRecord:
+                bad.append(line)
+                continue
+        try:
+            v = record[field]
+            t = v if type(v) is float and isfinite(v) else parse_timestamp(v)
+            payload = record if text_field is None else record[text_field]
+            if text_field is not None and type(payload) is not str:
+                raise ValueError("text is not a string")
+        except (ValueError, KeyError, TypeError, IndexError, OverflowError):
+            bad.append(line)
+            continue
+        yield i, t, payload
 
 
 class EventTime:
@@ -109,35 +160,12 @@ class EventTime:
         record, from a bad one), a float timestamp taken as it is.
         """
         rl = self.records
-        csv = rl.records == "csv"
-        records = rl.take(lines) if csv else lines  # JSON: a blank line fails the quick parse
-        fast, careful = fast_parser(rl.records, rl.header), rl.parser()
-        field, text_field = self.field, self.text_field
-        out: list[tuple[float, str, str]] = []
+        records = list(rl.take(lines)) if rl.records == "csv" else lines
         bad: list[str] = []
-        isfinite = math.isfinite
-        for line in records:
-            try:
-                record = fast(line)
-            except ValueError:
-                if not line.strip():
-                    continue
-                try:
-                    record = careful(line)
-                except BadRecord:
-                    bad.append(line)
-                    continue
-            try:
-                v = record[field]
-                t = v if type(v) is float and isfinite(v) else parse_timestamp(v)
-                payload = line if text_field is None else record[text_field]
-                if type(payload) is not str:
-                    raise ValueError("text is not a string")
-            except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-                bad.append(line)
-                continue
-            out.append((t, payload, line))
-        return out, bad
+        timed = timed_records(records, rl.records, rl.header, self.field, self.text_field, bad)
+        if self.text_field is None:  # the line goes to the worker, which reads the record
+            return [(t, records[i], records[i]) for i, t, _ in timed], bad
+        return [(t, payload, records[i]) for i, t, payload in timed], bad
 
     def see(self, t: float, side: str = MAIN) -> None:
         """An on-time event at ``t`` on input ``side``: the watermark may move on."""

@@ -27,9 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.jobs.records import BadRecord, fast_parser, record_parser
 from toolkit.lines import LineBlock
-from toolkit.stream.eventtime import EventTime, parse_timestamp
+from toolkit.stream.eventtime import EventTime, timed_records
 from toolkit.stream.messages import MAIN, Chunk, End, PaneBatch, Panes, Tick
 from toolkit.stream.panes import time_pane_sizes
 from toolkit.stream.windows import ClosedWindow
@@ -95,35 +94,14 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
     # JSON is parsed from the bytes as they came; a CSV reader takes text
     text: Any = batch.text.decode("utf-8") if csv else batch.text
     lines: list[Any] = text.split("\n" if csv else b"\n")
-    fast, careful = fast_parser(records, header), record_parser(records, header)
     closed, largest, others = batch.start
     times = np.full(len(lines), np.nan)
     panes: dict[int, tuple[list[str], list[Any]]] = {}
     late: list[int] = []
-    bad: list[str] = []
-    isfinite, floor = math.isfinite, math.floor
-    for i, line in enumerate(lines):
-        if csv and not line.strip():
-            continue
-        try:
-            record = fast(line)
-        except ValueError:
-            if not line.strip():
-                continue
-            try:
-                record = careful(line)
-            except BadRecord:
-                bad.append(_text(line))
-                continue
-        try:
-            v = record[field_name]
-            t = v if type(v) is float and isfinite(v) else parse_timestamp(v)
-            payload = record if text_field is None else record[text_field]
-            if text_field is not None and type(payload) is not str:
-                raise ValueError("text is not a string")
-        except (ValueError, KeyError, TypeError, IndexError, OverflowError):
-            bad.append(_text(line))
-            continue
+    bad: list[Any] = []
+    floor = math.floor
+    for i, t, payload in timed_records(lines, records, header, field_name, text_field, bad):
+        line = lines[i]
         times[i] = t
         pane = floor(t / slide)
         if pane < closed:
@@ -141,7 +119,7 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
     out = PaneBatch(
         lines={p: len(kept[0]) for p, kept in panes.items()},
         bad=batch.bad + len(bad),
-        bad_lines=bad,
+        bad_lines=[_text(line) for line in bad],
         header=header,
     )
     if text_field is not None:  # a word count: the texts of each pane, counted together
