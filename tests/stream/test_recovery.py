@@ -388,7 +388,7 @@ def two_event_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     from tests.stream.test_driver import skewed_events
 
     folder = tmp_path_factory.mktemp("two")
-    long, short = skewed_events(60_000, seed=9)
+    long, short = skewed_events(100_000, seed=9)  # a kill lands between batches of 4 MiB
     return [write_lines(folder / "long.jsonl", long), write_lines(folder / "short.jsonl", short)]
 
 

@@ -25,7 +25,7 @@ __all__ = ["MERGED_BYTES", "Read", "SourceReader"]
 
 _PUT_WAIT = 0.2  # seconds between looks at the stop flag while the queue is full
 #: Bytes of one input's waiting chunks taken together at most.
-MERGED_BYTES = 8 * 2**20
+MERGED_BYTES = 4 * 2**20
 
 
 def _size(item: Read) -> int:
