@@ -181,12 +181,14 @@ class EventTime:
     def others(self, side: str) -> float:
         """The smallest largest time of the inputs other than ``side`` that hold back the
         watermark (inf: none does)."""
-        held = [
-            t
-            for s, t in self.inputs.items()
-            if s != side and s not in self.ended and s not in self.quiet
-        ]
+        held = self._holding(side)
         return min(held) if held else math.inf
+
+    def _holding(self, but: str | None = None) -> list[float]:
+        """The largest times of the inputs that hold the watermark back (not ended, not
+        quiet), but the input ``but``."""
+        left_out = self.ended | self.quiet
+        return [t for side, t in self.inputs.items() if side != but and side not in left_out]
 
     def end(self, side: str) -> None:
         """Input ``side`` ended while others go on: it holds back no watermark any more."""
@@ -203,7 +205,7 @@ class EventTime:
         if len(inputs) == 1:
             held = self.max_time
         else:
-            live = [t for side, t in inputs.items() if side not in self.ended | self.quiet]
+            live = self._holding()
             held = min(live) if live else self.max_time
         return max(held - self.lateness, self.floor)
 
