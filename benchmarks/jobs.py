@@ -198,6 +198,7 @@ def access_file(cache: Path, records: int) -> Path:
 
     path = cache / f"access-{records}.jsonl"
     if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)  # a fresh machine has no cache folder yet
         part = path.with_suffix(".partial")
         with part.open("w", encoding="utf-8") as f:
             for r in access_log(records, seed=0, rate=10_000, disorder=0.5):
