@@ -207,6 +207,9 @@ def test_event_time_with_late_output(tmp_path: Path) -> None:
         (["--window", "soon"], "duration must look like"),
         (["tcp://127.0.0.1", "--count", "5"], "needs a port"),
         (["--count", "5", "--lateness", "1s"], "go with --window"),
+        (["--window", "1s", "--idle-timeout", "2s"], "--idle-timeout needs --event-time"),
+        (["--window", "soon"], "--window: duration must look like"),
+        (["--count", "5", "--follow", "tcp://127.0.0.1:9"], "--follow works with a file source"),
     ],
 )
 def test_stream_option_errors(args: list[str], message: str) -> None:

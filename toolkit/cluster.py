@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 import dask
 
 from toolkit.embedded import local_cluster
-from toolkit.errors import ClusterError, ConfigError
+from toolkit.errors import ClusterError, ConfigError, OptionError
 
 __all__ = [
     "Connection",
@@ -155,8 +155,8 @@ def _security(
     if not (tls_ca_file or tls_cert or tls_key):
         return None
     if not (tls_ca_file and tls_cert):
-        raise ConfigError(
-            "TLS needs at least a CA file and a client certificate (--tls-ca-file, --tls-cert)"
+        raise OptionError(
+            "TLS needs at least a CA file and a client certificate ({tls_ca_file}, {tls_cert})"
         )
     for path in (tls_ca_file, tls_cert, tls_key):
         if path and not os.path.isfile(path):

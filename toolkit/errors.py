@@ -5,6 +5,7 @@ subclass also inherits the builtin a caller would naturally catch::
 
     ToolkitError (Exception)
     ├── ConfigError (ValueError)        a bad option or argument, found before any work starts
+    │   └── OptionError                 one naming options: as parameters, or as the CLI's flags
     ├── InputError (OSError)            a path that is missing, unreadable or matches nothing
     │   └── DecodeError (UnicodeError)  bytes that are not valid text in the chosen encoding
     ├── CheckpointError (RuntimeError)  no usable checkpoint, or one of another job
@@ -23,6 +24,10 @@ means a bug in the toolkit.
 
 from __future__ import annotations
 
+import string
+from collections.abc import Callable
+from typing import Any
+
 __all__ = [
     "CheckpointError",
     "CheckpointWarning",
@@ -31,6 +36,7 @@ __all__ = [
     "DecodeError",
     "InputError",
     "JobError",
+    "OptionError",
     "OutputError",
     "SourceError",
     "SourceWarning",
@@ -45,6 +51,43 @@ class ToolkitError(Exception):
 
 class ConfigError(ToolkitError, ValueError):
     """An option or argument has a value the toolkit cannot use."""
+
+
+class OptionError(ConfigError):
+    """A bad option value or combination, naming the options as the caller knows them.
+
+    The message is a template whose fields are option names (``{lateness}``,
+    with the value's form after a colon: ``{count:N}``) or values given as
+    keywords.  ``str()`` names Python parameters; the CLI says its flags
+    (:meth:`said`).
+
+    Examples
+    --------
+    >>> err = OptionError("{lateness} needs {event_time:FIELD}; got {value!r}", value="2s")
+    >>> str(err)
+    "lateness needs event_time; got '2s'"
+    >>> err.said(lambda name: "--" + name.replace("_", "-"))
+    "--lateness needs --event-time FIELD; got '2s'"
+    """
+
+    def __init__(self, template: str, **values: Any) -> None:
+        self.template, self.values = template, values
+        super().__init__(self.said(str, forms=False))
+
+    def said(self, name: Callable[[str], str], *, forms: bool = True) -> str:
+        """The message with each option named by ``name(parameter)`` (and its form)."""
+        out = []
+        for text, field, spec, conversion in string.Formatter().parse(self.template):
+            out.append(text)
+            if field is None:
+                continue
+            if field in self.values:
+                value = self.values[field]
+                value = repr(value) if conversion == "r" else value
+                out.append(format(value, spec or ""))
+            else:
+                out.append(name(field) + (f" {spec}" if forms and spec else ""))
+        return "".join(out)
 
 
 class InputError(ToolkitError, OSError):

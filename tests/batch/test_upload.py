@@ -93,7 +93,7 @@ def test_utf16_and_csv_headers_upload(tmp_path: Path, inprocess_client: object) 
 
 def test_upload_and_a_journal_do_not_go_together(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("a\n")
-    with pytest.raises(ConfigError, match="--upload"):
+    with pytest.raises(ConfigError, match="journal and upload do not go together"):
         word_count(tmp_path / "a.txt", upload=True, journal=tmp_path / "j", scheduler="sync")
 
 

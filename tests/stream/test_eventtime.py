@@ -10,9 +10,8 @@ import pytest
 from tests.stream.stepping import settled
 from toolkit.errors import ConfigError
 from toolkit.stream.eventtime import EventTime, parse_timestamp
+from toolkit.stream.kinds import EventTimeWindowing, SessionWindowing
 from toolkit.stream.messages import Chunk, Tick
-from toolkit.stream.sessions import SessionWindowing
-from toolkit.stream.windowing import EventTimeWindowing
 
 
 def lines(*times: float, text: str = "x") -> list[str]:
@@ -113,5 +112,7 @@ def test_sessions_close_by_the_slowest_input() -> None:
 
 
 def test_event_time_needs_records_with_fields() -> None:
-    with pytest.raises(ConfigError, match="--event-time reads a field"):
+    with pytest.raises(
+        ConfigError, match="event_time reads a field of each record: give records jsonl or csv"
+    ):
         EventTime("ts", records="lines")

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from tests.stream.stepping import settled
 from toolkit.jobs import KeyedJob, combining
 from toolkit.stream.counting import CountJob
-from toolkit.stream.eventwindows import EventTimeWindowing
 from toolkit.stream.folding import KeyedPaneJob
+from toolkit.stream.kinds import EventTimeWindowing
 from toolkit.stream.messages import Chunk, Tick
 
 WORDS = ["alpha", "beta", "gamma", "δέλτα", "epsilon"]

@@ -359,7 +359,7 @@ def test_emit_every_writes_open_results_then_the_final_one(kind: str) -> None:
 
     from toolkit.jobs import KeyedJob
     from toolkit.stream import Chunk, CountJob, End, KeyedPaneJob, KeyedSessionJob
-    from toolkit.stream.windowing import make_windowing
+    from toolkit.stream.kinds import make_windowing
 
     clock = HandClock()
     job = KeyedJob(jobs.client_requests, combining(jobs.add), "jsonl")
@@ -402,9 +402,9 @@ def test_emit_every_writes_open_results_then_the_final_one(kind: str) -> None:
 def test_options_that_cannot_work_fail_before_anything_runs() -> None:
     from toolkit.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="give --records jsonl or csv"):
+    with pytest.raises(ConfigError, match="event_time reads a field of each record: give records"):
         stream_map_reduce("-", jobs.status_bytes, jobs.add, window="1s", event_time="ts")
     with pytest.raises(ConfigError, match="a session has none"):
         stream_map_reduce("-", jobs.status_bytes, jobs.add, session="1s", every="2s")
-    with pytest.raises(ConfigError, match="idle-timeout needs --event-time"):
+    with pytest.raises(ConfigError, match="idle_timeout needs event_time"):
         stream_map_reduce("-", jobs.status_bytes, jobs.add, window="1s", idle_timeout="1s")

@@ -80,3 +80,14 @@ def test_every_result_says_how_it_is_rows_and_pairs() -> None:
         "start": 0, "end": 10, "word": "b", "count": 1, "lines": 3, "words": 5, "late": 2
     }  # fmt: skip
     assert session.one_key and not window.one_key and not keyed.one_key
+
+
+def test_result_json_shape() -> None:
+    assert WindowResult(0, 10.5, 2, 3, [("a", 2), ("b", 1)], late=1).to_dict() == {
+        "start": 0,
+        "end": 10.5,
+        "lines": 2,
+        "words": 3,
+        "top": [["a", 2], ["b", 1]],
+        "late": 1,
+    }

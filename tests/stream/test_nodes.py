@@ -10,9 +10,9 @@ from toolkit.errors import ConfigError
 from toolkit.jobs import KeyedJob, combining
 from toolkit.stream.counting import CountJob
 from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
+from toolkit.stream.kinds import CountWindowing, ProcessingTimeWindowing, make_windowing
 from toolkit.stream.messages import Chunk, End, Tick
 from toolkit.stream.nodes import pickled, unpickled
-from toolkit.stream.windowing import CountWindowing, ProcessingTimeWindowing, make_windowing
 
 WORDS = [f"w{i % 7} w{i % 3}" for i in range(100)]
 
@@ -87,3 +87,8 @@ def test_a_user_s_values_travel_in_a_checkpoint() -> None:
 
     back = unpickled(pickled([("k", Mine(3))]))
     assert back[0][0] == "k" and back[0][1].n == 3
+
+
+def test_a_negative_top_is_refused() -> None:
+    with pytest.raises(ConfigError, match="top must be a non-negative int"):
+        Stream().pane_window(CountWindowing(3), top=-1)

@@ -14,9 +14,9 @@ from tests.conftest import SubprocessCluster, read_reference_text
 from toolkit.batch import word_count
 from toolkit.stream import WindowedWordCount
 from toolkit.stream.counting import CountJob
+from toolkit.stream.kinds import CountWindowing, EventTimeWindowing, ProcessingTimeWindowing
 from toolkit.stream.messages import WindowResult
 from toolkit.stream.sources import parse_source
-from toolkit.stream.windowing import CountWindowing, EventTimeWindowing, ProcessingTimeWindowing
 from toolkit.stream.wordcount import to_frame
 from toolkit.text import get_tokenizer
 

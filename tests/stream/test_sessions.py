@@ -13,9 +13,9 @@ from tests.stream.stepping import settled
 from toolkit.jobs import KeyedJob, combining
 from toolkit.stream.eventtime import EventTime
 from toolkit.stream.folding import KeyedPaneJob
+from toolkit.stream.kinds import EventTimeWindowing, SessionWindowing
 from toolkit.stream.messages import Chunk, Tick
-from toolkit.stream.sessions import OpenSessions, SessionWindowing, cut_sessions
-from toolkit.stream.windowing import EventTimeWindowing
+from toolkit.stream.sessions import OpenSessions, cut_sessions
 
 
 def plain_sessions(times: list[float], gap: float) -> list[tuple[float, float, int]]:

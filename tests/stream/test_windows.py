@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import ConfigError
-from toolkit.stream.windowing import count_pane_sizes, time_pane_sizes
+from toolkit.stream.panes import count_pane_sizes, time_pane_sizes
 from toolkit.stream.windows import PaneWindows
 from toolkit.text import top_k
 

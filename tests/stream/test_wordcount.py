@@ -40,8 +40,8 @@ def test_sessions_count_on_the_worker_by_parts() -> None:
     ("options", "message"),
     [
         ({}, "give exactly one of"),
-        ({"count": 5, "event_time": "ts"}, "go with --window or --session"),
-        ({"window": "1s", "lateness": "2s"}, "--lateness needs --event-time"),
+        ({"count": 5, "event_time": "ts"}, "go with window or session"),
+        ({"window": "1s", "lateness": "2s"}, "lateness needs event_time"),
     ],
 )
 def test_bad_options_fail_when_built(options: dict[str, object], message: str) -> None:

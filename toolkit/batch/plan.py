@@ -27,7 +27,7 @@ from toolkit.batch.job import Job
 from toolkit.batch.journal import Journal, job_signature
 from toolkit.batch.upload import run_uploaded
 from toolkit.cluster import Scheduler, using_scheduler
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, OptionError
 from toolkit.failures import DEFAULT_WORKER_TIMEOUT
 from toolkit.units import parse_size
 
@@ -104,9 +104,9 @@ def run_planned(
     worker for ``worker_timeout`` seconds stops the job.
     """
     if upload and journal:
-        raise ConfigError(
-            "a journal (--resume) and --upload do not go together: the journal is kept where "
-            "the workers write, which an upload assumes they do not share with the client"
+        raise OptionError(
+            "{journal} and {upload} do not go together: the journal is kept where the "
+            "workers write, which an upload assumes they do not share with the client"
         )
     with using_scheduler(scheduler) as (client, _):
         if upload and client is not None:  # dask's local schedulers read here anyway

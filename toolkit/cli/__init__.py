@@ -22,7 +22,7 @@ import click
 
 from toolkit.cli import batch, cluster, stream  # noqa: F401  (registers the commands)
 from toolkit.cli.app import cli
-from toolkit.errors import ToolkitError, ToolkitWarning
+from toolkit.errors import OptionError, ToolkitError, ToolkitWarning
 from toolkit.failures import explain
 from toolkit.interrupts import Terminated
 
@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except OptionError as exc:  # the API names its parameters; here they are flags
+        click.echo(f"toolkit: error: {exc.said(_flag)}", err=True)
+        sys.exit(1)
     except ToolkitError as exc:
         click.echo(f"toolkit: error: {exc}", err=True)
         sys.exit(1)
@@ -65,6 +68,15 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"toolkit: error: {message}", err=True)
         sys.exit(1)
+
+
+#: API parameters whose flag is not the parameter's name.
+_FLAGS = {"journal": "--resume"}
+
+
+def _flag(parameter: str) -> str:
+    """The flag of an API parameter: ``event_time`` is ``--event-time``."""
+    return _FLAGS.get(parameter) or "--" + parameter.replace("_", "-")
 
 
 def _skip_exit_collection() -> None:

@@ -7,17 +7,18 @@ How a line travels, module by module::
     driver.py     the driver: takes what the inputs handed over, in arrival order, and
                   pushes it through the pipeline as Chunks of their side (messages.py),
                   with Ticks; pipeline.py runs it on its thread, with checkpoints
-    nodes.py      assign_panes: the windowing (windowing.py, in panes sized by panes.py;
-                  sessions.py for session gaps, eventtime.py for record times) ->
-                  PaneBatch per pane, or SessionBatch; in event time (eventwindows.py) the
-                  chunk whole, as a TimedBatch, its records to be read where they are folded
+    nodes.py      assign_panes: the windowing, a window kind's logic (kinds/: a module per
+                  kind, each a frozen config and its logic; panes sized by panes.py,
+                  eventtime.py for record times) -> PaneBatch per pane, or SessionBatch;
+                  in event time the chunk whole, as a TimedBatch (eventwindows.py), its
+                  records to be read where they are folded
     counting.py   count_panes: a worker job on each batch, here or on the cluster: words
                   counted -> PaneCounts; a user job's records folded (folding.py) ->
                   PaneStates, or cut into parts of sessions -> SessionParts; each result
                   settled on the driver in arrival order (event time: lateness, watermark)
     nodes.py      pane_window: counts merged into the open windows (windows.py) -> WindowResult;
                   keyed_window: a user job's states (keyed_windows.py) -> KeyedWindowResult;
-                  session_window: parts merged into open sessions -> SessionResult
+                  session_window: parts merged into open sessions (sessions.py) -> SessionResult
     sinks.py      where results go, by format (one protocol: write, sync, restore, close):
                   outputs.py, JSON lines in files that a checkpoint can roll back, or
                   datasets.py, a Parquet dataset of rolled files; a result says itself how
@@ -32,7 +33,20 @@ registration.py puts the nodes on ``streamz.Stream``.
 """
 
 from toolkit.stream.counting import CountJob, CountSessionJob, count_panes
+from toolkit.stream.eventtime import EventTimeSpec
 from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
+from toolkit.stream.kinds import (
+    CountWindowing,
+    CountWindows,
+    EventTimeWindowing,
+    EventTimeWindows,
+    ProcessingTimeWindowing,
+    ProcessingTimeWindows,
+    Sessions,
+    SessionWindowing,
+    make_windowing,
+    window_kind,
+)
 from toolkit.stream.mapreduce import WindowedJob, stream_map_reduce
 from toolkit.stream.messages import (
     Chunk,
@@ -44,15 +58,8 @@ from toolkit.stream.messages import (
 )
 from toolkit.stream.nodes import assign_panes, keyed_window, pane_window, session_window
 from toolkit.stream.pipeline import WindowedStream
-from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Source, parse_source, parse_sources
 from toolkit.stream.sources.event_loop import from_lines
-from toolkit.stream.windowing import (
-    CountWindowing,
-    EventTimeWindowing,
-    ProcessingTimeWindowing,
-    make_windowing,
-)
 from toolkit.stream.wordcount import WindowedWordCount, stream_word_count, to_frame
 
 __all__ = [
@@ -60,14 +67,19 @@ __all__ = [
     "CountJob",
     "CountSessionJob",
     "CountWindowing",
+    "CountWindows",
     "End",
+    "EventTimeSpec",
     "EventTimeWindowing",
+    "EventTimeWindows",
     "KeyedPaneJob",
     "KeyedSessionJob",
     "KeyedWindowResult",
     "ProcessingTimeWindowing",
+    "ProcessingTimeWindows",
     "SessionResult",
     "SessionWindowing",
+    "Sessions",
     "Source",
     "Tick",
     "WindowResult",
@@ -86,4 +98,5 @@ __all__ = [
     "stream_map_reduce",
     "stream_word_count",
     "to_frame",
+    "window_kind",
 ]

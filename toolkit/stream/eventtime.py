@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from toolkit.errors import ConfigError
+from toolkit.errors import OptionError
 from toolkit.jobs.records import BadRecord, RecordLines, fast_parser, record_parser
 from toolkit.stream.messages import MAIN
 
-__all__ = ["EventTime", "parse_timestamp", "timed_records"]
+__all__ = ["EventTime", "EventTimeSpec", "parse_timestamp", "timed_records"]
 
 
 def parse_timestamp(value: Any) -> float:
@@ -107,6 +108,46 @@ def timed_records(
         yield i, t, payload
 
 
+@dataclass(frozen=True)
+class EventTimeSpec:
+    """Event time as options: where each record's time is, and how the watermark moves.
+
+    A value (picklable, printable, compared in checkpoints); :meth:`clock`
+    makes the :class:`EventTime` that keeps the watermark.
+
+    Examples
+    --------
+    >>> spec = EventTimeSpec("ts", lateness=5.0)
+    >>> spec.clock().watermark()
+    -inf
+    >>> spec.to_dict()["lateness"]
+    5.0
+    """
+
+    field: str
+    records: str = "jsonl"
+    text_field: str | None = None
+    lateness: float = 0.0
+    idle_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        self.clock()  # bad values fail where the spec is made
+
+    def clock(self) -> EventTime:
+        """A new watermark over records of this spec (before any record)."""
+        return EventTime(
+            self.field,
+            records=self.records,
+            text_field=self.text_field,
+            lateness=self.lateness,
+            idle_timeout=self.idle_timeout,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as a checkpoint records it."""
+        return asdict(self)
+
+
 class EventTime:
     """Event times of records, and the watermark: the largest time seen minus ``lateness``.
 
@@ -132,11 +173,13 @@ class EventTime:
         idle_timeout: float | None = None,
     ) -> None:
         if idle_timeout is not None and not idle_timeout > 0:
-            raise ConfigError(f"idle timeout must be positive seconds; got {idle_timeout!r}")
+            raise OptionError("{idle_timeout} must be positive seconds; got {v!r}", v=idle_timeout)
         if records == "lines":
-            raise ConfigError("--event-time reads a field of each record: give --records jsonl|csv")
+            raise OptionError(
+                "{event_time} reads a field of each record: give {records} jsonl or csv"
+            )
         if lateness < 0:
-            raise ConfigError(f"lateness must not be negative; got {lateness!r}")
+            raise OptionError("{lateness} must not be negative; got {v!r}", v=lateness)
         self.field, self.text_field, self.lateness = field, text_field, lateness
         self.records = RecordLines(records)
         self.max_time = -math.inf  # the largest of every input

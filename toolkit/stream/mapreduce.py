@@ -13,17 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-from streamz import Stream
-
-from toolkit.errors import ConfigError
 from toolkit.jobs.combining import combining, function_name
 from toolkit.jobs.keyed import KeyedJob
 from toolkit.stream.checkpoint import CheckpointStore
-from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, WorkerJob
-from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
+from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT
 from toolkit.stream.nodes import keyed_window, session_window  # noqa: F401  (registers them)
 from toolkit.stream.pipeline import WindowedStream, stream_client
-from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Sources, SourceSpecs
 from toolkit.units import parse_duration
 
@@ -63,19 +58,14 @@ class WindowedJob(WindowedStream):
             "bad_records": job.bad_records,
             "top": top,
         }
-        if isinstance(windowing, SessionWindowing):
-            worker: WorkerJob = KeyedSessionJob(job, windowing.gap)
-
-            def node(folded: Stream, **early: Any) -> Stream:
-                return folded.session_window(windowing, job=job, **early)
-        else:
-            worker = KeyedPaneJob(job)
-
-            def node(folded: Stream, **early: Any) -> Stream:
-                return folded.keyed_window(windowing, job, top=top, **early)
-
+        plan = windowing.kind.for_job(windowing, job, top)
         super().__init__(
-            source, windowing, worker_job=worker, describe_job=describe, window_node=node, **options
+            source,
+            windowing,
+            worker_job=plan.worker,
+            describe_job=describe,
+            window_node=plan.node,
+            **options,
         )
 
 
@@ -155,12 +145,10 @@ def stream_map_reduce(
     [[[200, 2], [404, 1]], [[200, 2], [500, 1]]]
     """
     from toolkit.batch.engine import check_callable
+    from toolkit.stream.kinds import make_windowing
     from toolkit.stream.sources import parse_sources
-    from toolkit.stream.windowing import make_windowing
 
     check_callable(mapper, "mapper")
-    if event_time and records == "lines":
-        raise ConfigError("--event-time reads a field of each record: give --records jsonl or csv")
     job = KeyedJob(mapper, combining(reducer), records, bad_records)
     windowing = make_windowing(
         count=count,

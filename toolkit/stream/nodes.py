@@ -24,6 +24,7 @@ from toolkit.errors import ConfigError
 from toolkit.jobs.keyed import KeyedJob
 from toolkit.jobs.results import json_text, ordered_results
 from toolkit.stream.keyed_windows import KeyedPaneWindows
+from toolkit.stream.kinds.base import Windowing
 from toolkit.stream.messages import (
     KeyedWindowResult,
     PaneCounts,
@@ -36,7 +37,6 @@ from toolkit.stream.messages import (
 )
 from toolkit.stream.registration import register_node
 from toolkit.stream.sessions import OpenSessions
-from toolkit.stream.windowing import Windowing
 from toolkit.stream.windows import PaneWindows
 
 __all__ = ["assign_panes", "keyed_window", "pane_window", "session_window"]

@@ -68,10 +68,8 @@ class WindowedStream(Background):
         windowed together, in arrival order; in event time each input has its
         own watermark, and windows close by the slowest input that has not ended.
     windowing
-        :class:`~toolkit.stream.windowing.CountWindowing`,
-        :class:`~toolkit.stream.windowing.ProcessingTimeWindowing`,
-        :class:`~toolkit.stream.windowing.EventTimeWindowing` or
-        :class:`~toolkit.stream.sessions.SessionWindowing`.
+        A window kind's logic (see :mod:`toolkit.stream.kinds`): for example
+        :class:`~toolkit.stream.kinds.count.CountWindowing`, or ``window_kind(...).logic()``.
     worker_job
         What ``count_panes`` runs on each batch (here, or on a worker).
     describe_job
@@ -267,7 +265,7 @@ class WindowedStream(Background):
             sink = open_sink(
                 output_format or dataset_format(path),
                 path,
-                times=self.windowing.config()["kind"] != "count",
+                times=self.windowing.kind.timed,
                 roll_bytes=roll_bytes,
                 roll_seconds=roll_seconds,
             )

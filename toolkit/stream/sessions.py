@@ -1,8 +1,9 @@
 """Session windows: maximal runs of events whose successive times are less than a gap apart.
 
 A session is ``[first event time, last event time + gap)``.  The driver's
-:class:`SessionWindowing` gives each chunk's events their times (arrival, or
-event time) and sets the late ones aside; a worker cuts a micro-batch's
+:class:`~toolkit.stream.kinds.session.SessionWindowing` gives each chunk's
+events their times (arrival, or event time) and sets the late ones aside; a
+worker cuts a micro-batch's
 events into *parts* (:func:`cut_sessions`), per key; the driver's
 :class:`OpenSessions` merges each part into the open sessions of its key (an
 event within the gap of two sessions merges them) and closes a session once
@@ -18,12 +19,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from toolkit.errors import ConfigError
-from toolkit.jobs.records import RecordLines
-from toolkit.stream.eventtime import EventTime
-from toolkit.stream.messages import Chunk, End, Part, SessionBatch, Tick
+from toolkit.stream.messages import Part
 
-__all__ = ["OpenSessions", "SessionWindowing", "cut_sessions"]
+__all__ = ["OpenSessions", "cut_sessions"]
 
 
 def cut_sessions(times: Sequence[float], gap: float) -> list[list[int]]:
@@ -43,105 +41,6 @@ def cut_sessions(times: Sequence[float], gap: float) -> list[list[int]]:
         groups[-1].append(i)
         last = times[i]
     return groups
-
-
-class SessionWindowing:
-    """Times for sessions: by arrival (processing time), or from each record (event time).
-
-    Examples
-    --------
-    >>> from toolkit.stream.eventtime import EventTime
-    >>> w = SessionWindowing(10, events=EventTime("ts", text_field="text"))
-    >>> b = w.assign(Chunk(['{"ts": 50, "text": "a"}', '{"ts": 20, "text": "late"}']))
-    >>> b.text, b.times, b.watermark, b.late
-    (['a'], [50.0], 50.0, 1)
-    """
-
-    window_panes = every_panes = 1
-
-    def __init__(self, gap: float, *, events: EventTime | None = None, records: str = "lines"):
-        if not gap > 0:
-            raise ConfigError(f"session gap must be positive seconds; got {gap!r}")
-        self.gap = gap
-        self.events = events
-        self.reports_late = events is not None
-        self.records = events.records if events is not None else RecordLines(records)
-        self.latest = -math.inf  # processing time: the latest clock seen
-
-    def assign(self, item: Chunk | Tick | End) -> SessionBatch:
-        if isinstance(item, End):
-            return SessionBatch(end=True)
-        if self.events is None:
-            self.latest = max(self.latest, item.time)
-            if isinstance(item, Tick):
-                return SessionBatch(watermark=self.latest)
-            lines = list(self.records.take(item.lines))
-            return SessionBatch(
-                text=lines,
-                time=self.latest,
-                watermark=self.latest,
-                lines={0: len(lines)},
-                bad=item.bad,
-                header=self.records.header,
-            )
-        events = self.events
-        if isinstance(item, Tick):
-            return SessionBatch(watermark=events.watermark() if events.idle(item.time) else None)
-        side = item.side
-        if item.ended:
-            events.end(side)
-            wm = events.watermark()
-            return SessionBatch(watermark=wm if math.isfinite(wm) else None)
-        if item.lines:
-            events.arrived(item.time, side)
-        timed, bad = events.times(item.lines)
-        batch = SessionBatch(bad=item.bad + len(bad), bad_lines=bad, header=self.records.header)
-        text, times = [], []
-        for t, payload, line in timed:
-            before = events.watermark()
-            if t < before:
-                batch.late_events.add(line, before)
-                continue
-            text.append(payload)
-            times.append(t)
-            events.see(t, side)
-        batch.text, batch.times, batch.lines = text, times, {0: len(text)}
-        wm = events.watermark()
-        batch.watermark = wm if math.isfinite(wm) else None
-        return batch
-
-    def tick_interval(self) -> float | None:
-        return None  # idle ticks and chunks carry the clock
-
-    def use_inputs(self, names: list[str]) -> None:
-        if self.events is not None:
-            self.events.use_inputs(names)
-
-    def watermark(self) -> float | None:
-        if self.events is None:
-            return None
-        wm = self.events.watermark()
-        return wm if math.isfinite(wm) else None
-
-    def config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"kind": "session", "gap": self.gap}
-        if self.events is not None:
-            config.update(self.events.config(), kind="event-time-session")
-        elif self.records.records != "lines":
-            config["records"] = self.records.records
-        return config
-
-    def snapshot(self) -> dict[str, Any]:
-        if self.events is not None:
-            return {"events": self.events.snapshot()}
-        return {"latest": self.latest, "records": self.records.snapshot()}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        if self.events is not None:
-            self.events.restore(state["events"])
-        else:
-            self.latest = float(state["latest"])
-            self.records.restore(state.get("records", {}))
 
 
 class OpenSessions:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamz import Stream
-
 from toolkit.stream.checkpoint import CheckpointStore
-from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob, CountSessionJob, WorkerJob
+from toolkit.stream.counting import DEFAULT_WORKER_TIMEOUT, CountJob
 from toolkit.stream.messages import to_frame
 from toolkit.stream.pipeline import WindowedStream, stream_client
-from toolkit.stream.sessions import SessionWindowing
 from toolkit.stream.sources import Sources, SourceSpecs
 from toolkit.units import parse_duration
 
@@ -54,19 +51,14 @@ class WindowedWordCount(WindowedStream):
             "stopwords": sorted(job.stopwords or ()),
             "top": top,
         }
-        if isinstance(windowing, SessionWindowing):
-            worker: WorkerJob = CountSessionJob(job, windowing.gap)
-
-            def node(counted: Stream, **early: Any) -> Stream:
-                return counted.session_window(windowing, top=top, **early)
-        else:
-            worker = job
-
-            def node(counted: Stream, **early: Any) -> Stream:
-                return counted.pane_window(windowing, top=top, **early)
-
+        plan = windowing.kind.for_words(windowing, job, top)
         super().__init__(
-            source, windowing, worker_job=worker, describe_job=describe, window_node=node, **options
+            source,
+            windowing,
+            worker_job=plan.worker,
+            describe_job=describe,
+            window_node=plan.node,
+            **options,
         )
 
 
@@ -107,7 +99,7 @@ def stream_word_count(
         :class:`~toolkit.stream.pipeline.WindowedStream`).
     count, window, every, session, event_time, text_field, lateness, idle_timeout
         The windows, as for ``toolkit stream``
-        (see :func:`~toolkit.stream.windowing.make_windowing`); ``session``:
+        (see :func:`~toolkit.stream.kinds.window_kind`); ``session``:
         sessions of the whole stream (bursts), closed after this gap.
     tokenizer, lowercase, min_length, stopwords
         As for :func:`toolkit.word_count`.
@@ -142,8 +134,8 @@ def stream_word_count(
     [(0, 100, 100), (100, 200, 100), (200, 300, 100)]
     """
     from toolkit.stopwords import load_stopwords
+    from toolkit.stream.kinds import make_windowing
     from toolkit.stream.sources import parse_sources
-    from toolkit.stream.windowing import make_windowing
     from toolkit.text import get_tokenizer
 
     windowing = make_windowing(

@@ -11,7 +11,7 @@ def test_from_lines_is_a_streamz_source_on_an_event_loop(tmp_path: Path) -> None
     from streamz import Stream
 
     from toolkit.stream.counting import CountJob
-    from toolkit.stream.windowing import CountWindowing
+    from toolkit.stream.kinds import CountWindowing
 
     path = tmp_path / "in.txt"
     lines = [f"line {i} word{i % 3}" for i in range(50)]

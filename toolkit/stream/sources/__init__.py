@@ -27,7 +27,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, OptionError
 from toolkit.lines import DEFAULT_MAX_LINE_BYTES
 from toolkit.stream.messages import MAIN
 from toolkit.stream.sources.base import Cursor, Put, Source, SourceWarning
@@ -131,7 +131,7 @@ def parse_source(
     else:
         return FileSource(spec, follow=follow, max_line_bytes=max_line_bytes)
     if follow:
-        raise ConfigError("--follow works with a file source")
+        raise OptionError("{follow} works with a file source")
     return source
 
 
