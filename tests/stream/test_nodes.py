@@ -12,7 +12,7 @@ from toolkit.stream.counting import CountJob
 from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
 from toolkit.stream.kinds import CountWindowing, ProcessingTimeWindowing, make_windowing
 from toolkit.stream.messages import Chunk, End, Tick
-from toolkit.stream.nodes import pickled, unpickled
+from toolkit.stream.open_windows import pickled, unpickled
 
 WORDS = [f"w{i % 7} w{i % 3}" for i in range(100)]
 

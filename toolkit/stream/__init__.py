@@ -16,9 +16,11 @@ How a line travels, module by module::
                   counted -> PaneCounts; a user job's records folded (folding.py) ->
                   PaneStates, or cut into parts of sessions -> SessionParts; each result
                   settled on the driver in arrival order (event time: lateness, watermark)
-    nodes.py      pane_window: counts merged into the open windows (windows.py) -> WindowResult;
-                  keyed_window: a user job's states (keyed_windows.py) -> KeyedWindowResult;
-                  session_window: parts merged into open sessions (sessions.py) -> SessionResult
+    nodes.py      window: one node for every kind, with the open windows of the kind's shape
+                  (open_windows.py): a word count's counts merged into windows of panes
+                  (windows.py) -> WindowResult; a user job's states (keyed_windows.py) ->
+                  KeyedWindowResult; parts merged into open sessions (sessions.py) ->
+                  SessionResult; pane_window, keyed_window, session_window name the shapes
     sinks.py      where results go, by format (one protocol: write, sync, restore, close):
                   outputs.py, JSON lines in files that a checkpoint can roll back, or
                   datasets.py, a Parquet dataset of rolled files; a result says itself how
@@ -56,7 +58,7 @@ from toolkit.stream.messages import (
     Tick,
     WindowResult,
 )
-from toolkit.stream.nodes import assign_panes, keyed_window, pane_window, session_window
+from toolkit.stream.nodes import assign_panes, keyed_window, pane_window, session_window, window
 from toolkit.stream.pipeline import WindowedStream
 from toolkit.stream.sources import Source, parse_source, parse_sources
 from toolkit.stream.sources.event_loop import from_lines
@@ -98,5 +100,6 @@ __all__ = [
     "stream_map_reduce",
     "stream_word_count",
     "to_frame",
+    "window",
     "window_kind",
 ]

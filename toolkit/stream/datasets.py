@@ -183,7 +183,7 @@ class ParquetDataset:
     # -- checkpoints -----------------------------------------------------------------------
     def sync(self) -> dict[str, Any]:
         """What a checkpoint keeps: the files written (durable by now) and the buffered rows."""
-        from toolkit.stream.nodes import pickled
+        from toolkit.stream.open_windows import pickled
 
         return {"files": list(self.files), "rows": pickled(self.rows), "schema": self._schema()}
 
@@ -198,7 +198,7 @@ class ParquetDataset:
         Every file of the dataset the checkpoint does not name is removed; a
         named file that is missing is an error (the dataset changed outside the stream).
         """
-        from toolkit.stream.nodes import unpickled
+        from toolkit.stream.open_windows import unpickled
 
         if state is not None and not isinstance(state, dict):
             raise OutputError(
