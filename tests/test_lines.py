@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
+import random
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.lines import LineSplitter, lines_of
+from toolkit.lines import EMPTY, LineBlock, LineSplitter, lines_of
 
 
 def test_line_splitter_handles_every_kind_of_bad_line() -> None:
@@ -102,3 +106,41 @@ def test_blocks_of_lines_equal_the_plain_cut_of_the_whole_input(
         start = cut
     block, n = splitter.finish()
     assert (got + list(block), bad + n) == plain_lines(data, limit)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_large_blocks_checked_in_bulk_equal_the_plain_cut(seed: int) -> None:
+    rng = random.Random(seed)
+    pieces = [b"plain ascii words", "é".encode(), "😀 東".encode(), b"\r"]
+    if seed != 3:  # seed 3: valid UTF-8 throughout, every block passes the bulk check
+        pieces += [b"\xff", b"\xe2\x82"]
+    lines = [b" ".join(rng.choices(pieces, k=rng.randint(0, 12))) for _ in range(20_000)]
+    data = b"\n".join(lines) + b"\n"
+    assert len(data) > 4 * 64 * 1024
+    splitter = LineSplitter(max_line_bytes=300)
+    got: list[str] = []
+    bad = 0
+    for start in range(0, len(data), 100_000):
+        block, n = splitter.feed(data[start : start + 100_000])
+        got += block
+        bad += n
+    block, n = splitter.finish()
+    assert (got + list(block), bad + n) == plain_lines(data, 300)
+
+
+def test_blocks_taken_together_keep_their_pieces_and_travel_out_of_band() -> None:
+    big = [LineBlock.of([f"{i} é {'x' * 50}" for i in range(k, k + 3_000)]) for k in (0, 3_000)]
+    small = LineBlock.of(["a", "b"])
+    joined = LineBlock.joined([big[0], EMPTY, small, big[1]])
+    assert joined.parts == (big[0].data, small.data, big[1].data)
+    assert joined.size == len(joined.data) and list(joined) == [*big[0], "a", "b", *big[1]]
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(joined, protocol=5, buffer_callback=buffers.append)
+    assert len(data) < 500 and len(buffers) == 3
+    for copy in (
+        pickle.loads(data, buffers=buffers),
+        pickle.loads(pickle.dumps(joined, protocol=5)),  # in band: the pieces as bytes
+        pickle.loads(pickle.dumps(joined, protocol=4)),
+        pickle.loads(pickle.dumps(small, protocol=5)),
+    ):
+        assert copy == (joined if len(copy) > 2 else small)

@@ -8,6 +8,7 @@ its bytes are counted and dropped as they arrive, until its newline.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -15,6 +16,10 @@ __all__ = ["DEFAULT_MAX_LINE_BYTES", "LineBlock", "LineSplitter", "cut_lines", "
 
 #: Lines longer than this (in bytes) are bad unless the user sets another limit.
 DEFAULT_MAX_LINE_BYTES = 2**20
+
+#: Blocks at least this large are checked and counted with compiled array code, and pickled
+#: out of band.
+_BULK = 64 * 1024
 
 
 def cut_lines(text: str) -> list[str]:
@@ -45,13 +50,15 @@ def lines_of(text: str) -> list[str]:
 
 
 class LineBlock(Sequence[str]):
-    """Whole lines handed over together, kept as the one UTF-8 text they came in.
+    """Whole lines handed over together, kept as the UTF-8 text they came in.
 
     ``data`` holds ``n_lines`` lines joined by ``\\n`` (no newline after the last;
     ``\\r`` before a newline already dropped), valid UTF-8: a stream's chunk
     travels from its source to the worker that reads its records as this one
-    object, with no Python object per line on the way.  It is also a sequence
-    of the lines as ``str``, made when first asked for.
+    object, with no Python object per line on the way.  Blocks taken together
+    (:meth:`joined`) keep their pieces (:attr:`parts`) and join them only when
+    ``data`` is asked for, so a batch can travel as the pieces it was read in.
+    It is also a sequence of the lines as ``str``, made when first asked for.
 
     Examples
     --------
@@ -60,11 +67,25 @@ class LineBlock(Sequence[str]):
     (3, b'a b\\n\\n\\xc3\\xa7', 'ç', ['a b', '', 'ç', 'd'])
     """
 
-    __slots__ = ("_lines", "data", "n_lines")
+    __slots__ = ("_data", "_lines", "n_lines", "parts")
 
-    def __init__(self, data: bytes, n_lines: int) -> None:
-        self.data, self.n_lines = data, n_lines
+    def __init__(self, data: bytes, n_lines: int, *, parts: tuple[bytes, ...] = ()) -> None:
+        self._data: bytes | None = data if not parts else None
+        self.parts: tuple[bytes, ...] = parts or ((data,) if n_lines else ())
+        self.n_lines = n_lines
         self._lines: list[str] | None = None
+
+    @property
+    def data(self) -> bytes:
+        """The lines joined by ``\\n``, as UTF-8."""
+        if self._data is None:
+            self._data = b"\n".join(self.parts)
+        return self._data
+
+    @property
+    def size(self) -> int:
+        """Bytes of :attr:`data` (without joining the parts)."""
+        return sum(map(len, self.parts)) + max(len(self.parts) - 1, 0)
 
     @classmethod
     def of(cls, lines: Sequence[str]) -> LineBlock:
@@ -79,7 +100,8 @@ class LineBlock(Sequence[str]):
         parts = [b for b in map(cls.of, blocks) if b.n_lines]
         if len(parts) == 1:
             return parts[0]
-        return cls(b"\n".join(b.data for b in parts), sum(b.n_lines for b in parts))
+        pieces = tuple(piece for b in parts for piece in b.parts)
+        return cls(b"", sum(b.n_lines for b in parts), parts=pieces)
 
     @property
     def text(self) -> str:
@@ -122,8 +144,17 @@ class LineBlock(Sequence[str]):
     def __repr__(self) -> str:
         return f"LineBlock({self.n_lines} lines, {len(self.data)} bytes)"
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """A large block pickles its pieces as buffers of their own (protocol 5): out of
+        band, dask sends each as a frame, neither joined nor copied into the pickle."""
+        if isinstance(protocol, int) and protocol >= 5 and self.size >= _BULK:
+            return (_of_parts, (tuple(map(pickle.PickleBuffer, self.parts)), self.n_lines))
         return (LineBlock, (self.data, self.n_lines))
+
+
+def _of_parts(parts: tuple[Any, ...], n_lines: int) -> LineBlock:
+    """A block of pieces that came as buffers (bytes when pickled in band)."""
+    return LineBlock(b"", n_lines, parts=parts) if parts else LineBlock(b"", 0)
 
 
 #: No lines.
@@ -142,13 +173,33 @@ def _within(data: bytes, limit: int) -> bool:
 
 
 def _utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (without making a ``str`` of a large block)."""
     if data.isascii():
+        return True
+    if len(data) >= _BULK:
+        import numpy as np
+        import pyarrow as pa
+
+        offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32))
+        try:
+            pa.StringArray.from_buffers(1, offsets, pa.py_buffer(data)).validate(full=True)
+        except pa.ArrowInvalid:
+            return False
         return True
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _count_lines(data: bytes) -> int:
+    """How many lines ``data`` holds (newlines plus one)."""
+    if len(data) < _BULK:
+        return data.count(b"\n") + 1
+    import numpy as np
+
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10)) + 1
 
 
 class LineSplitter:
@@ -184,7 +235,9 @@ class LineSplitter:
         if cut < 0:
             self._grow(data)
             return EMPTY, 0
-        head, self.carry, tail = self.carry + data[:cut], b"", data[cut + 1 :]
+        # one copy of the lines: the carry and this read's whole lines, joined
+        head = b"".join((self.carry, memoryview(data)[:cut])) if self.carry else data[:cut]
+        self.carry, tail = b"", data[cut + 1 :]
         if self.discarding:
             nl = head.find(b"\n")
             head = head[nl + 1 :] if nl >= 0 else b""
@@ -214,7 +267,7 @@ class LineSplitter:
             if b"\r" in data:
                 data = data.replace(b"\r\n", b"\n")
                 data = data[:-1] if data.endswith(b"\r") else data
-            return LineBlock(data, data.count(b"\n") + 1), 0
+            return LineBlock(data, _count_lines(data)), 0
         good, bad = [], 0
         for raw in data.split(b"\n"):
             if len(raw) > limit:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.stream.stepping import settled
 from toolkit.jobs import KeyedJob, combining
+from toolkit.lines import LineBlock
 from toolkit.stream.counting import CountJob
 from toolkit.stream.folding import KeyedPaneJob
 from toolkit.stream.kinds import EventTimeWindowing
@@ -129,6 +130,34 @@ def test_records_are_parsed_once_on_the_worker() -> None:
     job = KeyedPaneJob(KeyedJob(mapper, combining(max), "jsonl"))
     lines = [json.dumps({"ts": t, "text": "x"}) for t in range(5)]
     batch = w.assign(Chunk(lines, 1.0))
-    assert batch.text == "\n".join(lines).encode() and batch.count == 5  # no record read here
+    assert batch.text.data == "\n".join(lines).encode() and batch.count == 5  # none read here
     result = batch.settle(batch.run(job), lambda b: b.run(job))
     assert len(parsed) == 5 and sum(result.lines.values()) == 5
+
+
+def test_a_large_batch_travels_out_of_band_and_folds_the_same() -> None:
+    import pickle
+
+    from distributed.protocol import deserialize, serialize
+
+    w = windowing(["main"], 0.0, "text")
+    lines = [json.dumps({"ts": t / 100, "text": WORDS[t % 5]}) for t in range(20_000)]
+    third = len(lines) // 3
+    pieces = [LineBlock.of(lines[i : i + third]) for i in range(0, len(lines), third)]
+    batch = w.assign(Chunk(LineBlock.joined(pieces), 1.0))
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
+    assert len(data) < 2_000 and len(buffers) == len(pieces)  # the pieces, not joined
+    back = pickle.loads(data, buffers=buffers)
+    in_band = pickle.loads(pickle.dumps(batch, protocol=4))
+    header, frames = serialize(batch, serializers=["pickle"])
+    through_dask = deserialize(header, frames)
+    assert back.windowing is None and in_band.windowing is None
+
+    def counts(b: Any) -> dict[int, list[tuple[str, int]]]:
+        return {p: t.top() for p, t in b.run(CountJob()).result.counts.items()}
+
+    expected = counts(batch)
+    assert sum(n for top in expected.values() for _, n in top) == 20_000
+    for copy in (back, in_band, through_dask):
+        assert counts(copy) == expected and copy.text.data == batch.text.data

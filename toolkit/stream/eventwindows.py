@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.lines import EMPTY, LineBlock
 from toolkit.stream.eventtime import timed_records
 from toolkit.stream.messages import MAIN, PaneBatch, Panes
 
@@ -40,15 +41,16 @@ FAR_PAST = -(10**18)  # the closed pane before any window closed
 class TimedBatch(Panes):
     """A chunk of one input's records for event-time windows, as the driver ships it.
 
-    ``text``: the lines as UTF-8, joined by ``\\n`` (``count`` of them), as the
-    source read them (see :class:`~toolkit.lines.LineBlock`); ``start``: the
+    ``text``: the lines (``count`` of them) as the source read them, a
+    :class:`~toolkit.lines.LineBlock` (large, it travels as the pieces it was read
+    in, out of band: neither joined here nor copied into a pickle); ``start``: the
     closed pane, this input's largest time and the other inputs' watermark as
     the driver knew them (no later than the exact ones).  ``tick`` / ``ended``:
     no records, the clock moved on / the input ended.  The windowing is the
     driver's own (not pickled): :meth:`settle` runs there.
     """
 
-    text: bytes = b""
+    text: LineBlock = field(default_factory=lambda: EMPTY)
     count: int = 0
     side: str = MAIN
     time: float = 0.0
@@ -90,7 +92,8 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
     header = batch.header
     csv = records == "csv"
     # JSON is parsed from the bytes as they came; a CSV reader takes text
-    text: Any = batch.text.decode("utf-8") if csv else batch.text
+    data = batch.text.data
+    text: Any = data.decode("utf-8") if csv else data
     lines: list[Any] = text.split("\n" if csv else b"\n")
     closed, largest, others = batch.start
     times = np.full(len(lines), np.nan)

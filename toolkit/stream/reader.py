@@ -30,7 +30,7 @@ MERGED_BYTES = 4 * 2**20
 
 def _size(item: Read) -> int:
     lines = item.lines
-    return len(lines.data) if isinstance(lines, LineBlock) else sum(map(len, lines))
+    return lines.size if isinstance(lines, LineBlock) else sum(map(len, lines))
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ class EventTimeWindowing:
         if rl.records == "csv" and rl.header is None:
             lines = rl.take(list(lines))  # the header, from the first record line
         block = LineBlock.of(lines)
-        batch.text, batch.count, batch.header = block.data, block.n_lines, rl.header
+        batch.text, batch.count, batch.header = block, block.n_lines, rl.header
         batch.start = (self.closed, events.largest(item.side), events.others(item.side))
         batch.arrived = bool(item.lines)
         return batch
@@ -175,7 +175,7 @@ class EventTimeWindowing:
             if on_time_max > events.largest(batch.side):
                 self._advance(batch.side, on_time_max)
             if late.any():
-                lines = batch.text.split(b"\n")
+                lines = batch.text.data.split(b"\n")
                 for i, c in zip(where[late], due, strict=True):
                     result.late_events.add(lines[i].decode("utf-8"), int(c))
         result.boundary = self.closed
