@@ -22,6 +22,7 @@ from streamz import Stream
 
 from toolkit.errors import ConfigError
 from toolkit.failures import DEFAULT_WORKER_TIMEOUT, WAIT_STEP, WorkerWatch, explain
+from toolkit.lines import LineBlock
 from toolkit.sharing import STREAM_PRIORITY
 from toolkit.stream.messages import (
     PaneBatch,
@@ -63,12 +64,17 @@ class CountJob:
     def __call__(self, batch: PaneBatch) -> PaneCounts:
         return batch.counted({pane: self.table(text) for pane, text in batch.text.items()})
 
-    def table(self, text: str) -> WordTable:
-        """The compact word table of ``text``."""
+    def table(self, text: str | LineBlock) -> WordTable:
+        """The compact word table of ``text`` (a block of lines: counted as its bytes)."""
         from toolkit.wordtable import WordTable  # the kernels: loaded where counting happens
 
-        table = WordTable(self.tokenizer, self.lowercase, capacity=max(64, len(text) // 32))
-        table.add_text(text)
+        data = text.data if isinstance(text, LineBlock) else None
+        size = len(data) if data is not None else len(text)
+        table = WordTable(self.tokenizer, self.lowercase, capacity=max(64, size // 32))
+        if data is None:
+            table.add_text(text)  # type: ignore[arg-type]
+        elif table.add_bytes(data) != len(data):  # pragma: no cover - checked when cut
+            raise ValueError("a block of lines is not UTF-8")
         return table.normalize().filter(self.min_length, self.stopwords).compact()
 
 

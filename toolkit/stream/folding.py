@@ -9,16 +9,23 @@ each part.  Both are pure and pickled to the workers with the batch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from toolkit.errors import JobError
 from toolkit.jobs.keyed import KeyedJob, KeyedState
 from toolkit.jobs.records import BadRecords
+from toolkit.lines import LineBlock
 from toolkit.stream.messages import PaneBatch, PaneStates, Part, SessionBatch, SessionParts
 from toolkit.stream.sessions import cut_sessions
 
 __all__ = ["KeyedPaneJob", "KeyedSessionJob"]
+
+
+def _lines(text: str | LineBlock) -> Sequence[str]:
+    """A pane's lines: of its text, or its block's (decoded here, on the worker)."""
+    return text.split("\n") if isinstance(text, str) else text.lines()
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class KeyedPaneJob:
         header = batch.header
         return self._folded(
             batch,
-            {p: self.job.fold(KeyedState(), t.split("\n"), header) for p, t in batch.text.items()},
+            {p: self.job.fold(KeyedState(), _lines(t), header) for p, t in batch.text.items()},
         )
 
     def fold_parsed(

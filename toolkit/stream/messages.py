@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from toolkit.jobs.keyed import KeyedState
     from toolkit.jobs.records import BadRecords
+    from toolkit.lines import LineBlock
     from toolkit.wordtable import WordTable
 
 __all__ = [
@@ -139,7 +140,7 @@ class Panes:
 class PaneBatch(Panes):
     """A chunk's text per pane, ready to be counted; plus what the windows must do after."""
 
-    text: dict[int, str] = field(default_factory=dict)
+    text: dict[int, str | LineBlock] = field(default_factory=dict)  # a pane's lines
     header: tuple[str, ...] | None = None  # csv records: the stream's header
 
     def counted(self, counts: dict[int, WordTable]) -> PaneCounts:

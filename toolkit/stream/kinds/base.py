@@ -43,7 +43,7 @@ __all__ = [
     "WindowKind",
     "Windowing",
     "duration",
-    "lines_text",
+    "lines_block",
     "restored",
     "with_records",
 ]
@@ -138,9 +138,10 @@ class PaneShaped:
         return Plan(KeyedPaneJob(job), node)
 
 
-def lines_text(lines: Sequence[str]) -> str:
-    """The lines joined by newlines (a block of them is that text already)."""
-    return lines.text if isinstance(lines, LineBlock) else "\n".join(lines)
+def lines_block(lines: Sequence[str]) -> LineBlock:
+    """The lines as a block: a block as it came, its bytes neither decoded nor joined here
+    (the worker that counts them takes them as bytes)."""
+    return LineBlock.of(lines)
 
 
 def with_records(config: dict[str, Any], records: RecordLines | str) -> dict[str, Any]:

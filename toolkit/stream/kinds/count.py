@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from toolkit.errors import OptionError
 from toolkit.jobs.records import RecordLines
 from toolkit.stream.eventtime import EventTimeSpec
-from toolkit.stream.kinds.base import PaneShaped, lines_text, restored, with_records
+from toolkit.stream.kinds.base import PaneShaped, lines_block, restored, with_records
 from toolkit.stream.messages import Chunk, End, PaneBatch, Tick
 from toolkit.stream.panes import count_pane_sizes
 from toolkit.stream.windows import ClosedWindow
@@ -77,8 +77,8 @@ class CountWindowing:
     --------
     >>> w = CountWindowing(4, every=2)
     >>> batch = w.assign(Chunk(["a", "b", "c"]))
-    >>> batch.text, batch.boundary
-    ({0: 'a\\nb', 1: 'c'}, 1)
+    >>> {pane: list(lines) for pane, lines in batch.text.items()}, batch.boundary
+    ({0: ['a', 'b'], 1: ['c']}, 1)
     """
 
     reports_late = False
@@ -105,7 +105,8 @@ class CountWindowing:
         while pos < len(lines):
             pane = (self.seen + pos) // g
             take = min(len(lines) - pos, (pane + 1) * g - (self.seen + pos))
-            batch.text[pane] = lines_text(lines[pos : pos + take])
+            whole = pos == 0 and take == len(lines)  # the chunk in one pane: as it came
+            batch.text[pane] = lines_block(lines if whole else lines[pos : pos + take])
             batch.lines[pane] = take
             pos += take
         self.seen += len(lines)

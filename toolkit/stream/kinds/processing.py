@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from toolkit.jobs.records import RecordLines
+from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTimeSpec
-from toolkit.stream.kinds.base import PaneShaped, duration, lines_text, restored, with_records
+from toolkit.stream.kinds.base import PaneShaped, duration, lines_block, restored, with_records
 from toolkit.stream.messages import Chunk, End, PaneBatch, Tick
 from toolkit.stream.panes import time_pane_sizes
 from toolkit.stream.windows import ClosedWindow
@@ -64,8 +65,8 @@ class ProcessingTimeWindowing:
     --------
     >>> w = ProcessingTimeWindowing(10)
     >>> batch = w.assign(Chunk(["a", "b"], time=1234.5))
-    >>> batch.text, batch.boundary
-    ({123: 'a\\nb'}, 123)
+    >>> {pane: list(lines) for pane, lines in batch.text.items()}, batch.boundary
+    ({123: ['a', 'b']}, 123)
     >>> w.assign(Tick(1240.0)).boundary
     124
     """
@@ -92,7 +93,7 @@ class ProcessingTimeWindowing:
         if isinstance(item, Tick):
             return PaneBatch(boundary=pane)
         records = self.records.take(item.lines)
-        text = {pane: lines_text(records)} if records else {}
+        text: dict[int, str | LineBlock] = {pane: lines_block(records)} if records else {}
         lines = {pane: len(records)} if records else {}
         return PaneBatch(
             text=text, lines=lines, bad=item.bad, boundary=pane, header=self.records.header
