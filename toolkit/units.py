@@ -1,33 +1,27 @@
-"""Parsing of human-written sizes (``64MiB``) and durations (``500ms``)."""
+"""Parsing of human-written sizes (``64MiB``) and durations (``500ms``).
+
+dask's parsers do the parsing (``dask.utils.parse_bytes``, ``parse_timedelta``), so
+a size or a duration means here what it means in dask's own configuration; what
+is added is a clear error, values that must be positive, and ``min`` for minutes.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from toolkit.errors import ConfigError
 
 __all__ = ["parse_duration", "parse_size"]
 
-_SIZE_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "t": 1000**4,
-    "tb": 1000**4,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "tib": 1024**4,
-}
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$")
+_NUMBER_FIRST = re.compile(r"^\s*(\d|\.\d)")
 
-_DURATION_UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "m": 60.0, "min": 60.0, "h": 3600.0}
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$")
+
+def _dask_utils() -> Any:
+    """dask's parsers of sizes and durations (imported when a value is parsed, not before)."""
+    import dask.utils
+
+    return dask.utils
 
 
 def parse_size(value: str | int) -> int:
@@ -65,13 +59,15 @@ def parse_size(value: str | int) -> int:
     if isinstance(value, int):
         n = value
     else:
-        m = _SIZE_RE.match(str(value))
-        unit = m.group(2).lower() if m else ""
-        if not m or unit not in _SIZE_UNITS:
+        text = str(value)
+        try:  # dask's units: kB, MB, GB (powers of 1000), KiB, MiB, GiB (of 1024)
+            if not _NUMBER_FIRST.match(text):
+                raise ValueError(text)
+            n = int(_dask_utils().parse_bytes(text))
+        except (ValueError, KeyError, IndexError):
             raise ConfigError(
                 f"size must look like 64MiB, 512KiB, 1GB or a number of bytes; got {value!r}"
-            )
-        n = int(float(m.group(1)) * _SIZE_UNITS[unit])
+            ) from None
     if n <= 0:
         raise ConfigError(f"size must be a positive number of bytes; got {value!r}")
     return n
@@ -109,12 +105,17 @@ def parse_duration(value: str | float) -> float:
     if isinstance(value, int | float):
         seconds = float(value)
     else:
-        m = _DURATION_RE.match(str(value).lower())
-        if not m or m.group(2) not in _DURATION_UNITS:
+        text = str(value).strip()
+        if text.lower().endswith("min"):  # dask has m, minute and minutes, not min
+            text = text[:-3] + "m"
+        try:
+            if not _NUMBER_FIRST.match(text):
+                raise ValueError(text)
+            seconds = float(_dask_utils().parse_timedelta(text, default="seconds"))
+        except (ValueError, KeyError, IndexError, TypeError):
             raise ConfigError(
                 f"duration must look like 500ms, 10s, 5m, 1h or a number of seconds; got {value!r}"
-            )
-        seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+            ) from None
     if not seconds > 0:
         raise ConfigError(f"duration must be positive, like 500ms, 10s, 5m or 1h; got {value!r}")
     return seconds
