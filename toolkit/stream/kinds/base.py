@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from toolkit.errors import ConfigError, OptionError
 from toolkit.lines import LineBlock
 from toolkit.stream.messages import Chunk, End, Panes, Tick
+from toolkit.stream.panes import time_pane_sizes
 from toolkit.units import parse_duration
 
 if TYPE_CHECKING:
@@ -40,9 +41,11 @@ if TYPE_CHECKING:
 __all__ = [
     "PaneShaped",
     "Plan",
+    "TimeShaped",
     "WindowKind",
     "Windowing",
     "duration",
+    "length_and_slide",
     "lines_block",
     "restored",
     "with_records",
@@ -138,6 +141,20 @@ class PaneShaped:
         return Plan(KeyedPaneJob(job), node)
 
 
+class TimeShaped(PaneShaped):
+    """Kinds of windows of time (``length`` seconds sliding by ``slide``) asked for by the
+    ``window`` option: panes of one slide."""
+
+    option: ClassVar[str] = "window"
+    form: ClassVar[str] = "DURATION"
+    timed: ClassVar[bool] = True
+    length: float
+    slide: float | None
+
+    def __post_init__(self) -> None:
+        time_pane_sizes(self.length, self.slide)  # bad sizes fail where the config is made
+
+
 def lines_block(lines: Sequence[str]) -> LineBlock:
     """The lines as a block: a block as it came, its bytes neither decoded nor joined here
     (the worker that counts them takes them as bytes)."""
@@ -163,6 +180,17 @@ def duration(option: str, value: Any) -> float:
     except ConfigError as exc:
         said = str(exc).replace("{", "{{").replace("}", "}}")
         raise OptionError(f"{{{option}}}: {said}") from None
+
+
+def length_and_slide(window: Any, every: Any) -> tuple[float, float | None]:
+    """A time window's ``window`` and ``every`` options, in seconds (no slide: tumbling).
+
+    Examples
+    --------
+    >>> length_and_slide("1m", "10s"), length_and_slide(5, None)
+    ((60.0, 10.0), (5.0, None))
+    """
+    return duration("window", window), duration("every", every) if every is not None else None
 
 
 def restored(windowing: Any, state: dict[str, Any] | None) -> Any:

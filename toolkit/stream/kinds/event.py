@@ -18,7 +18,7 @@ import numpy as np
 from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTimeSpec
 from toolkit.stream.eventwindows import FAR_PAST, Timed, TimedBatch
-from toolkit.stream.kinds.base import PaneShaped, duration, restored
+from toolkit.stream.kinds.base import TimeShaped, length_and_slide, restored
 from toolkit.stream.messages import Chunk, End, PaneBatch, Panes, Tick
 from toolkit.stream.panes import time_pane_sizes
 from toolkit.stream.windows import ClosedWindow
@@ -27,7 +27,7 @@ __all__ = ["EventTimeWindowing", "EventTimeWindows"]
 
 
 @dataclass(frozen=True)
-class EventTimeWindows(PaneShaped):
+class EventTimeWindows(TimeShaped):
     """Windows of ``length`` seconds sliding by ``slide`` (tumbling when None), by event time.
 
     Examples
@@ -42,21 +42,14 @@ class EventTimeWindows(PaneShaped):
     events: EventTimeSpec
 
     name: ClassVar[str] = "event-time"
-    option: ClassVar[str] = "window"
-    form: ClassVar[str] = "DURATION"
     event_time: ClassVar[bool | None] = True
-    timed: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        time_pane_sizes(self.length, self.slide)
 
     @classmethod
     def from_options(
         cls, value: Any, *, every: Any, events: EventTimeSpec | None, records: str
     ) -> EventTimeWindows:
         assert events is not None
-        slide = duration("every", every) if every is not None else None
-        return cls(duration("window", value), slide, events)
+        return cls(*length_and_slide(value, every), events)
 
     def logic(self, state: dict[str, Any] | None = None) -> EventTimeWindowing:
         e = self.events

@@ -9,7 +9,13 @@ from typing import Any, ClassVar
 from toolkit.jobs.records import RecordLines
 from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTimeSpec
-from toolkit.stream.kinds.base import PaneShaped, duration, lines_block, restored, with_records
+from toolkit.stream.kinds.base import (
+    TimeShaped,
+    length_and_slide,
+    lines_block,
+    restored,
+    with_records,
+)
 from toolkit.stream.messages import Chunk, End, PaneBatch, Tick
 from toolkit.stream.panes import time_pane_sizes
 from toolkit.stream.windows import ClosedWindow
@@ -18,7 +24,7 @@ __all__ = ["ProcessingTimeWindowing", "ProcessingTimeWindows"]
 
 
 @dataclass(frozen=True)
-class ProcessingTimeWindows(PaneShaped):
+class ProcessingTimeWindows(TimeShaped):
     """Windows of ``length`` seconds sliding by ``slide`` (tumbling when None), by arrival.
 
     Examples
@@ -32,20 +38,13 @@ class ProcessingTimeWindows(PaneShaped):
     records: str = "lines"
 
     name: ClassVar[str] = "processing-time"
-    option: ClassVar[str] = "window"
-    form: ClassVar[str] = "DURATION"
     event_time: ClassVar[bool | None] = False
-    timed: ClassVar[bool] = True
-
-    def __post_init__(self) -> None:
-        time_pane_sizes(self.length, self.slide)
 
     @classmethod
     def from_options(
         cls, value: Any, *, every: Any, events: EventTimeSpec | None, records: str
     ) -> ProcessingTimeWindows:
-        slide = duration("every", every) if every is not None else None
-        return cls(duration("window", value), slide, records)
+        return cls(*length_and_slide(value, every), records)
 
     def logic(self, state: dict[str, Any] | None = None) -> ProcessingTimeWindowing:
         w = ProcessingTimeWindowing(self.length, self.slide, records=self.records)
