@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import http.client
 import json
 import re
@@ -80,6 +81,20 @@ def test_stdin_count_windows_local(corpus_file: Path) -> None:
     assert summed(out) == batch_counts(corpus_file)
     assert [(w["start"], w["end"]) for w in out[:2]] == [(0, 1000), (1000, 2000)]
     assert re.search(r"toolkit: stream: [\d,]+ lines .* windows, 0 late, 0 bad", proc.stderr)
+
+
+def test_csv_output_has_a_row_per_window_and_word(corpus_file: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "windows.csv"
+    args = ["--count", "1000", "--local", "--top", "0", "-o", str(out_file)]
+    proc = run("stream", str(corpus_file), *args, "--output-format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(out_file.read_text(encoding="utf-8").splitlines()))
+    assert list(rows[0]) == ["start", "end", "word", "count", "lines", "words"]
+    total: Counter[str] = Counter()
+    for row in rows:
+        total[row["word"]] += int(row["count"])
+    assert total == batch_counts(corpus_file)
+    assert {(row["start"], row["end"]) for row in rows if row["start"] == "0"} == {("0", "1000")}
 
 
 def test_file_time_windows_on_a_real_cluster(

@@ -103,10 +103,10 @@ def _stop_on_signals(stop: Any) -> Iterator[dict[str, int]]:
 )
 @click.option(
     "--output-format",
-    type=click.Choice(["jsonl", "parquet"]),
+    type=click.Choice(["csv", "jsonl", "parquet"]),
     help="What --output holds [default: parquet for a directory, else jsonl]. A dataset has "
     "a row per window and word (or key), time windows in date=YYYY-MM-DD folders, final "
-    "results only.",
+    "results only; csv has the same rows, in one file.",
 )
 @click.option(
     "--roll-size",

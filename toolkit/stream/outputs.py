@@ -60,6 +60,14 @@ class OutputFile:
         except OSError as exc:
             raise OutputError(f"cannot write {self.path!r}: {exc.strerror}") from None
 
+    def size(self) -> int:
+        """Bytes in the file now (what earlier runs left, until :meth:`restore`, counts)."""
+        try:
+            self.file.flush()
+            return os.fstat(self.file.fileno()).st_size
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path!r}: {exc.strerror}") from None
+
     def sync(self) -> int:
         """Make what was written durable; its length, for a checkpoint."""
         try:

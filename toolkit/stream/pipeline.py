@@ -257,7 +257,8 @@ class WindowedStream(Background):
 
         Results are JSON lines, or with ``output_format="parquet"`` (the default
         for a path ending in ``/`` or a directory) a Parquet dataset whose files
-        roll at ``roll_bytes`` or ``roll_seconds`` (see :mod:`toolkit.stream.datasets`).
+        roll at ``roll_bytes`` or ``roll_seconds`` (see :mod:`toolkit.stream.datasets`),
+        or with ``"csv"`` the dataset's rows in one CSV file (see :mod:`toolkit.stream.sinks`).
         With a checkpoint, these outputs get every window exactly once across
         crashes and restarts (see :mod:`toolkit.stream.outputs`).  None writes nothing.
         """
