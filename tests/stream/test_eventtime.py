@@ -9,6 +9,7 @@ import pytest
 
 from tests.stream.stepping import settled
 from toolkit.errors import ConfigError
+from toolkit.stream.counting import CountJob, CountSessionJob
 from toolkit.stream.eventtime import EventTime, parse_timestamp
 from toolkit.stream.kinds import EventTimeWindowing, SessionWindowing
 from toolkit.stream.messages import Chunk, Tick
@@ -105,10 +106,11 @@ def test_event_time_windows_close_by_the_slowest_input() -> None:
 def test_sessions_close_by_the_slowest_input() -> None:
     w = SessionWindowing(5, events=EventTime("ts", text_field="text"))
     w.use_inputs(["a", "b"])
-    assert w.assign(Chunk(lines(100), side="a")).watermark is None
-    assert w.assign(Chunk(lines(20), side="b")).watermark == 20.0
-    assert w.assign(Chunk([], side="b", ended=True)).watermark == 100.0
-    assert w.assign(Tick(0.0)).watermark is None
+    job = CountSessionJob(CountJob(), 5)
+    assert settled(w, Chunk(lines(100), side="a"), job).watermark is None
+    assert settled(w, Chunk(lines(20), side="b"), job).watermark == 20.0
+    assert settled(w, Chunk([], side="b", ended=True), job).watermark == 100.0
+    assert settled(w, Tick(0.0), job).watermark is None
 
 
 def test_event_time_needs_records_with_fields() -> None:

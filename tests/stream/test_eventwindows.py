@@ -4,6 +4,7 @@ batches in flight, the driver's settling gives what reading every record in orde
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections import deque
 from typing import Any
@@ -14,10 +15,11 @@ from hypothesis import strategies as st
 from tests.stream.stepping import settled
 from toolkit.jobs import KeyedJob, combining
 from toolkit.lines import LineBlock
-from toolkit.stream.counting import CountJob
-from toolkit.stream.folding import KeyedPaneJob
-from toolkit.stream.kinds import EventTimeWindowing
-from toolkit.stream.messages import Chunk, Tick
+from toolkit.stream.counting import CountJob, CountSessionJob
+from toolkit.stream.eventtime import EventTime, timed_records
+from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
+from toolkit.stream.kinds import EventTimeWindowing, SessionWindowing
+from toolkit.stream.messages import Chunk, SessionBatch, Tick
 
 WORDS = ["alpha", "beta", "gamma", "δέλτα", "epsilon"]
 
@@ -161,3 +163,93 @@ def test_a_large_batch_travels_out_of_band_and_folds_the_same() -> None:
     assert sum(n for top in expected.values() for _, n in top) == 20_000
     for copy in (back, in_band, through_dask):
         assert counts(copy) == expected and copy.text.data == batch.text.data
+
+
+def _finite(wm: float) -> float | None:
+    return wm if math.isfinite(wm) else None
+
+
+def reference_sessions(
+    stream: list[Any], sides: list[str], lateness: float, text_field: str | None, job: Any
+) -> list[tuple[Any, ...]]:
+    """Sessions' batches as a driver reading every record in order decides them: a record
+    is late when its time is below the watermark as it stands when it comes."""
+    events = EventTime("ts", text_field=text_field, lateness=lateness, idle_timeout=4.0)
+    events.use_inputs(sides)
+    out = []
+    for item in stream:
+        if isinstance(item, Tick):
+            batch = SessionBatch(
+                watermark=_finite(events.watermark()) if events.idle(item.time) else None
+            )
+        elif item.ended:
+            events.end(item.side)
+            batch = SessionBatch(watermark=_finite(events.watermark()))
+        else:
+            if item.lines:
+                events.arrived(item.time, item.side)
+            bad: list[Any] = []
+            records = list(timed_records(list(item.lines), "jsonl", None, "ts", text_field, bad))
+            batch = SessionBatch(bad=item.bad + len(bad), bad_lines=list(bad))
+            text, times = [], []
+            for i, t, payload in records:
+                before = events.watermark()
+                if t < before:
+                    batch.late_events.add(item.lines[i], before)
+                    continue
+                text.append(payload if text_field is not None else item.lines[i])
+                times.append(t)
+                events.see(t, item.side)
+            batch.text, batch.times, batch.lines = text, times, {0: len(text)}
+            batch.watermark = _finite(events.watermark())
+        out.append(session_seen(job(batch)))
+    return out
+
+
+def session_seen(result: Any) -> tuple[Any, ...]:
+    """What the open sessions take from one settled batch."""
+    parts = {
+        key: [(f, la, n, v.top() if hasattr(v, "top") else v) for f, la, n, v in ps]
+        for key, ps in result.parts.items()
+    }
+    late = result.late_events
+    return (parts, result.lines, late.lines, late.due, result.bad, result.watermark)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    depth=st.integers(0, 6),
+    lateness=st.sampled_from([0.0, 1.0, 3.0]),
+    sides=st.sampled_from([["main"], ["a", "b"]]),
+    words=st.booleans(),
+)
+def test_sessions_settled_behind_others_in_flight_equal_reading_each_record_in_order(
+    seed: int, depth: int, lateness: float, sides: list[str], words: bool
+) -> None:
+    stream = items(seed, sides)
+    if random.Random(seed).random() < 0.5:  # an input that ends while the other goes on
+        stream.insert(len(stream) // 2, Chunk([], 0.0, side=sides[-1], ended=True))
+        half = len(stream) // 2
+        stream = [
+            x for i, x in enumerate(stream) if i <= half or getattr(x, "side", "") != sides[-1]
+        ]
+    keyed = KeyedJob(lambda r: [(r["text"], 1)], combining(lambda a, b: a + b), "jsonl")
+    job: Any = CountSessionJob(CountJob(), 2.0) if words else KeyedSessionJob(keyed, 2.0)
+    text_field = "text" if words else None
+    expected = reference_sessions(stream, sides, lateness, text_field, job)
+    w = SessionWindowing(
+        2.0, events=EventTime("ts", text_field=text_field, lateness=lateness, idle_timeout=4.0)
+    )
+    w.use_inputs(sides)
+    out, pending = [], deque()
+    for item in stream:
+        batch = w.assign(item)
+        pending.append((batch, batch.run(job)))
+        while len(pending) > depth:
+            batch, timed = pending.popleft()
+            out.append(session_seen(batch.settle(timed, lambda b: b.run(job))))
+    while pending:
+        batch, timed = pending.popleft()
+        out.append(session_seen(batch.settle(timed, lambda b: b.run(job))))
+    assert out == expected

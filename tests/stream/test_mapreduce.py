@@ -370,7 +370,7 @@ def test_emit_every_writes_open_results_then_the_final_one(kind: str) -> None:
         out = node.keyed_window(w, job, emit_every=1.0, clock=clock).sink_to_list()
     elif kind == "sessions":
         w = make_windowing(session="5s", event_time="ts", text_field=None, records="jsonl")
-        node = head.assign_panes(w).map(KeyedSessionJob(job, 5.0))
+        node = head.assign_panes(w).count_panes(KeyedSessionJob(job, 5.0))
         out = node.session_window(w, job=job, emit_every=1.0, clock=clock).sink_to_list()
     else:
         w = make_windowing(window="10s", event_time="ts")

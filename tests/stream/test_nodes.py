@@ -54,7 +54,7 @@ def test_sessions_closing_together_come_by_end_then_key() -> None:
     job = KeyedJob(lambda r: [(r["k"], 1)], combining(lambda a, b: a + b), "jsonl")
     w = make_windowing(session="5s", event_time="t", text_field=None, records="jsonl")
     head = Stream()
-    out = head.assign_panes(w).map(KeyedSessionJob(job, 5.0)).session_window(w, job=job)
+    out = head.assign_panes(w).count_panes(KeyedSessionJob(job, 5.0)).session_window(w, job=job)
     got = out.sink_to_list()
     head.emit(Chunk(['{"t": 1, "k": "b"}', '{"t": 1, "k": "a"}', '{"t": 3, "k": "c"}']))
     head.emit(End())

@@ -9,6 +9,7 @@ from typing import Any
 
 from streamz import Stream
 
+from tests.stream.stepping import settled
 from toolkit.jobs import KeyedJob, combining
 from toolkit.stream.counting import CountJob, CountSessionJob
 from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
@@ -60,9 +61,9 @@ def test_sessions_of_a_user_job_and_of_a_word_count() -> None:
     job = KeyedJob(lambda r: [(r["k"], 1)], combining(lambda a, b: a + b), "jsonl")
     opened = SessionWindows(5.0, job)
     lines = ['{"t": 1, "k": "a"}', '{"t": 2, "k": "b"}']
-    opened.add(KeyedSessionJob(job, 5.0)(w.assign(Chunk(lines))))
+    opened.add(settled(w, Chunk(lines), KeyedSessionJob(job, 5.0)))
     assert [(r.key, r.start, r.end) for r in opened.peek()] == [("a", 1, 6), ("b", 2, 7)]
-    closed = opened.close(KeyedSessionJob(job, 5.0)(w.assign(End())))
+    closed = opened.close(settled(w, End(), KeyedSessionJob(job, 5.0)))
     assert [(type(r), r.key, r.value, point) for r, point in closed] == [
         (SessionResult, "a", 1, 6),
         (SessionResult, "b", 1, 7),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tests.stream.stepping import settled
 from toolkit.jobs import KeyedJob, combining
 from toolkit.stream.eventtime import EventTime
-from toolkit.stream.folding import KeyedPaneJob
+from toolkit.stream.folding import KeyedPaneJob, KeyedSessionJob
 from toolkit.stream.kinds import EventTimeWindowing, SessionWindowing
 from toolkit.stream.messages import Chunk, Tick
 from toolkit.stream.sessions import OpenSessions, cut_sessions
@@ -82,7 +82,8 @@ def test_an_idle_stream_moves_the_watermark_with_the_wall_clock() -> None:
 def test_sessions_of_an_idle_stream_close_too() -> None:
     events = EventTime("ts", lateness=1.0, idle_timeout=1.0)
     w = SessionWindowing(2.0, events=events)
-    b = w.assign(Chunk(['{"ts": 10, "text": "a"}'], time=50.0))
-    assert b.watermark == 9.0
-    assert w.assign(Tick(50.5)).watermark is None
-    assert w.assign(Tick(53.0)).watermark == 12.0  # 10 + (53 - 50 - 1): the session [10, 12)
+    job = KeyedSessionJob(KeyedJob(lambda r: [(1, 1)], combining(lambda a, b: a + b), "jsonl"), 2.0)
+    b = settled(w, Chunk(['{"ts": 10, "text": "a"}'], time=50.0), job)
+    assert b.watermark == 9.0 and b.parts == {1: [(10.0, 10.0, 1, 1)]}
+    assert settled(w, Tick(50.5), job).watermark is None
+    assert settled(w, Tick(53.0), job).watermark == 12.0  # 10 + (53 - 50 - 1): the session [10, 12)

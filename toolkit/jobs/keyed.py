@@ -300,6 +300,25 @@ class KeyedJob(ByValue):
         self._fold(state, lines, *parsers, each=lambda i, r, pairs: out.append((i, r, pairs)))
         return out, state.bad
 
+    def mapped_parsed(
+        self, lines: list[str] | list[bytes], records: list[Any]
+    ) -> tuple[list[tuple[int, Any, list[tuple[Hashable, Any]]]], BadRecords]:
+        """:meth:`mapped` of ``records`` parsed already from ``lines`` (text or UTF-8 bytes:
+        shown when a record is bad)."""
+        out: list[tuple[int, Any, list[tuple[Hashable, Any]]]] = []
+        state = KeyedState()
+        parsed = iter(records)
+        utf8 = bool(lines) and isinstance(lines[0], bytes)
+        self._fold(
+            state,
+            lines,
+            lambda line: next(parsed),
+            _no_careful,
+            utf8=utf8,
+            each=lambda i, r, pairs: out.append((i, r, pairs)),
+        )
+        return out, state.bad
+
     def explain(self, exc: Exception, record: Any) -> str:
         """Why folding ``record``'s pairs failed: the reducer (or combiner), or the pairs."""
         if self._raised_by(exc, self.combine.codes()):

@@ -151,16 +151,18 @@ class EventTimeSpec:
 class EventTime:
     """Event times of records, and the watermark: the largest time seen minus ``lateness``.
 
-    Shared by the event-time windows and sessions.  ``text_field`` set: each
-    record's payload is that field's text (a word count); None: the record's
-    line itself (a user job's worker parses it again).  A record whose time (or
-    text) is missing or invalid is bad.
+    Shared by the event-time windows and sessions, on the driver: the records
+    themselves are read on the workers (:func:`timed_records`), whose times come
+    back to :meth:`see`.  ``text_field`` set: each record's payload is that
+    field's text (a word count); None: the record itself (a user job).  A record
+    whose time (or text) is missing or invalid is bad.
 
     Examples
     --------
-    >>> et = EventTime("ts", records="csv")
-    >>> et.times(["ts,x", "5,a", "nope,b", "9,c"])
-    ([(5.0, '5,a', '5,a'), (9.0, '9,c', '9,c')], ['nope,b'])
+    >>> et = EventTime("ts", lateness=2.0)
+    >>> et.see(10.0); et.see(7.0)
+    >>> et.watermark()
+    8.0
     """
 
     def __init__(
@@ -194,21 +196,6 @@ class EventTime:
     def use_inputs(self, names: list[str]) -> None:
         """The stream's inputs: each keeps its own largest time (before any record)."""
         self.inputs = dict.fromkeys(names, -math.inf)
-
-    def times(self, lines: Sequence[str]) -> tuple[list[tuple[float, str, str]], list[str]]:
-        """The ``(time, payload, line)`` of each record among ``lines``, and the bad lines.
-
-        The driver's hot loop in event time: a quick parse first (a failure is
-        asked again of the careful parser, which also tells a blank line, no
-        record, from a bad one), a float timestamp taken as it is.
-        """
-        rl = self.records
-        records = list(rl.take(lines)) if rl.records == "csv" else lines
-        bad: list[str] = []
-        timed = timed_records(records, rl.records, rl.header, self.field, self.text_field, bad)
-        if self.text_field is None:  # the line goes to the worker, which reads the record
-            return [(t, records[i], records[i]) for i, t, _ in timed], bad
-        return [(t, payload, records[i]) for i, t, payload in timed], bad
 
     def see(self, t: float, side: str = MAIN) -> None:
         """An on-time event at ``t`` on input ``side``: the watermark may move on."""

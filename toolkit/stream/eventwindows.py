@@ -30,9 +30,9 @@ import numpy as np
 
 from toolkit.lines import EMPTY, LineBlock
 from toolkit.stream.eventtime import timed_records
-from toolkit.stream.messages import MAIN, PaneBatch, Panes
+from toolkit.stream.messages import MAIN, PaneBatch, Panes, SessionBatch
 
-__all__ = ["FAR_PAST", "Timed", "TimedBatch"]
+__all__ = ["FAR_PAST", "Timed", "TimedBatch", "TimedSessionBatch"]
 
 FAR_PAST = -(10**18)  # the closed pane before any window closed
 
@@ -74,6 +74,65 @@ class TimedBatch(Panes):
     def settle(self, timed: Timed, redo: Callable[[TimedBatch], Timed]) -> Panes:
         """The worker's result with the exact lateness and watermark (on the driver)."""
         return self.windowing.settle(self, timed, redo)
+
+
+@dataclass(kw_only=True)
+class TimedSessionBatch(TimedBatch):
+    """A chunk of one input's records for event-time sessions, as the driver ships it.
+
+    As :class:`TimedBatch`, but ``start`` is the idle clock's floor, this input's largest
+    time and the other inputs' watermark, and a record is late when its time is below the
+    watermark (the rule of sessions); the worker cuts the on-time records into parts of
+    sessions.
+    """
+
+    def run(self, job: Any) -> Timed:
+        """Parse, set aside the late and cut into sessions on a worker."""
+        if not self.text:
+            lines = {} if self.tick or self.ended else {0: 0}  # a chunk of no record
+            empty = SessionBatch(bad=self.bad, header=self.header, lines=lines)
+            return Timed(job(empty), np.empty(0), np.empty(0, np.int64))
+        return _parse_and_cut(self, job)
+
+
+def _parse_and_cut(batch: TimedSessionBatch, job: Any) -> Timed:
+    """The worker's loop for sessions: each record parsed once, late by the batch's start."""
+    field_name, text_field, records, _, lateness = batch.spec
+    header = batch.header
+    csv = records == "csv"
+    data = batch.text.data
+    text: Any = data.decode("utf-8") if csv else data
+    lines: list[Any] = text.split("\n" if csv else b"\n")
+    floor, largest, others = batch.start
+    times = np.full(len(lines), np.nan)
+    late: list[int] = []
+    bad: list[Any] = []
+    kept: list[Any] = []
+    payloads: list[Any] = []
+    kept_times: list[float] = []
+    for i, t, payload in timed_records(lines, records, header, field_name, text_field, bad):
+        times[i] = t
+        if t < max(min(largest, others) - lateness, floor):
+            late.append(i)
+            continue
+        kept.append(lines[i])
+        payloads.append(payload)
+        kept_times.append(t)
+        if t > largest:
+            largest = t
+    out = SessionBatch(
+        times=kept_times,
+        lines={0: len(kept)},
+        bad=batch.bad + len(bad),
+        bad_lines=[_text(line) for line in bad],
+        header=header,
+    )
+    if text_field is not None:  # a word count: the texts, cut into sessions of the stream
+        out.text = payloads
+        result = job(out)
+    else:
+        result = job.cut_parsed(out, kept, payloads)
+    return Timed(result, times, np.array(late, dtype=np.int64))
 
 
 @dataclass

@@ -92,12 +92,23 @@ class KeyedSessionJob:
     gap: float
 
     def __call__(self, batch: SessionBatch) -> SessionParts:
+        return self._cut(batch, *self.job.mapped(batch.text, batch.header))
+
+    def cut_parsed(
+        self, batch: SessionBatch, lines: list[str] | list[bytes], records: list[Any]
+    ) -> SessionParts:
+        """The same for ``records`` parsed already from ``lines`` (event time reads each
+        record once), at ``batch.times``."""
+        return self._cut(batch, *self.job.mapped_parsed(lines, records))
+
+    def _cut(
+        self, batch: SessionBatch, mapped: list[tuple[int, Any, Any]], bad: BadRecords
+    ) -> SessionParts:
         job = self.job
         combine = job.combine
         times = batch.times
         events: dict[Any, list[tuple[float, int, Any]]] = {}  # key -> (time, record, value)
         records: dict[int, Any] = {}
-        mapped, bad = job.mapped(batch.text, batch.header)
         for i, record, pairs in mapped:
             t = batch.time if times is None else times[i]
             records[i] = record

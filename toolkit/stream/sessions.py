@@ -2,9 +2,10 @@
 
 A session is ``[first event time, last event time + gap)``.  The driver's
 :class:`~toolkit.stream.kinds.session.SessionWindowing` gives each chunk's
-events their times (arrival, or event time) and sets the late ones aside; a
-worker cuts a micro-batch's
-events into *parts* (:func:`cut_sessions`), per key; the driver's
+events their times by arrival; in event time it ships the chunk whole, and the
+worker reads each record's time once and sets the late ones aside (the driver
+settles that, in order: :mod:`toolkit.stream.eventwindows`).  A worker cuts a
+micro-batch's events into *parts* (:func:`cut_sessions`), per key; the driver's
 :class:`OpenSessions` merges each part into the open sessions of its key (an
 event within the gap of two sessions merges them) and closes a session once
 the watermark reaches its end.  In event time an event below the watermark

@@ -8,14 +8,19 @@ late ones aside; how sessions are cut on a worker and merged on the driver is
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from toolkit.errors import OptionError
 from toolkit.jobs.records import RecordLines
+from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTime, EventTimeSpec
+from toolkit.stream.eventwindows import Timed, TimedSessionBatch
 from toolkit.stream.kinds.base import Plan, duration, restored, with_records
-from toolkit.stream.messages import Chunk, End, SessionBatch, Tick
+from toolkit.stream.messages import Chunk, End, SessionBatch, SessionParts, Tick
 
 if TYPE_CHECKING:
     from streamz import Stream
@@ -93,10 +98,16 @@ class SessionWindowing:
 
     Examples
     --------
+    In event time a chunk is shipped whole, parsed where it is cut into sessions, and
+    settled here in order:
+
+    >>> from toolkit.stream.counting import CountJob, CountSessionJob
     >>> w = SessionWindowing(10, events=EventTime("ts", text_field="text"))
+    >>> job = CountSessionJob(CountJob(), 10)
     >>> b = w.assign(Chunk(['{"ts": 50, "text": "a"}', '{"ts": 20, "text": "late"}']))
-    >>> b.text, b.times, b.watermark, b.late
-    (['a'], [50.0], 50.0, 1)
+    >>> parts = b.settle(b.run(job), lambda again: again.run(job))
+    >>> [(first, last, n) for first, last, n, _ in parts.parts[None]], parts.watermark, parts.late
+    ([(50.0, 50.0, 1)], 50.0, 1)
     """
 
     window_panes = every_panes = 1
@@ -118,7 +129,7 @@ class SessionWindowing:
             )
         self.kind = Sessions(gap, spec, records if events is None else events.records.records)
 
-    def assign(self, item: Chunk | Tick | End) -> SessionBatch:
+    def assign(self, item: Chunk | Tick | End) -> SessionBatch | TimedSessionBatch:
         if isinstance(item, End):
             return SessionBatch(end=True)
         if self.events is None:
@@ -134,31 +145,75 @@ class SessionWindowing:
                 bad=item.bad,
                 header=self.records.header,
             )
+        return self._timed(item)
+
+    def _timed(self, item: Chunk | Tick) -> TimedSessionBatch:
+        """In event time: the batch to ship for ``item`` (no record is read here); the
+        watermark moves when it is settled (:meth:`settle`), in arrival order."""
         events = self.events
+        assert events is not None
+        rl = events.records
+        spec = (events.field, events.text_field, rl.records, self.gap, events.lateness)
+        batch = TimedSessionBatch(spec=spec, windowing=self, time=item.time)
         if isinstance(item, Tick):
-            return SessionBatch(watermark=events.watermark() if events.idle(item.time) else None)
-        side = item.side
+            batch.tick = True
+            return batch
+        batch.side, batch.bad = item.side, item.bad
         if item.ended:
-            events.end(side)
-            wm = events.watermark()
-            return SessionBatch(watermark=wm if math.isfinite(wm) else None)
-        if item.lines:
-            events.arrived(item.time, side)
-        timed, bad = events.times(item.lines)
-        batch = SessionBatch(bad=item.bad + len(bad), bad_lines=bad, header=self.records.header)
-        text, times = [], []
-        for t, payload, line in timed:
-            before = events.watermark()
-            if t < before:
-                batch.late_events.add(line, before)
-                continue
-            text.append(payload)
-            times.append(t)
-            events.see(t, side)
-        batch.text, batch.times, batch.lines = text, times, {0: len(text)}
-        wm = events.watermark()
-        batch.watermark = wm if math.isfinite(wm) else None
+            batch.ended = True
+            return batch
+        lines = item.lines
+        if rl.records == "csv" and rl.header is None:
+            lines = rl.take(list(lines))  # the header, from the first record line
+        block = LineBlock.of(lines)
+        batch.text, batch.count, batch.header = block, block.n_lines, rl.header
+        batch.start = (events.floor, events.largest(item.side), events.others(item.side))
+        batch.arrived = bool(item.lines)
         return batch
+
+    def settle(
+        self, batch: TimedSessionBatch, timed: Timed, redo: Callable[[TimedSessionBatch], Timed]
+    ) -> SessionParts:
+        """``timed`` with the exact lateness, and the watermark moved on (in arrival order).
+
+        A record is late when its time is below the watermark as it stood when the record
+        came: the larger of the idle clock's floor and, less the lateness, the smaller of
+        this input's largest time so far and the other inputs' watermark.
+        """
+        events = self.events
+        assert events is not None
+        result: Any = timed.result
+        side = batch.side
+        if batch.tick:
+            result.watermark = self.watermark() if events.idle(batch.time) else None
+            return result
+        if batch.ended:
+            events.end(side)
+            result.watermark = self.watermark()
+            return result
+        if batch.arrived:
+            events.arrived(batch.time, side)
+        times = timed.times
+        where = np.flatnonzero(~np.isnan(times))
+        if where.size:
+            t = times[where]
+            start = (events.floor, events.largest(side), events.others(side))
+            floor, largest, others = start
+            before = np.maximum.accumulate(np.concatenate(([largest], t)))[:-1]
+            watermarks = np.maximum(np.minimum(before, others) - events.lateness, floor)
+            late = t < watermarks
+            if not np.array_equal(where[late], timed.late):
+                batch.start = start
+                result = redo(batch).result  # the worker's watermark was too early
+            on_time = t[~late]
+            if on_time.size:
+                events.see(float(on_time.max()), side)
+            if late.any():
+                lines = batch.text.data.split(b"\n")
+                for i, w in zip(where[late], watermarks[late], strict=True):
+                    result.late_events.add(lines[i].decode("utf-8"), float(w))
+        result.watermark = self.watermark()
+        return result
 
     def tick_interval(self) -> float | None:
         return None  # idle ticks and chunks carry the clock
