@@ -10,6 +10,7 @@ embedded cluster also its scheduler and nannies) during ``run()``, start-up left
 - a user job over N JSON access-log records (bytes per status, 1 s event-time
   tumbling windows, lateness 1 s), as ``toolkit stream --records jsonl
   --mapper ... --window 1s --event-time ts --lateness 1s --workers W``;
+- the same records in per-client event-time sessions (gap 30 s, lateness 1 s);
 - a word count over SIZE of text in 1 s processing-time windows.
 
 From the CPU per million records follows the records/s at which the driver would
@@ -29,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.access_jobs import add, status_bytes
+from benchmarks.access_jobs import add, client_one, status_bytes
 from benchmarks.jobs import access_file
 
 
@@ -87,6 +88,18 @@ def driver_costs(
         )
         job.results.sink(lambda r: None)
         rows.append({"stream": f"user job, {records:,} JSON records", **measure(job)})
+        sessions = stream_map_reduce(
+            str(access_file(cache, records)),
+            client_one,
+            add,
+            records="jsonl",
+            session="30s",
+            event_time="ts",
+            lateness="1s",
+            scheduler=conn,
+        )
+        sessions.results.sink(lambda r: None)
+        rows.append({"stream": f"user job, sessions, {records:,} records", **measure(sessions)})
         text = cache / f"text-{words}"
         if not text.exists():
             generate_corpus(text, size=words, files=1)

@@ -136,5 +136,6 @@ def test_the_driver_cost_command_reads_every_record(tmp_path: Path, how: list[st
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     rows = [line.split("|") for line in proc.stdout.splitlines()[2:]]
-    assert len(rows) == 2 and rows[0][2].strip() == "20,000"  # every record read
+    assert len(rows) == 3  # windows and sessions of a user job, a word count
+    assert rows[0][2].strip() == rows[1][2].strip() == "20,000"  # every record read
     assert all(float(row[4]) > 0 for row in rows)  # the driver's CPU, counted
