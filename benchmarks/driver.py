@@ -76,30 +76,23 @@ def driver_costs(
 
     rows: list[dict[str, Any]] = []
     with cluster(workers, separate) as conn:
-        job = stream_map_reduce(
-            str(access_file(cache, records)),
-            status_bytes,
-            add,
-            records="jsonl",
-            window="1s",
-            event_time="ts",
-            lateness="1s",
-            scheduler=conn,
-        )
-        job.results.sink(lambda r: None)
-        rows.append({"stream": f"user job, {records:,} JSON records", **measure(job)})
-        sessions = stream_map_reduce(
-            str(access_file(cache, records)),
-            client_one,
-            add,
-            records="jsonl",
-            session="30s",
-            event_time="ts",
-            lateness="1s",
-            scheduler=conn,
-        )
-        sessions.results.sink(lambda r: None)
-        rows.append({"stream": f"user job, sessions, {records:,} records", **measure(sessions)})
+        kinds: list[tuple[str, Any, dict[str, Any]]] = [
+            (f"user job, {records:,} JSON records", status_bytes, {"window": "1s"}),
+            (f"user job, sessions, {records:,} records", client_one, {"session": "30s"}),
+        ]
+        for name, mapper, windows in kinds:
+            job = stream_map_reduce(
+                str(access_file(cache, records)),
+                mapper,
+                add,
+                records="jsonl",
+                event_time="ts",
+                lateness="1s",
+                scheduler=conn,
+                **windows,
+            )
+            job.results.sink(lambda r: None)
+            rows.append({"stream": name, **measure(job)})
         text = cache / f"text-{words}"
         if not text.exists():
             generate_corpus(text, size=words, files=1)

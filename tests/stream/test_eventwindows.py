@@ -64,7 +64,7 @@ def windowing(sides: list[str], lateness: float, text_field: str | None) -> Even
     return w
 
 
-def in_flight(w: EventTimeWindowing, stream: list[Any], job: Any, depth: int) -> list[Any]:
+def in_flight(w: Any, stream: list[Any], job: Any, depth: int, summary: Any = seen) -> list[Any]:
     """As count_panes on a cluster: ``depth`` batches out (run) before the oldest is settled."""
     out, pending = [], deque()
     for item in stream:
@@ -72,10 +72,10 @@ def in_flight(w: EventTimeWindowing, stream: list[Any], job: Any, depth: int) ->
         pending.append((batch, batch.run(job)))
         while len(pending) > depth:
             batch, timed = pending.popleft()
-            out.append(seen(batch.settle(timed, lambda b: b.run(job))))
+            out.append(summary(batch.settle(timed, lambda b: b.run(job))))
     while pending:
         batch, timed = pending.popleft()
-        out.append(seen(batch.settle(timed, lambda b: b.run(job))))
+        out.append(summary(batch.settle(timed, lambda b: b.run(job))))
     return out
 
 
@@ -242,14 +242,5 @@ def test_sessions_settled_behind_others_in_flight_equal_reading_each_record_in_o
         2.0, events=EventTime("ts", text_field=text_field, lateness=lateness, idle_timeout=4.0)
     )
     w.use_inputs(sides)
-    out, pending = [], deque()
-    for item in stream:
-        batch = w.assign(item)
-        pending.append((batch, batch.run(job)))
-        while len(pending) > depth:
-            batch, timed = pending.popleft()
-            out.append(session_seen(batch.settle(timed, lambda b: b.run(job))))
-    while pending:
-        batch, timed = pending.popleft()
-        out.append(session_seen(batch.settle(timed, lambda b: b.run(job))))
+    out = in_flight(w, stream, job, depth, session_seen)
     assert out == expected

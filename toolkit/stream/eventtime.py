@@ -273,14 +273,12 @@ class EventTime:
         self.floor = moved
         return True
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "text_field": self.text_field,
-            "lateness": self.lateness,
-            "idle_timeout": self.idle_timeout,
-            "records": self.records.records,
-        }
+    @property
+    def spec(self) -> EventTimeSpec:
+        """The options this watermark was made of."""
+        return EventTimeSpec(
+            self.field, self.records.records, self.text_field, self.lateness, self.idle_timeout
+        )
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 
 from toolkit.lines import EMPTY, LineBlock
-from toolkit.stream.eventtime import timed_records
-from toolkit.stream.messages import MAIN, PaneBatch, Panes, SessionBatch
+from toolkit.stream.eventtime import EventTime, timed_records
+from toolkit.stream.messages import MAIN, Chunk, PaneBatch, Panes, SessionBatch, Tick
 
-__all__ = ["FAR_PAST", "Timed", "TimedBatch", "TimedSessionBatch"]
+__all__ = ["FAR_PAST", "Timed", "TimedBatch", "TimedSessionBatch", "shipped"]
 
 FAR_PAST = -(10**18)  # the closed pane before any window closed
 
@@ -95,16 +95,45 @@ class TimedSessionBatch(TimedBatch):
         return _parse_and_cut(self, job)
 
 
+def shipped(batch: TimedBatch, item: Chunk | Tick, events: EventTime, first: float) -> Any:
+    """``batch`` filled for ``item`` on the driver, no record read: a tick, an input's end,
+    or the input's lines as they came, with ``start`` = (``first``, this input's largest
+    time, the other inputs' watermark) as the driver knows them now."""
+    batch.time = item.time
+    if isinstance(item, Tick):
+        batch.tick = True
+        return batch
+    batch.side, batch.bad = item.side, item.bad
+    if item.ended:
+        batch.ended = True
+        return batch
+    lines = item.lines
+    rl = events.records
+    if rl.records == "csv" and rl.header is None:
+        lines = rl.take(list(lines))  # the header, from the first record line
+    block = LineBlock.of(lines)
+    batch.text, batch.count, batch.header = block, block.n_lines, rl.header
+    batch.start = (first, events.largest(item.side), events.others(item.side))
+    batch.arrived = bool(item.lines)
+    return batch
+
+
+def _lines(batch: TimedBatch) -> tuple[list[Any], Any]:
+    """The batch's lines as the worker reads them (JSON: the bytes as they came; a CSV
+    reader takes text), and an array for their times (NaN until read)."""
+    data = batch.text.data
+    lines: list[Any] = (
+        data.decode("utf-8").split("\n") if batch.spec[2] == "csv" else (data.split(b"\n"))
+    )
+    return lines, np.full(len(lines), np.nan)
+
+
 def _parse_and_cut(batch: TimedSessionBatch, job: Any) -> Timed:
     """The worker's loop for sessions: each record parsed once, late by the batch's start."""
     field_name, text_field, records, _, lateness = batch.spec
     header = batch.header
-    csv = records == "csv"
-    data = batch.text.data
-    text: Any = data.decode("utf-8") if csv else data
-    lines: list[Any] = text.split("\n" if csv else b"\n")
+    lines, times = _lines(batch)
     floor, largest, others = batch.start
-    times = np.full(len(lines), np.nan)
     late: list[int] = []
     bad: list[Any] = []
     kept: list[Any] = []
@@ -149,13 +178,8 @@ def _parse_and_fold(batch: TimedBatch, job: Any) -> Timed:
     """The worker's loop: each record parsed once, its pane and lateness by the batch's start."""
     field_name, text_field, records, slide, lateness = batch.spec
     header = batch.header
-    csv = records == "csv"
-    # JSON is parsed from the bytes as they came; a CSV reader takes text
-    data = batch.text.data
-    text: Any = data.decode("utf-8") if csv else data
-    lines: list[Any] = text.split("\n" if csv else b"\n")
+    lines, times = _lines(batch)
     closed, largest, others = batch.start
-    times = np.full(len(lines), np.nan)
     panes: dict[int, tuple[list[str], list[Any]]] = {}
     late: list[int] = []
     bad: list[Any] = []

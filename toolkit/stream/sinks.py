@@ -39,7 +39,24 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-class JsonLines:
+class _InFile:
+    """A sink writing to one :class:`~toolkit.stream.outputs.OutputFile`: synced, rolled back
+    and closed with it."""
+
+    def __init__(self, path: str) -> None:
+        self.file = OutputFile(path)
+
+    def sync(self) -> Any:
+        return self.file.sync()
+
+    def restore(self, state: Any) -> None:
+        self.file.restore(state)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class JsonLines(_InFile):
     """Results as JSON lines in a file, exactly once across checkpoints.
 
     Examples
@@ -54,22 +71,13 @@ class JsonLines:
     """
 
     def __init__(self, path: str, **options: Any) -> None:
-        self.file = OutputFile(path)
+        super().__init__(path)
 
     def write(self, result: Any) -> None:
         self.file.write(window_line(result))
 
-    def sync(self) -> Any:
-        return self.file.sync()
 
-    def restore(self, state: Any) -> None:
-        self.file.restore(state)
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class CsvRows:
+class CsvRows(_InFile):
     """Results as CSV: a row per window and word (or key, or session), the header first;
     exactly once across checkpoints, as :class:`JsonLines`.
 
@@ -91,7 +99,7 @@ class CsvRows:
     """
 
     def __init__(self, path: str, *, times: bool = False, **options: Any) -> None:
-        self.file = OutputFile(path)
+        super().__init__(path)
         self.times = times
         self.columns: list[str] | None = None
 
@@ -111,15 +119,9 @@ class CsvRows:
         writer.writerows([_cell(row.get(c)) for c in self.columns] for row in rows)
         self.file.write(out.getvalue())
 
-    def sync(self) -> Any:
-        return self.file.sync()
-
     def restore(self, state: Any) -> None:
-        self.file.restore(state)
-        self.columns = None
-
-    def close(self) -> None:
-        self.file.close()
+        super().restore(state)
+        self.columns = None  # a file cut back to nothing gets its header again
 
 
 def _cell(value: Any) -> Any:

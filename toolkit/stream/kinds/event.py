@@ -15,9 +15,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTimeSpec
-from toolkit.stream.eventwindows import FAR_PAST, Timed, TimedBatch
+from toolkit.stream.eventwindows import FAR_PAST, Timed, TimedBatch, shipped
 from toolkit.stream.kinds.base import TimeShaped, length_and_slide, restored
 from toolkit.stream.messages import Chunk, End, PaneBatch, Panes, Tick
 from toolkit.stream.panes import time_pane_sizes
@@ -122,22 +121,7 @@ class EventTimeWindowing:
         events = self.events
         spec = (events.field, events.text_field, events.records.records, self.slide)
         batch = TimedBatch(spec=(*spec, events.lateness), windowing=self)
-        if isinstance(item, Tick):
-            batch.tick, batch.time = True, item.time
-            return batch
-        batch.side, batch.time, batch.bad = item.side, item.time, item.bad
-        if item.ended:
-            batch.ended = True
-            return batch
-        lines = item.lines
-        rl = events.records
-        if rl.records == "csv" and rl.header is None:
-            lines = rl.take(list(lines))  # the header, from the first record line
-        block = LineBlock.of(lines)
-        batch.text, batch.count, batch.header = block, block.n_lines, rl.header
-        batch.start = (self.closed, events.largest(item.side), events.others(item.side))
-        batch.arrived = bool(item.lines)
-        return batch
+        return shipped(batch, item, events, self.closed)
 
     def settle(self, batch: TimedBatch, timed: Timed, redo: Callable[[TimedBatch], Timed]) -> Panes:
         """``timed`` with the exact lateness, and the watermark moved on (in arrival order)."""

@@ -16,9 +16,8 @@ import numpy as np
 
 from toolkit.errors import OptionError
 from toolkit.jobs.records import RecordLines
-from toolkit.lines import LineBlock
 from toolkit.stream.eventtime import EventTime, EventTimeSpec
-from toolkit.stream.eventwindows import Timed, TimedSessionBatch
+from toolkit.stream.eventwindows import Timed, TimedSessionBatch, shipped
 from toolkit.stream.kinds.base import Plan, duration, restored, with_records
 from toolkit.stream.messages import Chunk, End, SessionBatch, SessionParts, Tick
 
@@ -118,16 +117,7 @@ class SessionWindowing:
         self.reports_late = events is not None
         self.records = events.records if events is not None else RecordLines(records)
         self.latest = -math.inf  # processing time: the latest clock seen
-        spec = None
-        if events is not None:
-            spec = EventTimeSpec(
-                events.field,
-                events.records.records,
-                events.text_field,
-                events.lateness,
-                events.idle_timeout,
-            )
-        self.kind = Sessions(gap, spec, records if events is None else events.records.records)
+        self.kind = Sessions(gap, events.spec if events is not None else None, records)
 
     def assign(self, item: Chunk | Tick | End) -> SessionBatch | TimedSessionBatch:
         if isinstance(item, End):
@@ -154,22 +144,7 @@ class SessionWindowing:
         assert events is not None
         rl = events.records
         spec = (events.field, events.text_field, rl.records, self.gap, events.lateness)
-        batch = TimedSessionBatch(spec=spec, windowing=self, time=item.time)
-        if isinstance(item, Tick):
-            batch.tick = True
-            return batch
-        batch.side, batch.bad = item.side, item.bad
-        if item.ended:
-            batch.ended = True
-            return batch
-        lines = item.lines
-        if rl.records == "csv" and rl.header is None:
-            lines = rl.take(list(lines))  # the header, from the first record line
-        block = LineBlock.of(lines)
-        batch.text, batch.count, batch.header = block, block.n_lines, rl.header
-        batch.start = (events.floor, events.largest(item.side), events.others(item.side))
-        batch.arrived = bool(item.lines)
-        return batch
+        return shipped(TimedSessionBatch(spec=spec, windowing=self), item, events, events.floor)
 
     def settle(
         self, batch: TimedSessionBatch, timed: Timed, redo: Callable[[TimedSessionBatch], Timed]
