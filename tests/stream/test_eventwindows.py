@@ -229,11 +229,9 @@ def test_sessions_settled_behind_others_in_flight_equal_reading_each_record_in_o
 ) -> None:
     stream = items(seed, sides)
     if random.Random(seed).random() < 0.5:  # an input that ends while the other goes on
-        stream.insert(len(stream) // 2, Chunk([], 0.0, side=sides[-1], ended=True))
-        half = len(stream) // 2
-        stream = [
-            x for i, x in enumerate(stream) if i <= half or getattr(x, "side", "") != sides[-1]
-        ]
+        half, last = len(stream) // 2, sides[-1]
+        rest = [x for x in stream[half:] if getattr(x, "side", None) != last]  # nothing after
+        stream = [*stream[:half], Chunk([], 0.0, side=last, ended=True), *rest]
     keyed = KeyedJob(lambda r: [(r["text"], 1)], combining(lambda a, b: a + b), "jsonl")
     job: Any = CountSessionJob(CountJob(), 2.0) if words else KeyedSessionJob(keyed, 2.0)
     text_field = "text" if words else None
